@@ -1,0 +1,36 @@
+"""graphgrad: a PyTorch-style deep-learning framework on NumPy with a static-graph compiler.
+
+Model code runs eagerly, or `@graphgrad.compile` traces it into an IR graph that passes
+simplify and differentiate symbolically, and a tape runtime executes.
+"""
+import numpy as _np
+
+from graphgrad import ir, passes, runtime  # noqa: F401
+from graphgrad.config import config
+from graphgrad.dispatch import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from graphgrad.errors import (AutogradError, CheckpointError, GraphgradError,  # noqa: F401
+                              RuntimeExecutionError, ShapeError, TraceError)
+from graphgrad.ops import *  # noqa: F401,F403
+from graphgrad.ops import (abs, all, any, max, min, pow, sum)  # noqa: F401  (shadow builtins)
+from graphgrad.rng import manual_seed
+from graphgrad.tensor import Tensor
+from graphgrad import nn, optim  # noqa: E402,F401
+from graphgrad.compile import compile  # noqa: E402
+from graphgrad.transforms import grad, trace, value_and_grad  # noqa: E402
+from graphgrad import testing  # noqa: E402,F401
+
+__version__ = "0.1.0"
+
+float32 = _np.dtype(_np.float32)
+float64 = _np.dtype(_np.float64)
+float16 = _np.dtype(_np.float16)
+int64 = _np.dtype(_np.int64)
+int32 = _np.dtype(_np.int32)
+bool = _np.dtype(_np.bool_)
+float = float32
+double = float64
+long = int64
+
+__all__ = ["Tensor", "compile", "grad", "value_and_grad", "trace", "no_grad", "enable_grad",
+           "set_grad_enabled", "is_grad_enabled", "manual_seed", "config", "nn", "optim",
+           "ShapeError", "TraceError", "CheckpointError", "float32", "float64", "int64", "bool"]

@@ -1,0 +1,145 @@
+"""`bind`: the one entry point of every op. Eager mode runs the kernel now (and records the eager
+autograd tape); trace mode adds a node to the active trace. Both run the op's `infer` rule first,
+so a bad call fails the same way in both modes.
+"""
+import functools
+
+import numpy as np
+
+from graphgrad.errors import ShapeError, TraceError
+from graphgrad.ir.graph import Value
+
+
+class _Mode:
+    """Grad mode and the active trace (None in eager mode)."""
+    __slots__ = ("grad_enabled", "trace")
+
+    def __init__(self):
+        self.grad_enabled = True
+        self.trace = None
+
+
+MODE = _Mode()
+
+
+def bind(op, *inputs, **attrs):
+    """Apply primitive `op` to Tensors `inputs` (eagerly, or by recording a graph node)."""
+    trace = MODE.trace
+    if trace is not None:
+        return trace.record(op, inputs, attrs)
+    return _eager(op, inputs, attrs)
+
+
+def _eager(op, inputs, attrs):
+    arrays = []
+    for t in inputs:
+        data = t._data
+        if type(data) is Value:
+            raise TraceError(f"{op.name}: a traced tensor escaped its compiled function and is "
+                             "used outside it; return it from the function instead")
+        arrays.append(data)
+    op.infer(*arrays, **attrs)
+    try:
+        out = op.impl(*arrays, **attrs)
+    except (ValueError, IndexError, TypeError) as e:
+        shapes = ", ".join(f"{a.shape} {a.dtype}" for a in arrays)
+        raise ShapeError(f"{op.name}: {e} (inputs {shapes})") from e
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    if MODE.grad_enabled and op.vjp is not None:
+        for t in inputs:
+            if t._requires_grad:
+                return Tensor._from_op(out, op, attrs, inputs)
+    return Tensor._wrap(out)
+
+
+# -- grad mode -------------------------------------------------------------------------------
+
+class set_grad_enabled:
+    """Context manager and decorator that switches gradient recording on or off."""
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+        self.prev = MODE.grad_enabled
+        MODE.grad_enabled = self.mode   # like torch: calling it as a function sets the mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        MODE.grad_enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+        MODE.grad_enabled = self.prev   # used as a decorator: do not change the mode now
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = MODE.grad_enabled
+            MODE.grad_enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                MODE.grad_enabled = prev
+        return wrapper
+
+
+class _GradMode:
+    mode = True
+
+    def __enter__(self):
+        self.prev = MODE.grad_enabled
+        MODE.grad_enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        MODE.grad_enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = MODE.grad_enabled
+            MODE.grad_enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                MODE.grad_enabled = prev
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Context manager / decorator: ops record no gradients inside."""
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Context manager / decorator: ops record gradients inside (e.g. within no_grad)."""
+    mode = True
+
+
+def is_grad_enabled():
+    return MODE.grad_enabled
+
+
+class untraced:
+    """Run a block eagerly even while tracing (used for lazily created persistent state)."""
+
+    def __enter__(self):
+        self.prev = MODE.trace
+        MODE.trace = None
+        return self
+
+    def __exit__(self, *exc):
+        MODE.trace = self.prev
+        return False
+
+
+def is_tracing():
+    return MODE.trace is not None
+
+
+from graphgrad.tensor import Tensor  # noqa: E402  (tensor.py needs bind at import)

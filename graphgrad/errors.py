@@ -1,0 +1,42 @@
+"""graphgrad's exception types.
+
+Every message names the op and the shapes/dtypes involved; while tracing, the compile layer
+adds the user's source line.
+"""
+
+
+class GraphgradError(Exception):
+    """Base class of graphgrad's own errors."""
+
+
+class ShapeError(GraphgradError, ValueError):
+    """Operands whose shapes (or dtypes) do not fit the op."""
+
+
+class TraceError(GraphgradError, RuntimeError):
+    """Python that cannot be captured in a static graph (data-dependent control flow, ...)."""
+
+
+class CheckpointError(GraphgradError, ValueError):
+    """A checkpoint file that is malformed, truncated or unsafe."""
+
+
+class AutogradError(GraphgradError, RuntimeError):
+    """Misuse of autograd: backward twice, mutated saved tensors, non-scalar roots, ..."""
+
+
+class RuntimeExecutionError(GraphgradError, RuntimeError):
+    """A kernel failed while executing a compiled schedule; names the failing instruction."""
+
+
+def fmt_shapes(*values):
+    """'(3, 4) float32, (5,) int64' for error messages."""
+    parts = []
+    for v in values:
+        shape = getattr(v, "shape", None)
+        dtype = getattr(v, "dtype", None)
+        if shape is None:
+            parts.append(repr(v))
+        else:
+            parts.append(f"{tuple(shape)} {dtype}")
+    return ", ".join(parts)

@@ -1,0 +1,118 @@
+"""Graph diagrams through pydot (imported lazily). SVG/PNG/PDF need Graphviz's `dot` program."""
+import os
+import shutil
+
+from graphgrad.ir.printer import format_attrs, value_names
+from graphgrad.ir.types import short_dtype
+
+_INPUT_STYLE = {
+    "arg": dict(shape="ellipse", style="filled", fillcolor="#cfe8ff"),
+    "param": dict(shape="box", style="filled,rounded", fillcolor="#ffe3a8"),
+    "buffer": dict(shape="box", style="filled,rounded", fillcolor="#f3e0c0"),
+    "state": dict(shape="box", style="filled,rounded", fillcolor="#f3e0c0"),
+    "grad": dict(shape="box", style="filled,rounded", fillcolor="#f6c8c8"),
+    "scalar": dict(shape="diamond", style="filled", fillcolor="#e6e6e6"),
+    "seed": dict(shape="ellipse", style="filled", fillcolor="#f6c8c8"),
+    "saved": dict(shape="ellipse", style="filled", fillcolor="#e0d4f5"),
+}
+_PHASE_COLOR = {"forward": "#ffffff", "backward": "#fde9e9", "update": "#e9f7e9"}
+_CONSTANT_OPS = {"constant", "full", "iota"}
+
+
+def _pydot():
+    try:
+        import pydot
+    except ImportError:
+        raise ImportError("graph diagrams need pydot: pip install pydot") from None
+    return pydot
+
+
+def _label(*lines):
+    return "\n".join(lines)
+
+
+def to_dot(graph, rankdir="TB"):
+    """A pydot.Dot of the graph: op, shape and dtype on every node; roles drawn differently."""
+    pydot = _pydot()
+    names = value_names(graph)
+    dot = pydot.Dot(graph_name=_safe(graph.name), graph_type="digraph", rankdir=rankdir)
+    dot.set_node_defaults(fontname="Helvetica", fontsize="10")
+    for v, kind in zip(graph.inputs, graph.input_kinds):
+        style = _INPUT_STYLE.get(kind, _INPUT_STYLE["arg"])
+        dot.add_node(pydot.Node(_id(v), label=_quote(_label(f"%{names[v]}", kind, str(v.type))),
+                                **style))
+    clusters = {}
+    for n in graph.nodes:
+        attrs = format_attrs({k: v for k, v in n.attrs.items() if k != "program"})
+        label = _label(f"%{names[n.out]} = {n.op.name}", *( [attrs[:60]] if attrs else []),
+                       f"{short_dtype(n.out.dtype)}{list(n.out.shape)}")
+        phase = n.meta.get("phase", "forward")
+        style = dict(shape="box", style="filled", fillcolor=_PHASE_COLOR.get(phase, "#ffffff"))
+        if n.op.name in _CONSTANT_OPS:
+            style = dict(shape="note", style="filled", fillcolor="#eeeeee")
+        node = pydot.Node(_id(n.out), label=_quote(label), **style)
+        group = n.meta.get("fusion_group")
+        if group is not None:
+            if group not in clusters:
+                clusters[group] = pydot.Cluster(f"fused_{group}", label=f"fused group {group}",
+                                                style="dashed", color="#7a5cc4")
+                dot.add_subgraph(clusters[group])
+            clusters[group].add_node(node)
+        else:
+            dot.add_node(node)
+        for v in n.inputs:
+            dot.add_edge(pydot.Edge(_id(v), _id(n.out)))
+    for i, (v, kind) in enumerate(zip(graph.outputs, graph.output_kinds)):
+        out_id = f"output_{i}"
+        dot.add_node(pydot.Node(out_id, label=_quote(f"output {i}\n{kind}"), shape="doubleoctagon",
+                                style="filled", fillcolor="#c8f0c8"))
+        dot.add_edge(pydot.Edge(_id(v), out_id))
+    return dot
+
+
+def _id(value):
+    return f"v{value.id}"
+
+
+def _safe(name):
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "graph"
+
+
+def _quote(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def dot_available():
+    return shutil.which("dot") is not None
+
+
+def _missing_dot(fmt):
+    return RuntimeError(
+        f"rendering a graph as .{fmt} needs Graphviz's `dot` program, which is not on PATH. "
+        "Install it (Debian/Ubuntu: apt-get install -y graphviz; macOS: brew install graphviz; "
+        "conda: conda install graphviz) or save as .dot, which always works.")
+
+
+def save(graph, path, **kwargs):
+    """Write the diagram; the format comes from the suffix (.dot, .svg, .png, .pdf)."""
+    path = os.fspath(path)
+    fmt = os.path.splitext(path)[1].lstrip(".").lower()
+    if fmt not in ("dot", "gv", "svg", "png", "pdf"):
+        raise ValueError(f"graph.save: unknown format {fmt!r}; use .dot, .svg, .png or .pdf")
+    dot = to_dot(graph, **kwargs)
+    if fmt in ("dot", "gv"):
+        with open(path, "w") as f:
+            f.write(dot.to_string())
+        return path
+    if not dot_available():
+        raise _missing_dot(fmt)
+    data = dot.create(format=fmt)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def repr_svg(graph):
+    if not dot_available():
+        return None
+    return to_dot(graph).create(format="svg").decode("utf-8")

@@ -1,0 +1,62 @@
+"""The op registry: every primitive is one `Op` record, defined once in `graphgrad.ops`.
+
+- `infer(*inputs, **attrs) -> TensorType`: the shape/dtype rule. Inputs are anything with `.shape`
+  and `.dtype` (NumPy arrays in eager mode, IR values while tracing), so the checks, and the
+  errors, are the same in both modes.
+- `impl(*arrays, **attrs) -> ndarray`: the NumPy kernel.
+- `vjp(g, *inputs, out, **attrs) -> tuple`: the gradient rule, written with graphgrad op
+  functions only, so it computes numbers eagerly and emits graph nodes while tracing. One entry
+  per input, None where there is no gradient.
+- `kernel(in_types, **attrs) -> callable(*arrays)`: optional; a specialised kernel for the
+  compiled runtime (e.g. a bound `np.reshape`). Defaults to `impl` with the attrs bound.
+"""
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable, Optional
+
+REGISTRY = {}
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    name: str
+    infer: Callable
+    impl: Callable
+    vjp: Optional[Callable] = None
+    kernel: Optional[Callable] = None
+    elementwise: bool = False      # same-shape-as-broadcast output, candidates for fusion
+    random: bool = False           # draws from the generator: never merged, never folded
+    nullary: bool = False          # no tensor inputs (constants, factories, random)
+    doc: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def differentiable(self):
+        return self.vjp is not None
+
+    def make_kernel(self, in_types, attrs):
+        """A callable(*arrays) for the runtime with the attributes already bound."""
+        if self.kernel is not None:
+            return self.kernel(in_types, **attrs)
+        # the runtime silences NumPy's floating-point warnings once per run
+        impl = getattr(self.impl, "raw", self.impl)
+        if attrs:
+            return partial(impl, **attrs)
+        return impl
+
+    def __repr__(self):
+        return f"Op({self.name})"
+
+
+def register(op):
+    if op.name in REGISTRY:
+        raise ValueError(f"op {op.name!r} registered twice")
+    REGISTRY[op.name] = op
+    return op
+
+
+def get_op(name):
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown op {name!r}; registered: {sorted(REGISTRY)}") from None

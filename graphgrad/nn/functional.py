@@ -1,0 +1,163 @@
+"""graphgrad.nn.functional: neural-network functions written with graphgrad ops."""
+import warnings
+
+import numpy as np
+
+from graphgrad import ops
+from graphgrad.errors import ShapeError
+from graphgrad.ops._core import as_tensor, describe
+from graphgrad.ops.composite import log_softmax, one_hot, one_hot_float, softmax  # noqa: F401
+from graphgrad.ops.elementwise import relu, sigmoid, tanh  # noqa: F401
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(name, loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def linear(x, weight, bias=None):
+    if x.shape[-1] != weight.shape[-1]:
+        raise ShapeError(f"linear: input {describe(x)} has {x.shape[-1]} features, the weight "
+                         f"{describe(weight)} expects {weight.shape[-1]}")
+    out = ops.matmul(x, ops.permute(weight, (1, 0)))
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def dropout(x, p=0.5, training=True, inplace=False):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = ops.rand(*x.shape, dtype=x.dtype) >= p
+    return ops.where(keep, x * (1.0 / (1.0 - p)), 0.0)
+
+
+def mse_loss(input, target, reduction="mean"):
+    input, target = as_tensor(input), as_tensor(target)
+    if input.shape != target.shape:
+        warnings.warn(f"mse_loss: input {describe(input)} and target {describe(target)} have "
+                      "different shapes and will be broadcast; this is often a bug",
+                      stacklevel=2)
+    diff = input - target
+    return _reduce("mse_loss", diff * diff, reduction)
+
+
+def _class_dim_last(x):
+    """(N, C, d1, ...) -> (N, d1, ..., C) so the class axis is last."""
+    if x.ndim <= 2:
+        return x
+    return ops.permute(x, (0,) + tuple(range(2, x.ndim)) + (1,))
+
+
+def cross_entropy(input, target, weight=None, ignore_index=None, reduction="mean",
+                  label_smoothing=0.0):
+    """Softmax cross-entropy of logits `input` (N, C) or (N, C, d1, ...) against integer class
+    indices (N,) / (N, d1, ...) or class probabilities shaped like `input`.
+
+    Stable (log-softmax with the max subtracted). `ignore_index` is off unless given.
+    """
+    input = as_tensor(input)
+    target = as_tensor(target)
+    if input.ndim < 1:
+        raise ShapeError(f"cross_entropy: input must have a class dim, got {describe(input)}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[class_dim]
+    logp = _class_dim_last(log_softmax(input, dim=class_dim))
+    if target.dtype.kind == "f":
+        if target.shape != input.shape:
+            raise ShapeError(f"cross_entropy: probability targets {describe(target)} must match "
+                             f"the input {describe(input)}")
+        probs = _class_dim_last(target).astype(logp.dtype)
+        if label_smoothing:
+            probs = probs * (1.0 - label_smoothing) + label_smoothing / n_classes
+        w = None if weight is None else as_tensor(weight).astype(logp.dtype)
+        per_class = logp * probs if w is None else logp * probs * w
+        return _reduce("cross_entropy", -per_class.sum(-1), reduction)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: targets must be integer class indices or float "
+                        f"probabilities, got {describe(target)}")
+    expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
+    if target.shape != expected:
+        raise ShapeError(f"cross_entropy: target {describe(target)} does not fit input "
+                         f"{describe(input)}; expected target shape {expected}")
+    valid = None
+    if ignore_index is not None:
+        valid = target != ignore_index
+        target = ops.where(valid, target, 0)
+    onehot = one_hot_float(target, n_classes, logp.dtype, what="cross_entropy")
+    nll = -(logp * onehot).sum(-1)
+    if label_smoothing:
+        nll = nll * (1.0 - label_smoothing) - logp.mean(-1) * label_smoothing
+    sample_w = None
+    if weight is not None:
+        weight = as_tensor(weight).astype(logp.dtype)
+        if weight.shape != (n_classes,):
+            raise ShapeError(f"cross_entropy: weight {describe(weight)} must have one entry per "
+                             f"class ({n_classes})")
+        sample_w = (onehot * weight).sum(-1)
+    if valid is not None:
+        mask = valid.astype(logp.dtype)
+        sample_w = mask if sample_w is None else sample_w * mask
+    if sample_w is None:
+        return _reduce("cross_entropy", nll, reduction)
+    nll = nll * sample_w
+    if reduction == "mean":
+        return nll.sum() / sample_w.sum()
+    return _reduce("cross_entropy", nll, reduction)
+
+
+def nll_loss(input, target, weight=None, ignore_index=None, reduction="mean"):
+    """Negative log-likelihood of log-probabilities `input` (N, C) at integer `target`."""
+    input, target = as_tensor(input), as_tensor(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: targets must be integer class indices, got "
+                        f"{describe(target)}")
+    class_dim = 0 if input.ndim == 1 else 1
+    expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
+    if target.shape != expected:
+        raise ShapeError(f"nll_loss: target {describe(target)} does not fit input "
+                         f"{describe(input)}; expected target shape {expected}")
+    logp = _class_dim_last(input)
+    valid = None
+    if ignore_index is not None:
+        valid = target != ignore_index
+        target = ops.where(valid, target, 0)
+    onehot = one_hot_float(target, input.shape[class_dim], logp.dtype, what="nll_loss")
+    nll = -(logp * onehot).sum(-1)
+    sample_w = None
+    if weight is not None:
+        sample_w = (onehot * as_tensor(weight).astype(logp.dtype)).sum(-1)
+    if valid is not None:
+        mask = valid.astype(logp.dtype)
+        sample_w = mask if sample_w is None else sample_w * mask
+    if sample_w is None:
+        return _reduce("nll_loss", nll, reduction)
+    nll = nll * sample_w
+    if reduction == "mean":
+        return nll.sum() / sample_w.sum()
+    return _reduce("nll_loss", nll, reduction)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, linear above `threshold` (stable, like torch)."""
+    bx = x * beta
+    soft = ops.log1p(ops.exp(-ops.abs(bx))) + ops.maximum(bx, 0.0)
+    return ops.where(bx > threshold, x, soft / beta)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return ops.where(x > 0, x, x * negative_slope)

@@ -1,0 +1,49 @@
+"""All op functions. Importing this package registers every primitive in `ir.op.REGISTRY` and
+attaches the tensor methods (`x.exp()`, `x.sum(1)`, ...)."""
+from graphgrad.ops._core import as_tensor, as_tensor_like, unbroadcast  # noqa: F401
+from graphgrad.ops.composite import log_softmax, one_hot, softmax  # noqa: F401
+from graphgrad.ops.creation import (arange, empty, empty_like, eye, from_numpy, full,  # noqa: F401
+                                    full_like, linspace, ones, ones_like, rand, rand_like, randint,
+                                    randn, randn_like, randperm, tensor, zeros, zeros_like)
+from graphgrad.ops.elementwise import (abs, add, cast, clamp, clip, clone, cos, detach,  # noqa: F401
+                                       div, eq, exp, floor_divide, ge, gt, le, log, log1p,
+                                       logical_and, logical_not, logical_or, lt, maximum, minimum,
+                                       mul, ne, neg, pow, relu, remainder, rsqrt, sigmoid, sign,
+                                       sin, sqrt, square, sub, tanh, true_divide, where)
+from graphgrad.ops.linalg import bmm, dot, matmul, mm  # noqa: F401
+from graphgrad.ops.movement import (broadcast_to, cat, chunk, concat, concatenate,  # noqa: F401
+                                    expand, expand_as, flatten, getitem, permute, reshape,
+                                    setitem, split, squeeze, stack, t, transpose, unsqueeze, view)
+from graphgrad.ops.reduce import (all, amax, amin, any, argmax, argmin, logsumexp,  # noqa: F401
+                                  max, mean, min, std, sum, var)
+from graphgrad.tensor import Tensor
+
+_METHODS = [
+    "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "sin", "cos", "sign",
+    "square", "abs", "neg", "clamp", "clip", "maximum", "minimum", "pow", "matmul",
+    "sum", "mean", "var", "std", "amax", "amin", "argmax", "argmin", "max", "min", "logsumexp",
+    "any", "all", "softmax", "log_softmax", "reshape", "view", "flatten", "permute",
+    "transpose", "t", "squeeze", "unsqueeze", "expand", "expand_as", "broadcast_to", "split",
+    "chunk", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or",
+]
+
+
+def _attach_methods():
+    import graphgrad.ops as ops
+    for name in _METHODS:
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, getattr(ops, name))
+    Tensor.add = lambda self, other, alpha=1: add(self, other * alpha if alpha != 1 else other)
+    Tensor.sub = lambda self, other, alpha=1: sub(self, other * alpha if alpha != 1 else other)
+    Tensor.mul = mul
+    Tensor.div = div
+    Tensor.view_as = lambda self, other: reshape(self, other.shape)
+    Tensor.reshape_as = lambda self, other: reshape(self, other.shape)
+    Tensor.type_as = lambda self, other: cast(self, other.dtype)
+    Tensor.new_zeros = lambda self, *size: zeros(*size, dtype=self.dtype)
+    Tensor.new_ones = lambda self, *size: ones(*size, dtype=self.dtype)
+    Tensor.new_full = lambda self, size, value: full(size, value, dtype=self.dtype)
+    Tensor.new_tensor = lambda self, data: tensor(data, dtype=self.dtype)
+
+
+_attach_methods()

@@ -1,0 +1,136 @@
+"""Shared helpers for op definitions: defining primitives, operand conversion, shape rules."""
+import numpy as np
+
+from graphgrad.dispatch import MODE, bind
+from graphgrad.errors import ShapeError
+from graphgrad.ir.op import Op, register
+from graphgrad.ir.types import (DEFAULT_FLOAT, TensorType, broadcast_shapes, promote,
+                                short_dtype)
+from graphgrad.tensor import Tensor
+
+
+def defop(name, infer, impl, vjp=None, **flags):
+    """Register a primitive and return its Op record (bind it with `bind(OP, *tensors, **attrs)`)."""
+    return register(Op(name=name, infer=infer, impl=impl, vjp=vjp, **flags))
+
+
+def describe(x):
+    return f"{tuple(x.shape)} {short_dtype(x.dtype)}"
+
+
+# -- shape rules ------------------------------------------------------------------------------
+
+def same_as_input(name, float_only=False):
+    def infer(x, **attrs):
+        if float_only and x.dtype.kind != "f":
+            raise TypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
+        return TensorType(tuple(x.shape), x.dtype)
+    return infer
+
+
+def broadcast_infer(name, out_dtype=None, float_only=False):
+    def infer(*xs, **attrs):
+        dtype = xs[0].dtype
+        for x in xs[1:]:
+            if x.dtype != dtype:
+                raise TypeError(f"{name}: operands must share a dtype, got "
+                                f"{', '.join(describe(x) for x in xs)}")
+        if float_only and dtype.kind != "f":
+            raise TypeError(f"{name}: expects floating-point tensors, got {describe(xs[0])}")
+        shape = broadcast_shapes(name, *(tuple(x.shape) for x in xs))
+        return TensorType(shape, np.dtype(out_dtype) if out_dtype is not None else dtype)
+    return infer
+
+
+# -- operands ---------------------------------------------------------------------------------
+
+def const(value, dtype):
+    """A constant tensor: an array in eager mode, a `constant` node while tracing."""
+    arr = np.asarray(value, dtype=dtype)
+    if MODE.trace is None:
+        return Tensor._wrap(arr)
+    from graphgrad.ops.creation import CONSTANT
+    return bind(CONSTANT, value=arr)
+
+
+def as_tensor(x, dtype=None):
+    """Tensors pass through; numbers, lists and arrays become constants (torch.tensor rules)."""
+    if isinstance(x, Tensor):
+        if dtype is not None and x.dtype != dtype:
+            from graphgrad.ops.elementwise import cast
+            return cast(x, dtype)
+        return x
+    from graphgrad.tensor import to_array
+    return const(to_array(x, dtype), None)
+
+
+def scalar_dtype(value, like):
+    """dtype for a Python number combined with a tensor of dtype `like` (weak scalar typing)."""
+    if isinstance(value, (bool, np.bool_)):
+        return like
+    if isinstance(value, (int, np.integer)):
+        return like if like.kind in "iuf" else np.dtype(np.int64)
+    if isinstance(value, (float, np.floating)):
+        return like if like.kind == "f" else DEFAULT_FLOAT
+    raise TypeError(f"unsupported operand of type {type(value).__name__}")
+
+
+def as_tensor_like(x, like):
+    """`x` as a tensor to combine with tensor `like`: Python scalars take like's dtype."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (bool, int, float, np.number, np.bool_)):
+        return const(x, scalar_dtype(x, like.dtype))
+    return as_tensor(x)
+
+
+def operands(a, b):
+    """Two op operands as tensors of one common dtype (casts inserted where needed)."""
+    from graphgrad.ops.elementwise import cast
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            a = as_tensor(a)
+        else:
+            a = as_tensor_like(a, b)
+    if not isinstance(b, Tensor):
+        b = as_tensor_like(b, a)
+    if a.dtype != b.dtype:
+        dtype = promote(a.dtype, b.dtype)
+        if a.dtype != dtype:
+            a = cast(a, dtype)
+        if b.dtype != dtype:
+            b = cast(b, dtype)
+    return a, b
+
+
+def float_operand(x):
+    """Integer/bool tensors become the default float (like torch.exp on an int tensor)."""
+    from graphgrad.ops.elementwise import cast
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        return cast(x, DEFAULT_FLOAT)
+    return x
+
+
+# -- gradient helpers -------------------------------------------------------------------------
+
+def unbroadcast(g, shape):
+    """Sum a broadcast gradient back down to `shape` (the reduction is an explicit sum node)."""
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    from graphgrad.ops.movement import reshape
+    from graphgrad.ops.reduce import sum_dims
+    lead = g.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape)
+                                      if d == 1 and g.shape[lead + i] != 1)
+    if dims:
+        g = sum_dims(g, dims, keepdim=False)
+    if g.shape != shape:
+        g = reshape(g, shape)
+    return g
+
+
+def check_shape(name, cond, message, *xs):
+    if not cond:
+        raise ShapeError(f"{name}: {message} (got {', '.join(describe(x) for x in xs)})")

@@ -1,0 +1,429 @@
+"""Elementwise primitives: infer, impl and vjp side by side, one block per op."""
+import numpy as np
+
+from graphgrad.dispatch import bind
+from graphgrad.ir.types import TensorType, as_dtype, broadcast_shapes
+from graphgrad.ops._core import (broadcast_infer, defop, describe, float_operand, operands,
+                                 same_as_input, unbroadcast)
+
+# NumPy warns on log(0), 0/0, ...; graphgrad returns inf/nan like PyTorch, without warnings.
+# Eagerly each such kernel silences them itself; the compiled runtime runs its whole schedule
+# under one errstate and calls the `raw` kernel.
+def _quiet():
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
+def _quietly(fn):
+    def kernel(*args, **kwargs):
+        with _quiet():
+            return fn(*args, **kwargs)
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    kernel.raw = fn
+    return kernel
+
+
+def _unary(name, impl, vjp, float_only=True, **flags):
+    return defop(name, same_as_input(name, float_only), impl, vjp, elementwise=True, **flags)
+
+
+# -- unary ------------------------------------------------------------------------------------
+
+NEG = _unary("neg", np.negative, lambda g, x, *, out: (-g,), float_only=False)
+EXP = _unary("exp", _quietly(np.exp), lambda g, x, *, out: (g * out,))
+LOG = _unary("log", _quietly(np.log), lambda g, x, *, out: (g / x,))
+LOG1P = _unary("log1p", _quietly(np.log1p), lambda g, x, *, out: (g / (x + 1.0),))
+SQRT = _unary("sqrt", _quietly(np.sqrt), lambda g, x, *, out: (g / (out * 2.0),))
+TANH = _unary("tanh", np.tanh, lambda g, x, *, out: (g * (1.0 - out * out),))
+SIN = _unary("sin", np.sin, lambda g, x, *, out: (g * cos(x),))
+COS = _unary("cos", np.cos, lambda g, x, *, out: (-(g * sin(x)),))
+ABS = _unary("abs", np.abs, lambda g, x, *, out: (g * sign(x),), float_only=False)
+SIGN = _unary("sign", np.sign, None, float_only=False)
+
+
+def _sigmoid_impl(x):
+    # 1 / (1 + exp(-x)) overflows for very negative x; split by sign for stability
+    with _quiet():
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+SIGMOID = _unary("sigmoid", _sigmoid_impl, lambda g, x, *, out: (g * out * (1.0 - out),))
+
+
+def _relu_impl(x):
+    return np.maximum(x, 0, dtype=x.dtype)
+
+
+RELU = _unary("relu", _relu_impl, lambda g, x, *, out: (where(out > 0, g, 0.0),),
+              float_only=False)
+
+# -- binary -----------------------------------------------------------------------------------
+
+ADD = defop("add", broadcast_infer("add"), np.add,
+            lambda g, a, b, *, out: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)),
+            elementwise=True)
+SUB = defop("sub", broadcast_infer("sub"), np.subtract,
+            lambda g, a, b, *, out: (unbroadcast(g, a.shape), unbroadcast(-g, b.shape)),
+            elementwise=True)
+MUL = defop("mul", broadcast_infer("mul"), np.multiply,
+            lambda g, a, b, *, out: (unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)),
+            elementwise=True)
+
+
+DIV = defop("div", broadcast_infer("div", float_only=True), _quietly(np.divide),
+            lambda g, a, b, *, out: (unbroadcast(g / b, a.shape),
+                                     unbroadcast(-(g * out) / b, b.shape)),
+            elementwise=True)
+
+
+def _pow_vjp(g, a, b, *, out):
+    ga = g * b * pow(a, b - 1.0)
+    safe_log = log(where(a > 0, a, 1.0))
+    gb = where(a > 0, g * out * safe_log, 0.0)
+    return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
+
+
+POW = defop("pow", broadcast_infer("pow", float_only=True), _quietly(np.power), _pow_vjp,
+            elementwise=True)
+
+
+def _pow_scalar_infer(x, *, exponent):
+    if x.dtype.kind != "f" and not (isinstance(exponent, int) and exponent >= 0):
+        raise TypeError(f"pow: integer tensors need a non-negative integer exponent, got "
+                        f"{describe(x)} ** {exponent!r}")
+    return TensorType(tuple(x.shape), x.dtype)
+
+
+def _pow_scalar_raw(x, *, exponent):
+    if exponent == 2:
+        return np.multiply(x, x)
+    return np.power(x, np.asarray(exponent, dtype=x.dtype))
+
+
+_pow_scalar_impl = _quietly(_pow_scalar_raw)
+
+
+def _pow_scalar_vjp(g, x, *, out, exponent):
+    if exponent == 2:
+        return (g * x * 2.0,)
+    if exponent == 1:
+        return (g,)
+    return (g * pow_scalar(x, exponent - 1) * float(exponent),)
+
+
+POW_SCALAR = defop("pow_scalar", _pow_scalar_infer, _pow_scalar_impl, _pow_scalar_vjp,
+                   elementwise=True)
+
+
+def _tie_weights(a, b, greater):
+    first = (a > b) if greater else (a < b)
+    return where(first, 1.0, where(a == b, 0.5, 0.0))
+
+
+def _minmax_vjp(greater):
+    def vjp(g, a, b, *, out):
+        w = _tie_weights(a, b, greater)
+        return unbroadcast(g * w, a.shape), unbroadcast(g * (1.0 - w), b.shape)
+    return vjp
+
+
+MAXIMUM = defop("maximum", broadcast_infer("maximum"), np.maximum, _minmax_vjp(True),
+                elementwise=True)
+MINIMUM = defop("minimum", broadcast_infer("minimum"), np.minimum, _minmax_vjp(False),
+                elementwise=True)
+FLOOR_DIVIDE = defop("floor_divide", broadcast_infer("floor_divide"),
+                     _quietly(np.floor_divide), None, elementwise=True)
+REMAINDER = defop("remainder", broadcast_infer("remainder"), _quietly(np.remainder),
+                  lambda g, a, b, *, out: (unbroadcast(g, a.shape),
+                                           unbroadcast(-g * floor_divide(a, b), b.shape)),
+                  elementwise=True)
+
+# -- comparisons and logic (no gradient) ------------------------------------------------------
+
+EQ = defop("eq", broadcast_infer("eq", np.bool_), np.equal, elementwise=True)
+NE = defop("ne", broadcast_infer("ne", np.bool_), np.not_equal, elementwise=True)
+LT = defop("lt", broadcast_infer("lt", np.bool_), np.less, elementwise=True)
+LE = defop("le", broadcast_infer("le", np.bool_), np.less_equal, elementwise=True)
+GT = defop("gt", broadcast_infer("gt", np.bool_), np.greater, elementwise=True)
+GE = defop("ge", broadcast_infer("ge", np.bool_), np.greater_equal, elementwise=True)
+
+
+def _bool_infer(name):
+    base = broadcast_infer(name, np.bool_)
+
+    def infer(*xs):
+        for x in xs:
+            if x.dtype != np.bool_:
+                raise TypeError(f"{name}: expects bool tensors, got {describe(x)}")
+        return base(*xs)
+    return infer
+
+
+LOGICAL_NOT = defop("logical_not", _bool_infer("logical_not"), np.logical_not, elementwise=True)
+LOGICAL_AND = defop("logical_and", _bool_infer("logical_and"), np.logical_and, elementwise=True)
+LOGICAL_OR = defop("logical_or", _bool_infer("logical_or"), np.logical_or, elementwise=True)
+
+# -- selection, clamping, casting -------------------------------------------------------------
+
+
+def _where_infer(c, a, b):
+    if c.dtype != np.bool_:
+        raise TypeError(f"where: the condition must be a bool tensor, got {describe(c)}")
+    if a.dtype != b.dtype:
+        raise TypeError(f"where: both branches must share a dtype, got {describe(a)}, "
+                        f"{describe(b)}")
+    shape = broadcast_shapes("where", tuple(c.shape), tuple(a.shape), tuple(b.shape))
+    return TensorType(shape, a.dtype)
+
+
+def _where_vjp(g, c, a, b, *, out):
+    return (None, unbroadcast(where(c, g, 0.0), a.shape), unbroadcast(where(c, 0.0, g), b.shape))
+
+
+WHERE = defop("where", _where_infer, np.where, _where_vjp, elementwise=True)
+
+
+def _clamp_infer(x, *, lo, hi):
+    return TensorType(tuple(x.shape), x.dtype)
+
+
+def _clamp_impl(x, *, lo, hi):
+    return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+
+def _clamp_vjp(g, x, *, out, lo, hi):
+    inside = None
+    if lo is not None:
+        inside = x >= lo
+    if hi is not None:
+        upper = x <= hi
+        inside = upper if inside is None else logical_and(inside, upper)
+    return (where(inside, g, 0.0),)
+
+
+CLAMP = defop("clamp", _clamp_infer, _clamp_impl, _clamp_vjp, elementwise=True)
+
+
+def _cast_infer(x, *, dtype):
+    return TensorType(tuple(x.shape), dtype)
+
+
+def _cast_impl(x, *, dtype):
+    return x.astype(dtype)
+
+
+def _cast_vjp(g, x, *, out, dtype):
+    if x.dtype.kind != "f":
+        return (None,)
+    return (cast(g, x.dtype),)
+
+
+CAST = defop("cast", _cast_infer, _cast_impl, _cast_vjp, elementwise=True)
+
+
+def _identity(x):
+    return x
+
+
+DETACH = defop("detach", same_as_input("detach"), _identity, None)
+CLONE = defop("clone", same_as_input("clone"), np.copy, lambda g, x, *, out: (g,))
+
+# -- op functions (PyTorch names and signatures) ----------------------------------------------
+
+
+def neg(x):
+    return bind(NEG, x)
+
+
+def exp(x):
+    return bind(EXP, float_operand(x))
+
+
+def log(x):
+    return bind(LOG, float_operand(x))
+
+
+def log1p(x):
+    return bind(LOG1P, float_operand(x))
+
+
+def sqrt(x):
+    return bind(SQRT, float_operand(x))
+
+
+def rsqrt(x):
+    return 1.0 / sqrt(x)
+
+
+def tanh(x):
+    return bind(TANH, float_operand(x))
+
+
+def sigmoid(x):
+    return bind(SIGMOID, float_operand(x))
+
+
+def relu(x):
+    return bind(RELU, x)
+
+
+def abs(x):
+    return bind(ABS, x)
+
+
+def sign(x):
+    return bind(SIGN, x)
+
+
+def sin(x):
+    return bind(SIN, float_operand(x))
+
+
+def cos(x):
+    return bind(COS, float_operand(x))
+
+
+def add(a, b):
+    return bind(ADD, *operands(a, b))
+
+
+def sub(a, b):
+    return bind(SUB, *operands(a, b))
+
+
+def mul(a, b):
+    return bind(MUL, *operands(a, b))
+
+
+def div(a, b):
+    a, b = operands(a, b)
+    if a.dtype.kind != "f":
+        a, b = float_operand(a), float_operand(b)
+    return bind(DIV, a, b)
+
+
+true_divide = div
+
+
+def floor_divide(a, b):
+    return bind(FLOOR_DIVIDE, *operands(a, b))
+
+
+def remainder(a, b):
+    return bind(REMAINDER, *operands(a, b))
+
+
+def pow(a, b):
+    """a ** b: a tensor to a Python-number power is `pow_scalar`; otherwise elementwise `pow`."""
+    from graphgrad.tensor import Tensor
+    if isinstance(a, Tensor) and isinstance(b, (int, float, np.integer, np.floating)) \
+            and not isinstance(b, bool):
+        if b == 1:
+            return a
+        exponent = int(b) if float(b).is_integer() else float(b)
+        return bind(POW_SCALAR, a, exponent=exponent)
+    a, b = operands(a, b)
+    if a.dtype.kind != "f":
+        a, b = float_operand(a), float_operand(b)
+    return bind(POW, a, b)
+
+
+def pow_scalar(x, exponent):
+    return bind(POW_SCALAR, x, exponent=exponent)
+
+
+def square(x):
+    return pow_scalar(x, 2)
+
+
+def maximum(a, b):
+    return bind(MAXIMUM, *operands(a, b))
+
+
+def minimum(a, b):
+    return bind(MINIMUM, *operands(a, b))
+
+
+def eq(a, b):
+    return bind(EQ, *operands(a, b))
+
+
+def ne(a, b):
+    return bind(NE, *operands(a, b))
+
+
+def lt(a, b):
+    return bind(LT, *operands(a, b))
+
+
+def le(a, b):
+    return bind(LE, *operands(a, b))
+
+
+def gt(a, b):
+    return bind(GT, *operands(a, b))
+
+
+def ge(a, b):
+    return bind(GE, *operands(a, b))
+
+
+def logical_not(x):
+    return bind(LOGICAL_NOT, x)
+
+
+def logical_and(a, b):
+    return bind(LOGICAL_AND, *operands(a, b))
+
+
+def logical_or(a, b):
+    return bind(LOGICAL_OR, *operands(a, b))
+
+
+def where(condition, a, b):
+    """Elementwise `a if condition else b` (the traceable replacement for a Python `if`)."""
+    from graphgrad.ops._core import as_tensor
+    from graphgrad.tensor import Tensor
+    condition = as_tensor(condition)
+    if condition.dtype != np.bool_:
+        condition = cast(condition, np.dtype(np.bool_))
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = as_tensor(a)
+    a, b = operands(a, b)
+    return bind(WHERE, condition, a, b)
+
+
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    from graphgrad.tensor import Tensor
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return bind(CLAMP, x, lo=_scalar(min), hi=_scalar(max))
+
+
+clip = clamp
+
+
+def _scalar(v):
+    return None if v is None else (float(v) if isinstance(v, float) else v)
+
+
+def cast(x, dtype):
+    dtype = as_dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    return bind(CAST, x, dtype=dtype)
+
+
+def detach(x):
+    return bind(DETACH, x)
+
+
+def clone(x):
+    return bind(CLONE, x)

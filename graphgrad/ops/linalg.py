@@ -1,0 +1,79 @@
+"""matmul: batched and broadcasting over leading dims; 1-D operands handled by reshapes."""
+import numpy as np
+
+from graphgrad.dispatch import bind
+from graphgrad.errors import ShapeError
+from graphgrad.ir.types import TensorType, broadcast_shapes
+from graphgrad.ops._core import defop, describe, operands, unbroadcast
+
+
+def _matmul_infer(a, b):
+    if a.dtype != b.dtype:
+        raise TypeError(f"matmul: operands must share a dtype, got {describe(a)} @ {describe(b)}")
+    if a.dtype.kind not in "fi":
+        raise TypeError(f"matmul: expects numeric tensors, got {describe(a)} @ {describe(b)}")
+    if len(a.shape) < 2 or len(b.shape) < 2:
+        raise ShapeError(f"matmul: the primitive needs operands of at least 2 dims, got "
+                         f"{describe(a)} @ {describe(b)}")
+    if a.shape[-1] != b.shape[-2]:
+        raise ShapeError(f"matmul: inner dims differ, {tuple(a.shape)} @ {tuple(b.shape)} "
+                         f"({a.shape[-1]} vs {b.shape[-2]})")
+    batch = broadcast_shapes("matmul", tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    return TensorType(batch + (a.shape[-2], b.shape[-1]), a.dtype)
+
+
+def _swap_last(x):
+    from graphgrad.ops.movement import transpose
+    return transpose(x, -1, -2)
+
+
+def _matmul_vjp(g, a, b, *, out):
+    return (unbroadcast(bind(MATMUL, g, _swap_last(b)), a.shape),
+            unbroadcast(bind(MATMUL, _swap_last(a), g), b.shape))
+
+
+MATMUL = defop("matmul", _matmul_infer, np.matmul, _matmul_vjp)
+
+
+def matmul(a, b):
+    """torch.matmul semantics: 1-D operands are promoted to matrices and the dim is removed."""
+    from graphgrad.ops.movement import reshape
+    a, b = operands(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both operands need at least 1 dim, got {describe(a)} @ "
+                         f"{describe(b)}")
+    a_vec, b_vec = a.ndim == 1, b.ndim == 1
+    if a_vec:
+        a = reshape(a, (1, a.shape[0]))
+    if b_vec:
+        b = reshape(b, (b.shape[0], 1))
+    if a.shape[-1] != b.shape[-2]:
+        raise ShapeError(f"matmul: inner dims differ, {a.shape} @ {b.shape} "
+                         f"({a.shape[-1]} vs {b.shape[-2]})")
+    out = bind(MATMUL, a, b)
+    if a_vec or b_vec:
+        shape = out.shape
+        if a_vec:
+            shape = shape[:-2] + shape[-1:]
+        if b_vec:
+            shape = shape[:-1]
+        out = reshape(out, shape)
+    return out
+
+
+def mm(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise ShapeError(f"mm: expects 2-D tensors, got {describe(a)} @ {describe(b)}")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    if a.ndim != 3 or b.ndim != 3:
+        raise ShapeError(f"bmm: expects 3-D tensors, got {describe(a)} @ {describe(b)}")
+    return matmul(a, b)
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"dot: expects 1-D tensors, got {describe(a)}, {describe(b)}")
+    return matmul(a, b)

@@ -1,0 +1,449 @@
+"""Shape and movement primitives: reshape, permute, broadcast_to, getitem/setitem, index_add, cat."""
+import numpy as np
+
+from graphgrad.dispatch import bind
+from graphgrad.errors import ShapeError, TraceError
+from graphgrad.ir.types import TensorType, normalize_dim
+from graphgrad.ops._core import as_tensor, defop, describe, unbroadcast
+from graphgrad.tensor import Tensor
+
+# -- reshape ----------------------------------------------------------------------------------
+
+
+def resolve_shape(name, size, shape):
+    """Fill in one -1 and check the element count, like torch.reshape."""
+    shape = tuple(int(d) for d in shape)
+    unknown = [i for i, d in enumerate(shape) if d == -1]
+    if len(unknown) > 1 or any(d < -1 for d in shape):
+        raise ShapeError(f"{name}: invalid shape {shape}")
+    known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+    if unknown:
+        if known == 0 or size % known:
+            raise ShapeError(f"{name}: shape {shape} is invalid for {size} elements")
+        shape = shape[:unknown[0]] + (size // known,) + shape[unknown[0] + 1:]
+    elif known != size:
+        raise ShapeError(f"{name}: shape {shape} is invalid for {size} elements")
+    return shape
+
+
+def _reshape_infer(x, *, shape):
+    size = int(np.prod(x.shape, dtype=np.int64))
+    if int(np.prod(shape, dtype=np.int64)) != size:
+        raise ShapeError(f"reshape: cannot reshape {describe(x)} to {shape}")
+    return TensorType(tuple(shape), x.dtype)
+
+
+def _reshape_kernel(in_types, *, shape):
+    return lambda x: x.reshape(shape)
+
+
+RESHAPE = defop("reshape", _reshape_infer, lambda x, *, shape: np.reshape(x, shape),
+                lambda g, x, *, out, shape: (reshape(g, x.shape),), kernel=_reshape_kernel)
+
+# -- permute ----------------------------------------------------------------------------------
+
+
+def _permute_infer(x, *, perm):
+    if sorted(perm) != list(range(len(x.shape))):
+        raise ShapeError(f"permute: {perm} is not a permutation of the dims of {describe(x)}")
+    return TensorType(tuple(x.shape[p] for p in perm), x.dtype)
+
+
+def _permute_vjp(g, x, *, out, perm):
+    return (bind(PERMUTE, g, perm=tuple(int(i) for i in np.argsort(perm))),)
+
+
+PERMUTE = defop("permute", _permute_infer, lambda x, *, perm: np.transpose(x, perm), _permute_vjp)
+
+# -- broadcast_to -----------------------------------------------------------------------------
+
+
+def _broadcast_infer(x, *, shape):
+    xs = tuple(x.shape)
+    ok = len(shape) >= len(xs) and all(
+        d == s or d == 1 for d, s in zip(xs[::-1], shape[::-1]))
+    if not ok:
+        raise ShapeError(f"broadcast_to: cannot broadcast {describe(x)} to {shape}")
+    return TensorType(tuple(shape), x.dtype)
+
+
+BROADCAST_TO = defop("broadcast_to", _broadcast_infer,
+                     lambda x, *, shape: np.broadcast_to(x, shape),
+                     lambda g, x, *, out, shape: (unbroadcast(g, x.shape),))
+
+# -- indexing ---------------------------------------------------------------------------------
+# An index is stored as a hashable `spec`: ("i", n) int, ("s", start, stop, step) slice,
+# ("n",) None, ("e",) Ellipsis, ("t", k) the k-th integer index tensor among the inputs.
+
+
+def build_index(spec, tensors):
+    out = []
+    for item in spec:
+        kind = item[0]
+        if kind == "i":
+            out.append(item[1])
+        elif kind == "s":
+            out.append(slice(item[1], item[2], item[3]))
+        elif kind == "n":
+            out.append(None)
+        elif kind == "e":
+            out.append(Ellipsis)
+        else:
+            out.append(tensors[item[1]])
+    return tuple(out)
+
+
+def _index_shape(name, x, idx, spec):
+    for t in idx:
+        if t.dtype.kind not in "iu":
+            raise TypeError(f"{name}: index tensors must be integers, got {describe(t)}")
+    dummy = np.broadcast_to(np.zeros((), np.bool_), tuple(x.shape))
+    index = build_index(spec, [np.zeros(tuple(t.shape), np.int64) for t in idx])
+    try:
+        return dummy[index].shape
+    except IndexError as e:
+        raise ShapeError(f"{name}: index {format_spec(spec)} invalid for a tensor of shape "
+                         f"{tuple(x.shape)}: {e}") from None
+
+
+def format_spec(spec):
+    parts = []
+    for item in spec:
+        kind = item[0]
+        if kind == "i":
+            parts.append(str(item[1]))
+        elif kind == "s":
+            a, b, c = ("" if v is None else str(v) for v in item[1:])
+            parts.append(f"{a}:{b}" + (f":{c}" if c else ""))
+        elif kind == "n":
+            parts.append("None")
+        elif kind == "e":
+            parts.append("...")
+        else:
+            parts.append(f"<tensor {item[1]}>")
+    return "[" + ", ".join(parts) + "]"
+
+
+def _getitem_infer(x, *idx, spec):
+    return TensorType(tuple(_index_shape("getitem", x, idx, spec)), x.dtype)
+
+
+def _getitem_impl(x, *idx, spec):
+    return x[build_index(spec, idx)]
+
+
+def _getitem_vjp(g, x, *idx, out, spec):
+    base = zeros_like_tensor(x)
+    return (bind(INDEX_ADD, base, g, *idx, spec=spec),) + (None,) * len(idx)
+
+
+GETITEM = defop("getitem", _getitem_infer, _getitem_impl, _getitem_vjp)
+
+
+def _scatter_infer(name):
+    def infer(base, value, *idx, spec):
+        target = _index_shape(name, base, idx, spec)
+        if value.dtype != base.dtype:
+            raise TypeError(f"{name}: value {describe(value)} must have the dtype of "
+                            f"{describe(base)}")
+        vs = tuple(value.shape)
+        if len(vs) > len(target) or any(v != t and v != 1 for v, t in zip(vs[::-1], target[::-1])):
+            raise ShapeError(f"{name}: value of shape {vs} cannot be broadcast to the indexed "
+                             f"region {tuple(target)} of {describe(base)}")
+        return TensorType(tuple(base.shape), base.dtype)
+    return infer
+
+
+def _index_add_impl(base, value, *idx, spec):
+    out = base.copy()
+    index = build_index(spec, idx)
+    if idx:
+        np.add.at(out, index, value)   # repeated indices accumulate
+    else:
+        out[index] += value
+    return out
+
+
+def _index_add_vjp(g, base, value, *idx, out, spec):
+    return (g, unbroadcast(bind(GETITEM, g, *idx, spec=spec), value.shape)) + (None,) * len(idx)
+
+
+INDEX_ADD = defop("index_add", _scatter_infer("index_add"), _index_add_impl, _index_add_vjp)
+
+
+def _setitem_impl(base, value, *idx, spec):
+    out = base.copy()
+    out[build_index(spec, idx)] = value
+    return out
+
+
+def _setitem_vjp(g, base, value, *idx, out, spec):
+    zero = zeros_like_tensor(value, shape=())
+    g_base = bind(SETITEM, g, zero, *idx, spec=spec)
+    g_value = unbroadcast(bind(GETITEM, g, *idx, spec=spec), value.shape)
+    return (g_base, g_value) + (None,) * len(idx)
+
+
+SETITEM = defop("setitem", _scatter_infer("setitem"), _setitem_impl, _setitem_vjp)
+
+# -- cat --------------------------------------------------------------------------------------
+
+
+def _cat_infer(*xs, dim):
+    if not xs:
+        raise ShapeError("cat: expects a non-empty list of tensors")
+    first = xs[0]
+    for x in xs[1:]:
+        if x.dtype != first.dtype:
+            raise TypeError(f"cat: all tensors must share a dtype, got "
+                            f"{', '.join(describe(t) for t in xs)}")
+        if len(x.shape) != len(first.shape) or any(
+                a != b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != dim):
+            raise ShapeError(f"cat: shapes must match except in dim {dim}, got "
+                             f"{', '.join(str(tuple(t.shape)) for t in xs)}")
+    shape = list(first.shape)
+    shape[dim] = sum(x.shape[dim] for x in xs)
+    return TensorType(tuple(shape), first.dtype)
+
+
+def _cat_vjp(g, *xs, out, dim):
+    grads = []
+    start = 0
+    for x in xs:
+        stop = start + x.shape[dim]
+        grads.append(_slice_dim(g, dim, start, stop))
+        start = stop
+    return tuple(grads)
+
+
+CAT = defop("cat", _cat_infer, lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_vjp)
+
+# -- op functions -----------------------------------------------------------------------------
+
+
+def zeros_like_tensor(x, shape=None):
+    from graphgrad.ops.creation import full
+    return full(x.shape if shape is None else shape, 0, dtype=x.dtype)
+
+
+def reshape(x, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = resolve_shape("reshape", x.numel(), shape)
+    if shape == x.shape:
+        return x
+    return bind(RESHAPE, x, shape=shape)
+
+
+view = reshape
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start = normalize_dim("flatten", start_dim, x.ndim)
+    end = normalize_dim("flatten", end_dim, x.ndim)
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    s = x.shape
+    return reshape(x, s[:start] + (int(np.prod(s[start:end + 1], dtype=np.int64)),) + s[end + 1:])
+
+
+def permute(x, *dims):
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    perm = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
+    if len(perm) != x.ndim:
+        raise ShapeError(f"permute: {len(perm)} dims given for a tensor with {x.ndim} dims")
+    if perm == tuple(range(x.ndim)):
+        return x
+    return bind(PERMUTE, x, perm=perm)
+
+
+def transpose(x, dim0, dim1):
+    d0 = normalize_dim("transpose", dim0, x.ndim)
+    d1 = normalize_dim("transpose", dim1, x.ndim)
+    perm = list(range(x.ndim))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    return permute(x, tuple(perm))
+
+
+def t(x):
+    if x.ndim > 2:
+        raise ShapeError(f"t: expects a tensor with at most 2 dims, got {describe(x)}")
+    return permute(x, tuple(reversed(range(x.ndim))))
+
+
+def broadcast_to(x, shape):
+    x = as_tensor(x)
+    shape = tuple(int(d) for d in shape)
+    if shape == x.shape:
+        return x
+    return bind(BROADCAST_TO, x, shape=shape)
+
+
+def expand(x, *sizes):
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: {len(sizes)} sizes for a tensor with {x.ndim} dims")
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    return broadcast_to(x, shape)
+
+
+def expand_as(x, other):
+    return broadcast_to(x, other.shape)
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        return reshape(x, tuple(d for d in x.shape if d != 1))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = {normalize_dim("squeeze", d, x.ndim) for d in dims}
+    return reshape(x, tuple(d for i, d in enumerate(x.shape) if not (i in dims and d == 1)))
+
+
+def unsqueeze(x, dim):
+    d = normalize_dim("unsqueeze", dim, x.ndim + 1)
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def cat(tensors, dim=0):
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ShapeError("cat: expects a non-empty list of tensors")
+    if len(tensors) == 1:
+        return tensors[0]
+    from graphgrad.ir.types import promote
+    from graphgrad.ops.elementwise import cast
+    dtype = promote(*(t.dtype for t in tensors))
+    tensors = [cast(t, dtype) for t in tensors]
+    d = normalize_dim("cat", dim, tensors[0].ndim)
+    return bind(CAT, *tensors, dim=d)
+
+
+concat = cat
+concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ShapeError("stack: expects a non-empty list of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ShapeError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    d = normalize_dim("stack", dim, tensors[0].ndim + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def split(x, split_size_or_sections, dim=0):
+    d = normalize_dim("split", dim, x.ndim)
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
+        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise ShapeError(f"split: sections {sizes} do not add up to {n} (dim {dim} of "
+                             f"{describe(x)})")
+    out = []
+    start = 0
+    for size in sizes:
+        out.append(_slice_dim(x, d, start, start + size))
+        start += size
+    return tuple(out)
+
+
+def chunk(x, chunks, dim=0):
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    d = normalize_dim("chunk", dim, x.ndim)
+    size = -(-x.shape[d] // chunks)
+    return split(x, max(size, 1), d)
+
+
+def _slice_dim(x, dim, start, stop):
+    spec = tuple(("s", None, None, None) for _ in range(dim)) + (("s", start, stop, None),)
+    return bind(GETITEM, x, spec=spec)
+
+
+def parse_index(x, index):
+    """A Python index -> (spec, index tensors). Boolean masks become integer indices (eager)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    spec = []
+    tensors = []
+    dim = 0
+    for item in index:
+        if item is None:
+            spec.append(("n",))
+        elif item is Ellipsis:
+            spec.append(("e",))
+            dim = x.ndim - sum(1 for it in index[index.index(item) + 1:]
+                               if it is not None and it is not Ellipsis)
+        elif isinstance(item, slice):
+            spec.append(("s",) + tuple(_static_int(v) for v in (item.start, item.stop,
+                                                                  item.step)))
+            dim += 1
+        elif isinstance(item, (bool, np.bool_)):
+            raise TypeError("getitem: a Python bool is not a valid index")
+        elif isinstance(item, (int, np.integer)):
+            spec.append(("i", int(item)))
+            dim += 1
+        else:
+            t = item if isinstance(item, Tensor) else as_tensor(np.asarray(item))
+            if t.dtype == np.bool_:
+                for k in _mask_to_indices(t):
+                    spec.append(("t", len(tensors)))
+                    tensors.append(k)
+                dim += t.ndim
+                continue
+            if t.dtype.kind not in "iu":
+                raise TypeError(f"getitem: index tensors must be integer or bool, got "
+                                f"{describe(t)}")
+            spec.append(("t", len(tensors)))
+            tensors.append(t)
+            dim += 1
+    return tuple(spec), tensors
+
+
+def _static_int(v):
+    if v is None or isinstance(v, (int, np.integer)):
+        return None if v is None else int(v)
+    if isinstance(v, Tensor):
+        return int(v._concrete("a tensor used as a slice bound"))
+    raise TypeError(f"getitem: slice bounds must be ints, got {type(v).__name__}")
+
+
+def _mask_to_indices(mask):
+    if type(mask._data) is not np.ndarray:
+        raise TraceError("boolean-mask indexing inside a compiled function has a data-dependent "
+                         "shape; use gg.where(mask, x, 0) or x.masked_fill(~mask, 0) instead")
+    return [Tensor._wrap(k.astype(np.int64)) for k in np.nonzero(mask._data)]
+
+
+def getitem(x, index):
+    spec, tensors = parse_index(x, index)
+    if not tensors and all(s == ("s", None, None, None) for s in spec):
+        return x
+    return bind(GETITEM, x, *tensors, spec=spec)
+
+
+def setitem(x, index, value):
+    """Functional `x[index] = value`: a new tensor (Tensor.__setitem__ rebinds x to it)."""
+    from graphgrad.ops._core import as_tensor_like
+    from graphgrad.ops.elementwise import cast
+    spec, tensors = parse_index(x, index)
+    value = as_tensor_like(value, x)
+    if value.dtype != x.dtype:
+        value = cast(value, x.dtype)
+    return bind(SETITEM, x, value, *tensors, spec=spec)
+
+
+def index_add_at(x, index, value):
+    spec, tensors = parse_index(x, index)
+    return bind(INDEX_ADD, x, value, *tensors, spec=spec)

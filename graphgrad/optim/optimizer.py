@@ -1,0 +1,193 @@
+"""Optimizer base: parameter groups, per-parameter state, traceable hyperparameters.
+
+Updates are written with graphgrad ops under no_grad, so `opt.step()` inside a compiled
+function becomes graph nodes and in-place writes at the end of the schedule. The learning rate is
+read as a runtime input (changing it never retraces); other hyperparameters are guarded (changing
+them retraces). State tensors are created eagerly on first use, even while tracing, so the graph
+binds them by reference.
+"""
+import numpy as np
+
+from graphgrad.dispatch import MODE, no_grad, untraced
+from graphgrad.errors import ShapeError
+from graphgrad.ops.creation import zeros_like
+from graphgrad.tensor import Tensor
+
+
+class Optimizer:
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.param_groups = []
+        self.state = {}
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not isinstance(params[0], dict):
+            params = [{"params": params}]
+        for group in params:
+            self.add_param_group(group)
+        self._validate_hyper()
+
+    def _validate_hyper(self):
+        for group in self.param_groups:
+            lr = group.get("lr")
+            if lr is None or not isinstance(lr, (int, float)) or lr < 0:
+                raise ValueError(f"{type(self).__name__}: invalid learning rate {lr!r} "
+                                 "(must be a number >= 0)")
+
+    def add_param_group(self, group):
+        if not isinstance(group, dict):
+            raise TypeError(f"add_param_group: expects a dict, got {type(group).__name__}")
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: parameters must be Tensors, got "
+                                f"{type(p).__name__}")
+            if not p.requires_grad:
+                raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} does "
+                                 "not require grad")
+            if id(p) in seen:
+                raise ValueError(f"{type(self).__name__}: a parameter appears in more than one "
+                                 "group")
+            seen.add(id(p))
+        full = dict(self.defaults)
+        full.update(group)
+        full["params"] = params
+        self.param_groups.append(full)
+
+    def zero_grad(self, set_to_none=True):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                else:
+                    g = p.grad
+                    if g is not None:
+                        g.zero_()
+
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            from graphgrad.dispatch import enable_grad
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                self._update_group(group)
+        return loss
+
+    def _update_group(self, group):
+        raise NotImplementedError
+
+    # -- helpers for subclasses -----------------------------------------------------------------
+    def _lr(self, group, dtype):
+        """The group's learning rate: a float eagerly, a runtime scalar input while tracing."""
+        trace = MODE.trace
+        if trace is None:
+            return group["lr"]
+        index = self._group_index(group)
+        return trace.scalar_input((id(self), index, "lr"), lambda g=group: g["lr"], dtype,
+                                  f"lr[{index}]" if len(self.param_groups) > 1 else "lr")
+
+    def _hyper(self, group, key):
+        """A hyperparameter that shapes the graph: guarded (a change retraces)."""
+        trace = MODE.trace
+        if trace is None:
+            return group[key]
+        index = self._group_index(group)
+        return trace.guard_value(f"{type(self).__name__}.param_groups[{index}][{key!r}]",
+                                 lambda g=group: g[key])
+
+    def _group_index(self, group):
+        return next(i for i, g in enumerate(self.param_groups) if g is group)
+
+    def _state_tensor(self, p, name, init=None):
+        """Persistent per-parameter state, created eagerly (zeros) the first time."""
+        state = self.state.setdefault(p, {})
+        t = state.get(name)
+        if t is None:
+            with untraced():
+                t = zeros_like(p, dtype=p._data.dtype) if init is None else init(p)
+            t._kind = "state"
+            t._name = f"{type(self).__name__.lower()}.{name}"
+            state[name] = t
+        return t
+
+    # -- saving -------------------------------------------------------------------------------
+    def state_dict(self):
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            g = {k: v for k, v in group.items() if k != "params"}
+            g["params"] = ids
+            groups.append(g)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state:
+                    state[index[id(p)]] = {k: (Tensor._wrap(v._data) if isinstance(v, Tensor)
+                                               else v) for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
+        if groups is None or "state" not in state_dict:
+            raise ValueError("load_state_dict: expects a dict with 'state' and 'param_groups'")
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"load_state_dict: the checkpoint has {len(groups)} parameter "
+                             f"groups, the optimizer {len(self.param_groups)}")
+        params = {}
+        problems = []
+        for i, (mine, theirs) in enumerate(zip(self.param_groups, groups)):
+            if len(mine["params"]) != len(theirs["params"]):
+                problems.append(f"group {i}: {len(theirs['params'])} parameters in the "
+                                f"checkpoint, {len(mine['params'])} here")
+                continue
+            for p, pid in zip(mine["params"], theirs["params"]):
+                params[pid] = p
+        state = {}
+        for pid, entries in state_dict["state"].items():
+            pid = int(pid)
+            if pid not in params:
+                problems.append(f"state for unknown parameter index {pid}")
+                continue
+            p = params[pid]
+            converted = {}
+            for k, v in entries.items():
+                if isinstance(v, (Tensor, np.ndarray)):
+                    arr = np.asarray(v._data if isinstance(v, Tensor) else v)
+                    if k != "step" and arr.shape != p.shape:
+                        problems.append(f"state {k!r} of parameter {pid}: shape {arr.shape}, "
+                                        f"parameter {p.shape}")
+                        continue
+                    t = Tensor._wrap(np.array(arr, dtype=p._data.dtype))
+                    t._kind = "state"
+                    t._name = f"{type(self).__name__.lower()}.{k}"
+                    converted[k] = t
+                else:
+                    converted[k] = v
+            state[p] = converted
+        if problems:
+            raise ShapeError("optimizer load_state_dict failed, nothing was loaded:\n  "
+                             + "\n  ".join(problems))
+        for mine, theirs in zip(self.param_groups, groups):
+            for k, v in theirs.items():
+                if k != "params":
+                    mine[k] = v
+        self.state = state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        return "\n".join(lines) + "\n)"
+

@@ -1,0 +1,106 @@
+"""Executing schedules.
+
+`Executable` generates one Python function per schedule (as torch.fx does): each instruction is
+one line `v7 = k7(v3, v5)` calling a pre-bound kernel held in the function's globals, with `del`
+lines at last use. No dict lookups, shape checks or Python-level dispatch remain in the hot path.
+`interpret` is the slow, simple reference loop over slots that the tests compare against.
+"""
+import itertools
+import sys
+
+import numpy as np
+
+from graphgrad.errors import GraphgradError, RuntimeExecutionError
+
+_counter = itertools.count()
+
+
+def _var(slot, n_inputs):
+    return f"a{slot}" if slot < n_inputs else f"v{slot}"
+
+
+def generate_source(schedule):
+    """Python source of `run(a0, a1, ...)` and the globals it needs."""
+    n = schedule.n_inputs
+    env = {"_asarray": np.asarray, "_copy": np.array, "_errstate": np.errstate}
+    args = ", ".join(_var(i, n) for i in range(n))
+    # log(0), 0/0 give inf/nan as in PyTorch, without NumPy's warnings
+    lines = [f"def run({args}):",
+             "  with _errstate(divide='ignore', invalid='ignore', over='ignore'):"]
+    line_to_instruction = {}
+    for slot, value in schedule.constants.items():
+        env[f"c{slot}"] = value
+    names = {slot: f"c{slot}" for slot in schedule.constants}
+    for i, ins in enumerate(schedule.instructions):
+        env[f"k{i}"] = ins.kernel
+        operands = ", ".join(names.get(s, _var(s, n)) for s in ins.inputs)
+        line_to_instruction[len(lines) + 1] = i
+        lines.append(f"    {_var(ins.output, n)} = k{i}({operands})")
+        if schedule.release_after[i]:
+            lines.append("    del " + ", ".join(_var(s, n) for s in schedule.release_after[i]))
+    if not schedule.instructions:
+        lines.append("    pass")
+    outs = []
+    seen = set()
+    out_values = schedule.graph.outputs
+    for slot, value in zip(schedule.outputs, out_values):
+        expr = names.get(slot, _var(slot, n))
+        if slot < n or slot in schedule.constants or slot in seen:
+            expr = f"_copy({expr})"          # outputs never alias inputs, constants or each other
+        elif value.ndim == 0:
+            expr = f"_asarray({expr})"       # NumPy returns scalars for 0-d results
+        seen.add(slot)
+        outs.append(expr)
+    lines.append("  return (" + "".join(o + ", " for o in outs) + ")")
+    return "\n".join(lines) + "\n", env, line_to_instruction
+
+
+class Executable:
+    """A schedule turned into a Python function; errors name the failing instruction."""
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+        self.source, env, self._lines = generate_source(schedule)
+        filename = f"<graphgrad:{schedule.graph.name}:{next(_counter)}>"
+        code = compile(self.source, filename, "exec")
+        exec(code, env)
+        self.run = env["run"]
+        self._filename = filename
+
+    def __call__(self, *inputs):
+        try:
+            return self.run(*inputs)
+        except Exception as e:   # re-raised with the instruction that failed
+            raise self._explain(e) from e
+
+    def _explain(self, error):
+        tb = sys.exc_info()[2]
+        index = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == self._filename:
+                index = self._lines.get(tb.tb_lineno)
+            tb = tb.tb_next
+        if index is None:
+            return RuntimeExecutionError(f"{self.schedule.graph.name}: {error}")
+        label = self.schedule.instructions[index].label
+        cls = type(error) if isinstance(error, GraphgradError) else RuntimeExecutionError
+        try:
+            return cls(f"{error}\n  while executing {label}")
+        except TypeError:
+            return RuntimeExecutionError(f"{error}\n  while executing {label}")
+
+
+def interpret(schedule, inputs):
+    """Reference executor: a plain loop over the instructions, releasing slots at last use."""
+    slots = [None] * schedule.n_slots
+    slots[:schedule.n_inputs] = inputs
+    for slot, value in schedule.constants.items():
+        slots[slot] = value
+    for ins, release in zip(schedule.instructions, schedule.release_after):
+        try:
+            slots[ins.output] = ins.kernel(*[slots[s] for s in ins.inputs])
+        except Exception as e:
+            raise RuntimeExecutionError(f"{e}\n  while executing {ins.label}") from e
+        for s in release:
+            slots[s] = None
+    return tuple(np.array(slots[s]) for s in schedule.outputs)

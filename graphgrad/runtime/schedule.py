@@ -1,0 +1,76 @@
+"""Graph -> Schedule: a flat tape of instructions over integer buffer slots.
+
+Slots 0..n-1 hold the inputs; every node writes one slot. Constant nodes (nullary, not random)
+are evaluated once when the schedule is built. After each instruction, the slots it was the last
+reader of are released.
+"""
+from graphgrad.ir.printer import value_names
+
+
+class Instruction:
+    __slots__ = ("kernel", "inputs", "output", "node", "label")
+
+    def __init__(self, kernel, inputs, output, node, label):
+        self.kernel = kernel        # callable(*arrays) -> array, attributes already bound
+        self.inputs = inputs        # tuple of slot numbers
+        self.output = output        # slot number
+        self.node = node
+        self.label = label          # "%12 = matmul(%3, %7)" for error messages
+
+    def __repr__(self):
+        return self.label
+
+
+class Schedule:
+    def __init__(self, graph):
+        self.graph = graph
+        names = value_names(graph)
+        slot = {}
+        for v in graph.inputs:
+            slot[v] = len(slot)
+        self.n_inputs = len(graph.inputs)
+        self.constants = {}          # slot -> precomputed array
+        self.instructions = []
+        for n in graph.nodes:
+            slot[n.out] = len(slot)
+            kernel = n.op.make_kernel(tuple(v.type for v in n.inputs), n.attrs)
+            if n.op.nullary and not n.op.random:
+                self.constants[slot[n.out]] = kernel()
+                continue
+            label = (f"%{names[n.out]} = {n.op.name}("
+                     + ", ".join(f"%{names[v]}" for v in n.inputs) + ")")
+            source = n.meta.get("source")
+            if source:
+                label += f"  [{source}]"
+            self.instructions.append(Instruction(kernel, tuple(slot[v] for v in n.inputs),
+                                                 slot[n.out], n, label))
+        self.n_slots = len(slot)
+        self.outputs = tuple(slot[v] for v in graph.outputs)
+        self.slot_of = slot
+        self.release_after = self._liveness()
+
+    def _liveness(self):
+        """For each instruction, the slots to release after it (their last reader)."""
+        last = {}
+        for i, ins in enumerate(self.instructions):
+            for s in ins.inputs:
+                last[s] = i
+        keep = set(self.outputs) | set(self.constants)
+        release = [[] for _ in self.instructions]
+        for s, i in last.items():
+            if s not in keep:
+                release[i].append(s)
+        return [tuple(sorted(r)) for r in release]
+
+    def __len__(self):
+        return len(self.instructions)
+
+    def __str__(self):
+        lines = [f"schedule of {self.graph.name}: {self.n_inputs} inputs, "
+                 f"{len(self.constants)} constants, {len(self.instructions)} instructions"]
+        for ins, rel in zip(self.instructions, self.release_after):
+            free = f"   free {list(rel)}" if rel else ""
+            lines.append(f"  [{ins.output}] <- {ins.label.split(' = ', 1)[1]}"
+                         f" {list(ins.inputs)}{free}")
+        lines.append(f"  outputs {list(self.outputs)}")
+        return "\n".join(lines)

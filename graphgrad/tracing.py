@@ -1,0 +1,372 @@
+"""Trace mode: the active `Trace` records every op called on tracer tensors as a graph node.
+
+Tensors from outside the function (parameters, buffers, optimizer state, ...) are lifted to graph
+inputs bound *by reference* to the live objects (their `Source`). In-place writes to them and
+`.grad` assignments are logged, undone when tracing ends, and become `Sink`s: writebacks the
+compiled schedule performs after every call. Guards record what the graph assumed about that
+outside state (shapes, dtypes, `.grad` being None, module training flags, hyperparameters).
+"""
+import os
+import sys
+
+import numpy as np
+
+from graphgrad.dispatch import MODE
+from graphgrad.errors import AutogradError, ShapeError, TraceError
+from graphgrad.ir.graph import GraphBuilder, Value
+from graphgrad.ir.types import TensorType
+from graphgrad.tensor import Tensor
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_location():
+    """'file.py:12' of the innermost frame outside graphgrad, or '<unknown>'."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR) and \
+                not filename.startswith("<graphgrad"):
+            return f"{filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def data_dependent_error(what):
+    return TraceError(
+        f"{what} needs the tensor's value, which is only known when the compiled graph runs "
+        f"(at {user_location()}). Use gg.where(cond, a, b) for a data-dependent choice, pass "
+        "the value as a static (non-tensor) argument, or move this code out of the compiled "
+        "function.")
+
+
+# -- where graph inputs come from, where outputs go -------------------------------------------
+
+class ArgSource:
+    kind = "arg"
+
+    def __init__(self, index, name):
+        self.index = index
+        self.name = name
+
+
+class TensorSource:
+    """A tensor reached from a closure, a module or an optimizer: read `t._data` at each call."""
+
+    def __init__(self, tensor, kind, name):
+        self.tensor = tensor
+        self.kind = kind
+        self.name = name
+
+
+class GradSource:
+    """`t.grad` read before the function assigned it: read `t._grad._data` at each call."""
+    kind = "grad"
+
+    def __init__(self, tensor, name):
+        self.tensor = tensor
+        self.name = name
+
+
+class ArgGradSource:
+    """The existing `.grad` of a user argument."""
+    kind = "grad"
+
+    def __init__(self, index, name):
+        self.index = index
+        self.name = name
+
+
+class ScalarSource:
+    """A Python number read at each call (e.g. `param_group['lr']`), so changing it does not
+    retrace."""
+    kind = "scalar"
+
+    def __init__(self, getter, dtype, name):
+        self.getter = getter
+        self.dtype = dtype
+        self.name = name
+
+
+class Sink:
+    """Writeback after each call. `attr` is "data" or "grad"; `target` a tensor or an arg index."""
+
+    def __init__(self, attr, target):
+        self.attr = attr
+        self.target = target
+
+
+class Guard:
+    """A fact about outside state the graph assumed; `check()` returns None or a reason."""
+
+    def __init__(self, description, getter, expected):
+        self.description = description
+        self.getter = getter
+        self.expected = expected
+
+    def check(self):
+        actual = self.getter()
+        if actual != self.expected:
+            return f"{self.description}: now {actual!r}, before {self.expected!r}"
+        return None
+
+
+def _tensor_state(t):
+    data = t._data
+    return (tuple(data.shape), data.dtype.str, t._requires_grad)
+
+
+# -- the trace --------------------------------------------------------------------------------
+
+class Trace:
+    def __init__(self, name="graph"):
+        self.builder = GraphBuilder(name)
+        self.sources = []            # parallel to builder.inputs
+        self.known = set()           # values of this trace
+        self.lifted = {}             # id(tensor) -> Value
+        self.lifted_grads = {}       # id(tensor) -> tracer of its outside .grad
+        self.data_log = {}           # id(tensor) -> (tensor, original _data, grad_fn, rg)
+        self.grad_log = {}           # id(tensor) -> (tensor, original _grad)
+        self.leaves = {}             # id(tensor) -> tensor: leaves that require grad
+        self.arg_tracers = {}        # id(tracer) -> flat arg index
+        self.guards = []
+        self.guarded = set()
+        self.names = {}              # id(tensor) -> display name (parameters, buffers)
+        self.phase = "forward"
+        self.backward_called = False
+        self.modules = {}
+        self.scalars = {}
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def add_arg(self, index, tensor, name):
+        v = self.builder.add_input(TensorType(tensor.shape, tensor.dtype), "arg", name,
+                                   requires_grad=tensor.requires_grad)
+        self.sources.append(ArgSource(index, name))
+        self.known.add(v)
+        tracer = Tensor._tracer(v, tensor.requires_grad)
+        self.arg_tracers[id(tracer)] = (index, tracer)
+        if tensor.requires_grad:
+            self.leaves[id(tracer)] = tracer
+            if tensor._grad is not None:
+                # the argument's existing .grad is an input too (backward accumulates into it)
+                g = tensor._grad
+                gv = self.builder.add_input(TensorType(g.shape, g.dtype), "grad", f"{name}.grad")
+                self.sources.append(ArgGradSource(index, f"{name}.grad"))
+                self.known.add(gv)
+                tracer._grad = Tensor._tracer(gv, False)
+        return tracer
+
+    def lift(self, t):
+        """Bind an outside tensor as a graph input (once per tensor object)."""
+        key = id(t)
+        v = self.lifted.get(key)
+        if v is not None:
+            return v
+        from graphgrad.nn.parameter import Parameter
+        kind = "param" if isinstance(t, Parameter) else getattr(t, "_kind", "state")
+        name = self.names.get(key) or getattr(t, "_name", None)
+        v = self.builder.add_input(TensorType(t.shape, t.dtype), kind, name,
+                                   requires_grad=t._requires_grad)
+        self.sources.append(TensorSource(t, kind, name))
+        self.known.add(v)
+        self.lifted[key] = v
+        self._guard_tensor(t, name or kind)
+        if t._requires_grad and t._grad_fn is None:
+            self.leaves[key] = t
+        return v
+
+    def _guard_tensor(self, t, label):
+        if ("data", id(t)) in self.guarded:
+            return
+        self.guarded.add(("data", id(t)))
+        self.guards.append(Guard(f"{label}: (shape, dtype, requires_grad)",
+                                 lambda t=t: _tensor_state(t), _tensor_state(t)))
+
+    def scalar_input(self, key, getter, dtype, name):
+        """A 0-d input read from Python at every call (once per `key` within a trace)."""
+        key = (key, np.dtype(dtype).str)
+        tracer = self.scalars.get(key)
+        if tracer is None:
+            v = self.builder.add_input(TensorType((), np.dtype(dtype)), "scalar", name)
+            self.sources.append(ScalarSource(getter, np.dtype(dtype), name))
+            self.known.add(v)
+            tracer = self.scalars[key] = Tensor._tracer(v, False)
+        return tracer
+
+    def guard_value(self, description, getter):
+        value = getter()
+        self.guards.append(Guard(description, getter, value))
+        return value
+
+    def value_of(self, t):
+        data = t._data
+        if type(data) is Value:
+            if data not in self.known:
+                raise TraceError("a traced tensor from another (finished) compiled call is used "
+                                 f"here (at {user_location()}); return it from that function")
+            return data
+        return self.lift(t)
+
+    # -- ops ------------------------------------------------------------------------------------
+    def record(self, op, inputs, attrs):
+        values = [self.value_of(t) for t in inputs]
+        rg = MODE.grad_enabled and op.vjp is not None and any(t._requires_grad for t in inputs)
+        meta = {"phase": self.phase}
+        try:
+            out = self.builder.add_node(op, values, attrs, requires_grad=rg, meta=meta)
+        except (ShapeError, TypeError) as e:
+            raise type(e)(f"{e} (while tracing, at {user_location()})") from None
+        self.known.add(out)
+        return Tensor._tracer(out, rg)
+
+    # -- state ----------------------------------------------------------------------------------
+    def assign(self, t, new):
+        """In-place update: `t` now stands for `new`'s value (functionalization)."""
+        new_value = self.value_of(new)
+        key = id(t)
+        if key not in self.data_log:
+            if type(t._data) is not Value:
+                # an outside tensor: bind it (the update may read it) and remember the original
+                self.lift(t)
+                self.data_log[key] = (t, t._data, t._grad_fn, t._requires_grad)
+            elif key in self.arg_tracers:
+                self.data_log[key] = (t, t._data, t._grad_fn, t._requires_grad)
+        t._data = new_value
+        if new._requires_grad:
+            t._requires_grad = True
+
+    def _is_outside(self, t):
+        key = id(t)
+        if type(t._data) is not Value:
+            return True
+        return key in self.data_log and key not in self.arg_tracers
+
+    def mark_leaf(self, t):
+        self.leaves[id(t)] = t
+
+    def read_grad(self, t):
+        key = id(t)
+        if key in self.grad_log or not self._is_outside(t):
+            return t._grad   # assigned while tracing, or a tensor of the trace (incl. args)
+        if key in self.lifted_grads:
+            return self.lifted_grads[key]
+        outside = t._grad
+        label = self.names.get(key) or getattr(t, "_name", None) or "tensor"
+        self.guards.append(Guard(f"{label}.grad is None", lambda t=t: t._grad is None,
+                                 outside is None))
+        if outside is None:
+            self.lifted_grads[key] = None
+            return None
+        v = self.builder.add_input(TensorType(outside.shape, outside.dtype), "grad",
+                                   f"{label}.grad")
+        self.sources.append(GradSource(t, f"{label}.grad"))
+        self.known.add(v)
+        self.guards.append(Guard(f"{label}.grad: (shape, dtype)",
+                                 lambda t=t: _grad_state(t), _grad_state(t)))
+        tracer = Tensor._tracer(v, False)
+        self.lifted_grads[key] = tracer
+        return tracer
+
+    def write_grad(self, t, value):
+        key = id(t)
+        if key not in self.grad_log:
+            # overwriting does not depend on the old value: no guard on it
+            self.grad_log[key] = (t, t._grad)
+        t._grad = value
+
+    def register_module(self, module, prefix=""):
+        if id(module) in self.modules:
+            return
+        for name, m in module.named_modules(prefix):
+            if id(m) not in self.modules:
+                self.modules[id(m)] = m
+                self.guards.append(Guard(f"{name or type(m).__name__}.training",
+                                         lambda m=m: m.training, m.training))
+        for name, t in list(module.named_parameters(prefix)) + list(module.named_buffers(prefix)):
+            self.names.setdefault(id(t), name)
+
+    # -- autograd inside the graph --------------------------------------------------------------
+    def backward(self, root, gradient=None):
+        from graphgrad.passes.autodiff import emit_backward
+        if not root._requires_grad:
+            raise AutogradError("backward: the tensor does not require grad and has no grad_fn "
+                                "(no input of the computation had requires_grad=True)")
+        if gradient is None:
+            if int(np.prod(root.shape)) != 1:
+                raise AutogradError(f"backward: grad can be implicitly created only for scalar "
+                                    f"outputs; this one has shape {root.shape}: pass `gradient`")
+            from graphgrad.ops.creation import ones
+            seed = ones(root.shape, dtype=root.dtype)
+        else:
+            if gradient.shape != root.shape:
+                raise ShapeError(f"backward: gradient has shape {gradient.shape}, the tensor "
+                                 f"has {root.shape}")
+            seed = gradient.astype(root.dtype)
+        leaves = [t for t in self.leaves.values() if t._requires_grad]
+        wrt = [t._data if type(t._data) is Value else self.lifted.get(id(t)) for t in leaves]
+        pairs = [(t, v) for t, v in zip(leaves, wrt) if v is not None]
+        prev = self.phase
+        self.phase = "backward"
+        try:
+            grads = emit_backward([self.value_of(root)], [self.value_of(seed)],
+                                  [v for _, v in pairs])
+            for (t, _), g in zip(pairs, grads):
+                if g is None:
+                    continue
+                g = Tensor._tracer(g, g.requires_grad)
+                old = self.read_grad(t)
+                self.write_grad(t, g if old is None else old + g)
+        finally:
+            self.phase = "update" if prev == "forward" else prev
+        self.backward_called = True
+
+    # -- finishing ------------------------------------------------------------------------------
+    def sinks(self):
+        """The writebacks: (Sink, Value) for changed data/grad, plus grads reset to None."""
+        out = []
+        reset = []
+        for key, (t, original, grad_fn, rg) in self.data_log.items():
+            if t._data is not original:
+                target = self.arg_tracers[key][0] if key in self.arg_tracers else t
+                out.append((Sink("data", target), self.value_of(t)))
+        for key, (t, original) in self.grad_log.items():
+            current = t._grad
+            target = self.arg_tracers[key][0] if key in self.arg_tracers else t
+            if current is None:
+                reset.append(target)   # whatever .grad is at call time, it ends up None
+                continue
+            if current is original:
+                continue
+            out.append((Sink("grad", target), self.value_of(current)))
+        return out, reset
+
+    def restore(self):
+        """Undo every change made to outside objects while tracing."""
+        for t, original, grad_fn, rg in self.data_log.values():
+            t._data = original
+            t._grad_fn = grad_fn
+            t._requires_grad = rg
+        for t, original in self.grad_log.values():
+            t._grad = original
+
+
+def _grad_state(t):
+    g = t._grad
+    return None if g is None else (tuple(g._data.shape), g._data.dtype.str)
+
+
+class tracing:
+    """`with tracing(trace):` makes `trace` the active one (and restores outside state after)."""
+
+    def __init__(self, trace):
+        self.trace = trace
+
+    def __enter__(self):
+        if MODE.trace is not None:
+            raise TraceError("internal: nested traces")
+        MODE.trace = self.trace
+        return self.trace
+
+    def __exit__(self, *exc):
+        MODE.trace = None
+        return False
