@@ -19,13 +19,13 @@ import numpy as np
 from graphgrad import autograd, pytree
 from graphgrad.config import config
 from graphgrad.dispatch import MODE
-from graphgrad.errors import TraceError
+from graphgrad.errors import ShapeError, TraceError
 from graphgrad.ir.graph import Value
 from graphgrad.passes import DEFAULT_PASSES, autodiff, dce, partition, run_passes
 from graphgrad.runtime import Executable, Schedule
 from graphgrad.tensor import Tensor
 from graphgrad.tracing import (ArgGradSource, ArgSource, GradSource, ScalarSource, TensorSource,
-                               Trace, tracing)
+                               Trace, tracing, with_location)
 
 CacheInfo = namedtuple("CacheInfo", "hits misses traces entries limit recompile_reasons")
 
@@ -279,6 +279,8 @@ def trace_function(fn, name, args, kwargs, leaves, treedef, names):
             out_values = [trace.value_of(x) if isinstance(x, Tensor) else None
                           for x in out_leaves]
             sinks, resets = trace.sinks()
+    except (ShapeError, TypeError, ValueError, IndexError) as e:
+        raise with_location(e, name) from None
     finally:
         trace.restore()
     tensor_outs = [v for v in out_values if v is not None]

@@ -10,6 +10,10 @@ from graphgrad.errors import ShapeError, TraceError
 from graphgrad.ir.graph import Value
 
 
+# log(0), 0/0, inf-inf give inf/nan as in PyTorch, without NumPy's warnings
+QUIET = dict(divide="ignore", invalid="ignore", over="ignore")
+
+
 class _Mode:
     """Grad mode and the active trace (None in eager mode)."""
     __slots__ = ("grad_enabled", "trace")
@@ -40,7 +44,8 @@ def _eager(op, inputs, attrs):
         arrays.append(data)
     op.infer(*arrays, **attrs)
     try:
-        out = op.impl(*arrays, **attrs)
+        with np.errstate(**QUIET):
+            out = op.impl(*arrays, **attrs)
     except (ValueError, IndexError, TypeError) as e:
         shapes = ", ".join(f"{a.shape} {a.dtype}" for a in arrays)
         raise ShapeError(f"{op.name}: {e} (inputs {shapes})") from e

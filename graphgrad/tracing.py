@@ -32,6 +32,30 @@ def user_location():
     return "<unknown>"
 
 
+def location_in(tb):
+    """'file.py:12' of the innermost traceback frame outside graphgrad."""
+    found = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR) and \
+                not filename.startswith("<graphgrad"):
+            found = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def with_location(error, name):
+    """The same kind of error, its message extended with the user's line (while tracing)."""
+    location = location_in(error.__traceback__)
+    if location is None or location in str(error):
+        return error
+    try:
+        new = type(error)(f"{error} (while tracing {name}, at {location})")
+    except TypeError:
+        return error
+    return new.with_traceback(error.__traceback__)
+
+
 def data_dependent_error(what):
     return TraceError(
         f"{what} needs the tensor's value, which is only known when the compiled graph runs "
@@ -212,10 +236,7 @@ class Trace:
         values = [self.value_of(t) for t in inputs]
         rg = MODE.grad_enabled and op.vjp is not None and any(t._requires_grad for t in inputs)
         meta = {"phase": self.phase}
-        try:
-            out = self.builder.add_node(op, values, attrs, requires_grad=rg, meta=meta)
-        except (ShapeError, TypeError) as e:
-            raise type(e)(f"{e} (while tracing, at {user_location()})") from None
+        out = self.builder.add_node(op, values, attrs, requires_grad=rg, meta=meta)
         self.known.add(out)
         return Tensor._tracer(out, rg)
 

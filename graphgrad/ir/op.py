@@ -38,11 +38,9 @@ class Op:
         """A callable(*arrays) for the runtime with the attributes already bound."""
         if self.kernel is not None:
             return self.kernel(in_types, **attrs)
-        # the runtime silences NumPy's floating-point warnings once per run
-        impl = getattr(self.impl, "raw", self.impl)
         if attrs:
-            return partial(impl, **attrs)
-        return impl
+            return partial(self.impl, **attrs)
+        return self.impl
 
     def __repr__(self):
         return f"Op({self.name})"

@@ -6,22 +6,6 @@ from graphgrad.ir.types import TensorType, as_dtype, broadcast_shapes
 from graphgrad.ops._core import (broadcast_infer, defop, describe, float_operand, operands,
                                  same_as_input, unbroadcast)
 
-# NumPy warns on log(0), 0/0, ...; graphgrad returns inf/nan like PyTorch, without warnings.
-# Eagerly each such kernel silences them itself; the compiled runtime runs its whole schedule
-# under one errstate and calls the `raw` kernel.
-def _quiet():
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
-
-
-def _quietly(fn):
-    def kernel(*args, **kwargs):
-        with _quiet():
-            return fn(*args, **kwargs)
-    kernel.__name__ = getattr(fn, "__name__", "kernel")
-    kernel.raw = fn
-    return kernel
-
-
 def _unary(name, impl, vjp, float_only=True, **flags):
     return defop(name, same_as_input(name, float_only), impl, vjp, elementwise=True, **flags)
 
@@ -29,10 +13,10 @@ def _unary(name, impl, vjp, float_only=True, **flags):
 # -- unary ------------------------------------------------------------------------------------
 
 NEG = _unary("neg", np.negative, lambda g, x, *, out: (-g,), float_only=False)
-EXP = _unary("exp", _quietly(np.exp), lambda g, x, *, out: (g * out,))
-LOG = _unary("log", _quietly(np.log), lambda g, x, *, out: (g / x,))
-LOG1P = _unary("log1p", _quietly(np.log1p), lambda g, x, *, out: (g / (x + 1.0),))
-SQRT = _unary("sqrt", _quietly(np.sqrt), lambda g, x, *, out: (g / (out * 2.0),))
+EXP = _unary("exp", np.exp, lambda g, x, *, out: (g * out,))
+LOG = _unary("log", np.log, lambda g, x, *, out: (g / x,))
+LOG1P = _unary("log1p", np.log1p, lambda g, x, *, out: (g / (x + 1.0),))
+SQRT = _unary("sqrt", np.sqrt, lambda g, x, *, out: (g / (out * 2.0),))
 TANH = _unary("tanh", np.tanh, lambda g, x, *, out: (g * (1.0 - out * out),))
 SIN = _unary("sin", np.sin, lambda g, x, *, out: (g * cos(x),))
 COS = _unary("cos", np.cos, lambda g, x, *, out: (-(g * sin(x)),))
@@ -42,9 +26,8 @@ SIGN = _unary("sign", np.sign, None, float_only=False)
 
 def _sigmoid_impl(x):
     # 1 / (1 + exp(-x)) overflows for very negative x; split by sign for stability
-    with _quiet():
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
 
 SIGMOID = _unary("sigmoid", _sigmoid_impl, lambda g, x, *, out: (g * out * (1.0 - out),))
@@ -70,7 +53,7 @@ MUL = defop("mul", broadcast_infer("mul"), np.multiply,
             elementwise=True)
 
 
-DIV = defop("div", broadcast_infer("div", float_only=True), _quietly(np.divide),
+DIV = defop("div", broadcast_infer("div", float_only=True), np.divide,
             lambda g, a, b, *, out: (unbroadcast(g / b, a.shape),
                                      unbroadcast(-(g * out) / b, b.shape)),
             elementwise=True)
@@ -83,7 +66,7 @@ def _pow_vjp(g, a, b, *, out):
     return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
 
 
-POW = defop("pow", broadcast_infer("pow", float_only=True), _quietly(np.power), _pow_vjp,
+POW = defop("pow", broadcast_infer("pow", float_only=True), np.power, _pow_vjp,
             elementwise=True)
 
 
@@ -94,13 +77,10 @@ def _pow_scalar_infer(x, *, exponent):
     return TensorType(tuple(x.shape), x.dtype)
 
 
-def _pow_scalar_raw(x, *, exponent):
+def _pow_scalar_impl(x, *, exponent):
     if exponent == 2:
         return np.multiply(x, x)
     return np.power(x, np.asarray(exponent, dtype=x.dtype))
-
-
-_pow_scalar_impl = _quietly(_pow_scalar_raw)
 
 
 def _pow_scalar_vjp(g, x, *, out, exponent):
@@ -132,8 +112,8 @@ MAXIMUM = defop("maximum", broadcast_infer("maximum"), np.maximum, _minmax_vjp(T
 MINIMUM = defop("minimum", broadcast_infer("minimum"), np.minimum, _minmax_vjp(False),
                 elementwise=True)
 FLOOR_DIVIDE = defop("floor_divide", broadcast_infer("floor_divide"),
-                     _quietly(np.floor_divide), None, elementwise=True)
-REMAINDER = defop("remainder", broadcast_infer("remainder"), _quietly(np.remainder),
+                     np.floor_divide, None, elementwise=True)
+REMAINDER = defop("remainder", broadcast_infer("remainder"), np.remainder,
                   lambda g, a, b, *, out: (unbroadcast(g, a.shape),
                                            unbroadcast(-g * floor_divide(a, b), b.shape)),
                   elementwise=True)

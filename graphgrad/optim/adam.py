@@ -1,5 +1,7 @@
 """Adam and AdamW (torch.optim's formulas; the step count is a state tensor, so the bias
 correction is computed in the graph and a compiled step never bakes it in)."""
+import numpy as np
+
 from graphgrad import ops
 from graphgrad.optim.optimizer import Optimizer
 
@@ -43,15 +45,19 @@ class Adam(Optimizer):
                     g = g + p * weight_decay
             exp_avg.lerp_(g, 1.0 - beta1)
             exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)
-            bias_correction1 = 1.0 - ops.pow(beta1, step)
-            bias_correction2 = 1.0 - ops.pow(beta2, step)
+            # bias corrections in float64 (torch computes them as Python floats): in float32,
+            # 1 - 0.999 ** 1 is off by 1e-5 relative
+            step64 = step.astype(np.float64)
+            bias_correction1 = 1.0 - ops.pow(beta1, step64)
+            bias_correction2_sqrt = ops.sqrt(1.0 - ops.pow(beta2, step64)).astype(p.dtype)
+            step_size = (lr / bias_correction1).astype(p.dtype)
             second = exp_avg_sq
             if amsgrad:
                 max_sq = self._state_tensor(p, "max_exp_avg_sq")
                 max_sq.copy_(ops.maximum(max_sq, exp_avg_sq))
                 second = max_sq
-            denom = ops.sqrt(second) / ops.sqrt(bias_correction2) + eps
-            p.sub_(exp_avg / denom * (lr / bias_correction1))
+            denom = ops.sqrt(second) / bias_correction2_sqrt + eps
+            p.sub_(exp_avg / denom * step_size)
 
 
 class AdamW(Adam):

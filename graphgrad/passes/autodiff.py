@@ -35,9 +35,10 @@ def emit_backward(outputs, seeds, wrt, start=0):
             if node.op.vjp is None or not v.requires_grad:
                 continue   # not differentiable, or computed under no_grad / detach
             g = grads.pop(v)
-            inputs = [Tensor._tracer(x, x.requires_grad) for x in node.inputs]
-            results = node.op.vjp(g, *inputs, out=Tensor._tracer(v, v.requires_grad),
-                                  **node.attrs)
+            # values downstream of `wrt` are differentiable, so that the gradient graph can
+            # itself be differentiated (grad of grad)
+            inputs = [Tensor._tracer(x, x.requires_grad or x in relevant) for x in node.inputs]
+            results = node.op.vjp(g, *inputs, out=Tensor._tracer(v, True), **node.attrs)
             if len(results) != len(node.inputs):
                 raise GraphgradError(f"internal: vjp of {node.op.name} returned {len(results)} "
                                      f"gradients for {len(node.inputs)} inputs")
@@ -77,6 +78,7 @@ def autodiff(graph, wrt=None, of=None):
     trace.phase = "backward"
     with tracing(trace):
         seeds = [trace.builder.add_input(v.type, "seed", f"grad_out{i}") for i, v in enumerate(of)]
+        trace.known.update(seeds)
         grads = emit_backward(of, seeds, wrt)
     outputs = list(graph.outputs)
     kinds = list(graph.output_kinds)
