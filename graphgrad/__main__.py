@@ -1,0 +1,51 @@
+"""`python -m graphgrad demo | bench | dump`."""
+import argparse
+import os
+import sys
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _pin_threads(threads):
+    """BLAS reads its thread count at import, so re-run the command with it set."""
+    wanted = str(threads)
+    if all(os.environ.get(k) == wanted for k in _THREAD_VARS):
+        return
+    env = dict(os.environ, **{k: wanted for k in _THREAD_VARS})
+    os.execve(sys.executable, [sys.executable, "-m", "graphgrad"] + sys.argv[1:], env)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m graphgrad",
+                                     description="graphgrad command-line tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="train a model compiled, write its graphs, compare with "
+                                       "eager mode")
+    demo.add_argument("--out", default="graphgrad-demo", help="folder for the graph diagrams")
+    demo.add_argument("--steps", type=int, default=600)
+    bench = sub.add_parser("bench", help="eager vs compiled training-step benchmark")
+    bench.add_argument("--workloads", nargs="+", default=None,
+                       help="tiny small mnist wide deep-narrow (default: tiny small mnist)")
+    bench.add_argument("--threads", type=int, default=1)
+    bench.add_argument("--repeat", type=int, default=200)
+    bench.add_argument("--warmup", type=int, default=20)
+    bench.add_argument("--json", default=None)
+    bench.add_argument("--markdown", action="store_true")
+    args = parser.parse_args(argv)
+
+    if args.command == "bench":
+        _pin_threads(args.threads)
+        from graphgrad import bench as bench_module
+        workloads = args.workloads or bench_module.DEFAULT_WORKLOADS
+        unknown = [w for w in workloads if w not in bench_module.WORKLOADS]
+        if unknown:
+            parser.error(f"unknown workloads {unknown}; choose from "
+                         f"{sorted(bench_module.WORKLOADS)}")
+        bench_module.main(workloads, args.repeat, args.warmup, args.json, args.markdown)
+    elif args.command == "demo":
+        from graphgrad.demo import run_demo
+        run_demo(args.out, args.steps)
+
+
+if __name__ == "__main__":
+    main()
