@@ -1,14 +1,16 @@
 """Eager reverse-mode autograd: a tape of nodes linked by edges, replayed by `backward`.
 
 Each op output that requires grad carries an `OpNode` that saved the op's input and output arrays
-(and their version counters). `backward` walks the nodes in dependency order and calls the op's
-registered `vjp` under `no_grad`, the same rule that the symbolic backward pass traces.
+(and their version counters, checked when a rule reads the data). `backward` walks the nodes in
+dependency order and calls the op's registered `vjp` under `no_grad`, the same rule that the
+symbolic backward pass traces.
 An edge is None (no gradient), a leaf Tensor (gradient accumulates into `.grad`), or
 `(node, output_index)`.
 """
 import numpy as np
 
 from graphgrad.errors import AutogradError, ShapeError
+from graphgrad.tensor import Tensor
 
 
 def edge_of(t):
@@ -39,32 +41,62 @@ class OpNode:
         return f"{self.op.name}_backward"
 
     def apply(self, grads):
-        from graphgrad.tensor import Tensor
         from graphgrad.dispatch import no_grad
         if self.saved is None:
             raise AutogradError(
                 f"{self.name}: trying to backward through the graph a second time (its saved "
                 "values were freed); call backward(retain_graph=True) the first time")
-        for i, (cell, version) in enumerate(self.versions):
-            if cell[0] != version:
-                which = "output" if i == len(self.versions) - 1 else f"input {i}"
-                raise AutogradError(
-                    f"{self.name}: one of the tensors needed for gradient computation ({which} of "
-                    f"{self.op.name}) has been modified by an in-place operation: version "
-                    f"{cell[0]}, expected {version}")
         inputs, out = self.saved
+        saved = [SavedTensor(self, i, a) for i, a in enumerate(inputs + (out,))]
         with no_grad():
-            res = self.op.vjp(Tensor._wrap(grads[0]), *[Tensor._wrap(a) for a in inputs],
-                              out=Tensor._wrap(out), **self.attrs)
+            res = self.op.vjp(Tensor._wrap(grads[0]), *saved[:-1], out=saved[-1], **self.attrs)
         return [None if r is None else r._data for r in res]
 
     def release(self):
         self.saved = None
 
 
+class SavedTensor(Tensor):
+    """A value saved for backward, as a VJP rule sees it: its shape and dtype can always be read,
+    its data only while the tensor it was saved from is unmodified. As in PyTorch, mutating a
+    value that the gradient rule does not read (`h = x * 2; h += 1`) is fine."""
+    __slots__ = ()
+
+    def __init__(self, node, index, array):
+        self._requires_grad = False
+        self._grad = None
+        self._grad_fn = None
+        self._out_index = 0
+        self._vc = None
+        self.__dict__["saved"] = (node, index, array)
+
+    @property
+    def _data(self):
+        node, index, array = self.__dict__["saved"]
+        cell, version = node.versions[index]
+        if cell[0] != version:
+            which = "output" if index == len(node.versions) - 1 else f"input {index}"
+            raise AutogradError(
+                f"{node.name}: one of the tensors needed for gradient computation ({which} of "
+                f"{node.op.name}) has been modified by an in-place operation: version "
+                f"{cell[0]}, expected {version}")
+        return array
+
+    @property
+    def shape(self):
+        return tuple(self.__dict__["saved"][2].shape)
+
+    @property
+    def dtype(self):
+        return self.__dict__["saved"][2].dtype
+
+    @property
+    def ndim(self):
+        return self.__dict__["saved"][2].ndim
+
+
 def backward(root, gradient=None, retain_graph=False):
     """`root.backward(gradient)`: accumulate gradients into the leaves' `.grad`."""
-    from graphgrad.tensor import Tensor
     if not root._requires_grad:
         raise AutogradError("backward: the tensor does not require grad and has no grad_fn "
                             "(no input of the computation had requires_grad=True)")
@@ -121,7 +153,6 @@ def run_backward(roots, retain_graph=False):
 
 
 def _send(edge, grad, pending, deps, ready, count=True):
-    from graphgrad.tensor import Tensor
     if type(edge) is tuple:
         node, index = edge
         if grad is not None:
@@ -139,6 +170,7 @@ def _send(edge, grad, pending, deps, ready, count=True):
             raise AutogradError(f"internal: gradient of shape {grad.shape} for a leaf of shape "
                                 f"{leaf._data.shape}")
         if leaf._grad is None:
-            leaf._grad = Tensor._wrap(grad)
+            # a copy: the array may be the caller's `gradient` or shared with another leaf
+            leaf._grad = Tensor._wrap(grad.copy())
         else:
             leaf._grad._data = leaf._grad._data + grad

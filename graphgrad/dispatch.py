@@ -93,6 +93,15 @@ class set_grad_enabled:
 class _GradMode:
     mode = True
 
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        if fn is not None:          # used as a bare decorator: @gg.no_grad
+            return self(fn)
+        return self
+
+    def __init__(self, fn=None):
+        pass
+
     def __enter__(self):
         self.prev = MODE.grad_enabled
         MODE.grad_enabled = self.mode

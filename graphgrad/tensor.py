@@ -22,7 +22,9 @@ class Tensor:
             if type(data) is Value:
                 raise TraceError("gg.tensor(traced_tensor): use .clone() or the tensor itself "
                                  "inside a compiled function")
-        self._data = to_array(data, dtype)
+        arr = to_array(data, dtype)
+        # like torch.tensor, the tensor owns its data (gg.from_numpy shares instead)
+        self._data = arr.copy() if arr is data else arr
         self._requires_grad = False
         self._grad = None
         self._grad_fn = None

@@ -56,10 +56,10 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index):
-        mods = list(self._modules.values())
         if isinstance(index, slice):
-            return Sequential(*mods[index])
-        return mods[index]
+            # keeps the names, as torch does: seq[1:] of (0, 1, 2) holds "1" and "2"
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[index]
 
     def __len__(self):
         return len(self._modules)

@@ -85,6 +85,8 @@ def as_tensor(data, dtype=None):
 def from_numpy(array):
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expects a NumPy array, got {type(array).__name__}")
+    if MODE.trace is None:
+        return Tensor._wrap(to_array(array))    # shares the array's memory, like torch
     return tensor(array)
 
 

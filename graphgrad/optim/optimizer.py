@@ -180,6 +180,18 @@ class Optimizer:
             for k, v in theirs.items():
                 if k != "params":
                     mine[k] = v
+        # write into the existing state tensors: a compiled step binds them by reference.
+        # State the checkpoint lacks restarts from zeros, where every optimizer state starts
+        for p, entries in self.state.items():
+            loaded = state.setdefault(p, {})
+            for k, old in entries.items():
+                if not isinstance(old, Tensor):
+                    continue
+                new = loaded.get(k)
+                if new is not None and not isinstance(new, Tensor):
+                    continue
+                _overwrite(old, np.zeros_like(old._data) if new is None else new._data)
+                loaded[k] = old
         self.state = state
 
     def __repr__(self):
@@ -191,3 +203,8 @@ class Optimizer:
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines) + "\n)"
 
+
+def _overwrite(t, array):
+    t._data = array
+    if t._vc is not None:
+        t._vc[0] += 1
