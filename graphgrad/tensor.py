@@ -285,10 +285,11 @@ class Tensor:
     # -- in-place -------------------------------------------------------------------------------
     def _inplace(self, compute, name):
         """Compute `compute(snapshot_of_self)` and make self that value (functionally)."""
-        if self._requires_grad and self._grad_fn is None and dispatch.MODE.grad_enabled:
+        trace = dispatch.MODE.trace
+        leaf = self._grad_fn is None if trace is None else trace.is_leaf(self)
+        if self._requires_grad and leaf and dispatch.MODE.grad_enabled:
             raise AutogradError(f"{name}: a leaf tensor that requires grad is used in an in-place "
                                 "operation; wrap the update in `with gg.no_grad():`")
-        trace = dispatch.MODE.trace
         if trace is not None:
             new = compute(self)    # traced values are immutable: no snapshot needed
         else:

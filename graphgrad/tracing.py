@@ -265,6 +265,10 @@ class Trace:
     def mark_leaf(self, t):
         self.leaves[id(t)] = t
 
+    def is_leaf(self, t):
+        """Tracers have no autograd history: leaves are the tensors the trace marked as such."""
+        return id(t) in self.leaves or type(t._data) is not Value
+
     def read_grad(self, t):
         key = id(t)
         if key in self.grad_log or not self._is_outside(t):

@@ -100,24 +100,26 @@ def cross_entropy(input, target, weight=None, ignore_index=None, reduction="mean
         target = ops.where(valid, target, 0)
     onehot = one_hot_float(target, n_classes, logp.dtype, what="cross_entropy")
     nll = -(logp * onehot).sum(-1)
-    if label_smoothing:
-        nll = nll * (1.0 - label_smoothing) - logp.mean(-1) * label_smoothing
     sample_w = None
+    class_w = None
     if weight is not None:
-        weight = as_tensor(weight).astype(logp.dtype)
-        if weight.shape != (n_classes,):
-            raise ShapeError(f"cross_entropy: weight {describe(weight)} must have one entry per "
+        class_w = as_tensor(weight).astype(logp.dtype)
+        if class_w.shape != (n_classes,):
+            raise ShapeError(f"cross_entropy: weight {describe(class_w)} must have one entry per "
                              f"class ({n_classes})")
-        sample_w = (onehot * weight).sum(-1)
+        sample_w = (onehot * class_w).sum(-1)
+        nll = nll * sample_w
+    if label_smoothing:
+        # torch: the smoothing term is the class-weighted mean of -log p over all classes
+        smooth = -(logp if class_w is None else logp * class_w).sum(-1) / n_classes
+        nll = nll * (1.0 - label_smoothing) + smooth * label_smoothing
     if valid is not None:
         mask = valid.astype(logp.dtype)
+        nll = nll * mask
         sample_w = mask if sample_w is None else sample_w * mask
-    if sample_w is None:
+    if sample_w is None or reduction != "mean":
         return _reduce("cross_entropy", nll, reduction)
-    nll = nll * sample_w
-    if reduction == "mean":
-        return nll.sum() / sample_w.sum()
-    return _reduce("cross_entropy", nll, reduction)
+    return nll.sum() / sample_w.sum()
 
 
 def nll_loss(input, target, weight=None, ignore_index=None, reduction="mean"):

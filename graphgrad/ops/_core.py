@@ -20,10 +20,12 @@ def describe(x):
 
 # -- shape rules ------------------------------------------------------------------------------
 
-def same_as_input(name, float_only=False):
+def same_as_input(name, float_only=False, no_bool=False):
     def infer(x, **attrs):
         if float_only and x.dtype.kind != "f":
             raise TypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
+        if no_bool and x.dtype == np.bool_:
+            raise TypeError(f"{name}: not supported for bool tensors, got {describe(x)}")
         return TensorType(tuple(x.shape), x.dtype)
     return infer
 

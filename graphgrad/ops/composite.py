@@ -13,16 +13,16 @@ from graphgrad.ops.reduce import amax, sum_dims
 
 def softmax(x, dim=-1):
     x = float_operand(x)
-    d = normalize_dim("softmax", dim, x.ndim)
-    e = exp(x - amax(x, d, keepdim=True).detach())
-    return e / sum_dims(e, (d,), keepdim=True)
+    dims = (normalize_dim("softmax", dim, x.ndim),) if x.ndim else ()
+    e = exp(x - amax(x, dims, keepdim=True).detach())
+    return e / sum_dims(e, dims, keepdim=True)
 
 
 def log_softmax(x, dim=-1):
     x = float_operand(x)
-    d = normalize_dim("log_softmax", dim, x.ndim)
-    shifted = x - amax(x, d, keepdim=True).detach()
-    return shifted - log(sum_dims(exp(shifted), (d,), keepdim=True))
+    dims = (normalize_dim("log_softmax", dim, x.ndim),) if x.ndim else ()
+    shifted = x - amax(x, dims, keepdim=True).detach()
+    return shifted - log(sum_dims(exp(shifted), dims, keepdim=True))
 
 
 def _check_index_infer(x, *, low, high, what):

@@ -1,18 +1,19 @@
 """Elementwise primitives: infer, impl and vjp side by side, one block per op."""
 import numpy as np
 
-from graphgrad.dispatch import bind
+from graphgrad.dispatch import bind, no_grad
 from graphgrad.ir.types import TensorType, as_dtype, broadcast_shapes
 from graphgrad.ops._core import (broadcast_infer, defop, describe, float_operand, operands,
                                  same_as_input, unbroadcast)
 
-def _unary(name, impl, vjp, float_only=True, **flags):
-    return defop(name, same_as_input(name, float_only), impl, vjp, elementwise=True, **flags)
+def _unary(name, impl, vjp, float_only=True, no_bool=False, **flags):
+    return defop(name, same_as_input(name, float_only, no_bool), impl, vjp, elementwise=True,
+                 **flags)
 
 
 # -- unary ------------------------------------------------------------------------------------
 
-NEG = _unary("neg", np.negative, lambda g, x, *, out: (-g,), float_only=False)
+NEG = _unary("neg", np.negative, lambda g, x, *, out: (-g,), float_only=False, no_bool=True)
 EXP = _unary("exp", np.exp, lambda g, x, *, out: (g * out,))
 LOG = _unary("log", np.log, lambda g, x, *, out: (g / x,))
 LOG1P = _unary("log1p", np.log1p, lambda g, x, *, out: (g / (x + 1.0),))
@@ -21,7 +22,7 @@ TANH = _unary("tanh", np.tanh, lambda g, x, *, out: (g * (1.0 - out * out),))
 SIN = _unary("sin", np.sin, lambda g, x, *, out: (g * cos(x),))
 COS = _unary("cos", np.cos, lambda g, x, *, out: (-(g * sin(x)),))
 ABS = _unary("abs", np.abs, lambda g, x, *, out: (g * sign(x),), float_only=False)
-SIGN = _unary("sign", np.sign, None, float_only=False)
+SIGN = _unary("sign", np.sign, None, float_only=False, no_bool=True)
 
 
 def _sigmoid_impl(x):
@@ -38,7 +39,7 @@ def _relu_impl(x):
 
 
 RELU = _unary("relu", _relu_impl, lambda g, x, *, out: (where(out > 0, g, 0.0),),
-              float_only=False)
+              float_only=False, no_bool=True)
 
 # -- binary -----------------------------------------------------------------------------------
 
@@ -60,7 +61,7 @@ DIV = defop("div", broadcast_infer("div", float_only=True), np.divide,
 
 
 def _pow_vjp(g, a, b, *, out):
-    ga = g * b * pow(a, b - 1.0)
+    ga = where(b == 0.0, 0.0, g * b * pow(a, b - 1.0))   # d(a ** 0)/da = 0, also at a = 0
     safe_log = log(where(a > 0, a, 1.0))
     gb = where(a > 0, g * out * safe_log, 0.0)
     return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
@@ -84,6 +85,9 @@ def _pow_scalar_impl(x, *, exponent):
 
 
 def _pow_scalar_vjp(g, x, *, out, exponent):
+    if exponent == 0:
+        from graphgrad.ops.creation import zeros_like
+        return (zeros_like(x),)
     if exponent == 2:
         return (g * x * 2.0,)
     if exponent == 1:
@@ -298,8 +302,8 @@ def pow(a, b):
     from graphgrad.tensor import Tensor
     if isinstance(a, Tensor) and isinstance(b, (int, float, np.integer, np.floating)) \
             and not isinstance(b, bool):
-        if b == 1:
-            return a
+        if isinstance(b, (float, np.floating)) and a.dtype.kind != "f":
+            a = float_operand(a)   # an integer tensor to a float power is a float tensor
         exponent = int(b) if float(b).is_integer() else float(b)
         return bind(POW_SCALAR, a, exponent=exponent)
     a, b = operands(a, b)
@@ -384,6 +388,8 @@ def clamp(x, min=None, max=None):
         if max is not None:
             out = minimum(out, max)
         return out
+    if x.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        x = float_operand(x)   # float bounds make a float result, as in torch
     return bind(CLAMP, x, lo=_scalar(min), hi=_scalar(max))
 
 
@@ -398,6 +404,9 @@ def cast(x, dtype):
     dtype = as_dtype(dtype)
     if x.dtype == dtype:
         return x
+    if dtype.kind != "f" and x.requires_grad:
+        with no_grad():   # as in PyTorch, an integer or bool result carries no gradient
+            return bind(CAST, x, dtype=dtype)
     return bind(CAST, x, dtype=dtype)
 
 

@@ -193,6 +193,9 @@ def _cat_infer(*xs, dim):
     if not xs:
         raise ShapeError("cat: expects a non-empty list of tensors")
     first = xs[0]
+    if not first.shape:
+        raise ShapeError(f"cat: zero-dimensional tensors cannot be concatenated (got "
+                         f"{describe(first)}); use stack")
     for x in xs[1:]:
         if x.dtype != first.dtype:
             raise TypeError(f"cat: all tensors must share a dtype, got "

@@ -17,8 +17,15 @@ def _reduced_shape(shape, dims, keepdim):
 
 def _check_dims(name, x, dims):
     for d in dims:
-        if not 0 <= d < builtins.max(len(x.shape), 1):
+        if not 0 <= d < len(x.shape):
             raise ShapeError(f"{name}: dim {d} out of range for {describe(x)}")
+
+
+def reduce_dims(name, dim, x):
+    """The normalized axes to reduce; a 0-d tensor has none (dim 0 or -1 is accepted for it,
+    as in torch)."""
+    dims = normalize_dims(name, dim, x.ndim)
+    return dims if x.ndim else ()
 
 
 def _sum_infer(x, *, dims, keepdim):
@@ -99,13 +106,14 @@ def sum_dims(x, dims, keepdim=False):
 
 
 def sum(x, dim=None, keepdim=False):
-    dims = normalize_dims("sum", dim, x.ndim)
-    return sum_dims(x, dims, keepdim)
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None              # torch: an empty dim list reduces everything
+    return sum_dims(x, reduce_dims("sum", dim, x), keepdim)
 
 
 def mean(x, dim=None, keepdim=False):
     x = float_operand(x)
-    dims = normalize_dims("mean", dim, x.ndim)
+    dims = reduce_dims("mean", dim, x)
     count = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
     return sum_dims(x, dims, keepdim) * (1.0 / count if count else float("nan"))
 
@@ -115,7 +123,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     x = float_operand(x)
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    dims = normalize_dims("var", dim, x.ndim)
+    dims = reduce_dims("var", dim, x)
     count = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
     centered = x - mean(x, dims, keepdim=True)
     denom = builtins.max(count - correction, 0)
@@ -128,7 +136,7 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def amax(x, dim=None, keepdim=False):
-    return bind(AMAX, x, dims=normalize_dims("amax", dim, x.ndim), keepdim=bool(keepdim))
+    return bind(AMAX, x, dims=reduce_dims("amax", dim, x), keepdim=bool(keepdim))
 
 
 def amin(x, dim=None, keepdim=False):
@@ -137,7 +145,7 @@ def amin(x, dim=None, keepdim=False):
 
 def argmax(x, dim=None, keepdim=False):
     if dim is not None:
-        dim = normalize_dim("argmax", dim, x.ndim)
+        dim = normalize_dim("argmax", dim, x.ndim) if x.ndim else None
     return bind(ARGMAX, x, dim=dim, keepdim=bool(keepdim))
 
 
@@ -184,11 +192,12 @@ class MaxResult(tuple):
 
 def logsumexp(x, dim=None, keepdim=False):
     """log(sum(exp(x))) computed stably: the max is subtracted first (as a constant)."""
-    from graphgrad.ops.elementwise import exp, log
+    from graphgrad.ops.elementwise import abs, exp, log, where
     from graphgrad.ops.movement import reshape
     x = float_operand(x)
-    dims = normalize_dims("logsumexp", dim, x.ndim)
+    dims = reduce_dims("logsumexp", dim, x)
     m = amax(x, dims, keepdim=True).detach()
+    m = where(abs(m) == float("inf"), 0.0, m)   # all -inf gives -inf, an inf gives inf
     s = log(sum_dims(exp(x - m), dims, keepdim=True)) + m
     if not keepdim:
         s = reshape(s, _reduced_shape(tuple(x.shape), dims, False))
