@@ -569,8 +569,18 @@ LOSSES = [
       lambda x, t, w: np_cross_entropy(x, t, weight=w, label_smoothing=0.1)),
 ]
 
+def _extra_cases():
+    """Entries for op families defined elsewhere, from tests/op_cases_*.py (each a CASES list)."""
+    import importlib
+    import pathlib
+    extra = []
+    for path in sorted(pathlib.Path(__file__).parent.glob("op_cases_*.py")):
+        extra.extend(importlib.import_module(path.stem).CASES)
+    return extra
+
+
 CASES = UNARY + BINARY + COMPARISONS + SELECTION + REDUCTIONS + MOVEMENT + MATMUL + CREATION + \
-    LOSSES
+    LOSSES + _extra_cases()
 
 # Known wrong results outside the op definitions, kept in the table as strict xfails so they
 # flip to failures once fixed: (entry id, check) -> reason.
