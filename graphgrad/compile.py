@@ -27,6 +27,7 @@ from graphgrad.tensor import Tensor
 from graphgrad.tracing import (ArgGradSource, ArgSource, GradSource, ScalarSource, TensorSource,
                                Trace, tracing, with_location)
 
+_TENSOR = object()   # marks where a result tensor goes in the output structure
 CacheInfo = namedtuple("CacheInfo", "hits misses traces entries limit recompile_reasons")
 
 
@@ -318,7 +319,7 @@ class Entry:
         self.sinks = [s for s, _ in sinks]
         self.resets = resets
         self.out_tree = out_tree
-        self.out_template = [None if isinstance(x, Tensor) else x for x in out_leaves]
+        self.out_template = [_TENSOR if isinstance(x, Tensor) else x for x in out_leaves]
         self.n_outputs = sum(1 for v in out_values if v is not None)
         self.whole_step = trace.backward_called
         self.graphs = {}
@@ -333,8 +334,27 @@ class Entry:
         graph, records = run_passes(self.traced, passes)
         self.graphs["forward"] = graph
         self.records["forward"] = records
-        self.forward_exe = Executable(Schedule(graph))
+        self.forward_exe = Executable(Schedule(graph, write_into=self._write_into()))
         self.n_saved = 0
+
+    def _write_into(self):
+        """State updates computed straight into the state's current array: output position ->
+        input position (a parameter's new value overwrites its old array, like torch's
+        in-place optimizer step)."""
+        inputs = {}
+        for i, source in enumerate(self.sources):
+            if isinstance(source, TensorSource):
+                inputs[id(source.tensor)] = i
+            elif isinstance(source, ArgSource):
+                inputs[("arg", source.index)] = i
+        into = {}
+        for k, sink in enumerate(self.sinks):
+            if sink.attr != "data":
+                continue
+            key = ("arg", sink.target) if isinstance(sink.target, int) else id(sink.target)
+            if key in inputs:
+                into[self.n_outputs + k] = inputs[key]
+        return into
 
     def build_aot(self, passes, diff_outputs):
         wrt = [v for v in self.traced.inputs if v.requires_grad]
@@ -346,7 +366,7 @@ class Entry:
         forward, backward = dce(forward), dce(backward)
         self.graphs.update(joint=joint, forward=forward, backward=backward)
         self.records["joint"] = records
-        self.forward_exe = Executable(Schedule(forward))
+        self.forward_exe = Executable(Schedule(forward, write_into=self._write_into()))
         self.backward_exe = Executable(Schedule(backward))
         self.n_saved = n_saved
         inputs = self.traced.inputs
@@ -376,7 +396,7 @@ class Entry:
         if self.backward_exe is not None:
             self._attach_backward(results, inputs, outs[n_out + n_sinks:], leaves)
         it = iter(results)
-        flat = [next(it) if x is None else x for x in self.out_template]
+        flat = [next(it) if x is _TENSOR else x for x in self.out_template]
         return pytree.unflatten(self.out_tree, flat)
 
     def _attach_backward(self, results, inputs, saved, leaves):
@@ -386,6 +406,9 @@ class Entry:
             t = leaves[source.index] if isinstance(source, ArgSource) else source.tensor
             parents.append(autograd.edge_of(t))
         node = CompiledBackward(self, parents, tuple(saved))
+        # compiled optimizer steps update state arrays in place: refuse a stale backward
+        cells = [s.tensor._version_cell() for s in self.sources if isinstance(s, TensorSource)]
+        node.versions = tuple((c, c[0]) for c in cells)
         for k, pos in enumerate(self.diff_outputs):
             r = results[pos]
             r._requires_grad = True
@@ -456,7 +479,7 @@ def _write(sink, array, leaves):
 
 class CompiledBackward:
     """The eager-autograd node of a compiled forward: runs the compiled backward schedule."""
-    __slots__ = ("entry", "parents", "saved", "n_outputs", "out_type")
+    __slots__ = ("entry", "parents", "saved", "n_outputs", "out_type", "versions")
 
     def __init__(self, entry, parents, saved):
         self.entry = entry
@@ -475,6 +498,12 @@ class CompiledBackward:
             raise AutogradError(f"{self.name}: trying to backward through the graph a second "
                                 "time (its saved values were freed); call "
                                 "backward(retain_graph=True) the first time")
+        for cell, version in self.versions:
+            if cell[0] != version:
+                raise AutogradError(
+                    f"{self.name}: a parameter or buffer used by this compiled forward was "
+                    "modified in place before backward (e.g. by an optimizer step); call "
+                    "backward before updating it")
         outs = self.entry.backward_exe(*self.saved, *grads)
         return [None if p is None else outs[p] for p in self.entry.grad_positions]
 

@@ -20,7 +20,9 @@ def _state_of(entry, leaves):
 
 
 def _snapshot(tensors):
-    return [(t, t._data, t._grad, None if t._grad is None else t._grad._data) for t in tensors]
+    # copies: compiled steps update state arrays in place
+    return [(t, t._data.copy(), t._grad, None if t._grad is None else t._grad._data.copy())
+            for t in tensors]
 
 
 def _restore(snapshot):

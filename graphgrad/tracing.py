@@ -137,7 +137,8 @@ class Guard:
 
 def _tensor_state(t):
     data = t._data
-    return (tuple(data.shape), data.dtype.str, t._requires_grad)
+    # writeable: compiled updates may write into the array in place
+    return (tuple(data.shape), data.dtype.str, t._requires_grad, data.flags.writeable)
 
 
 # -- the trace --------------------------------------------------------------------------------

@@ -525,3 +525,30 @@ def test_trace_returns_the_graph():
     assert ops == ["matmul", "relu", "sum"]
     text = str(g)
     assert "%x: f32[2,3]" in text and "matmul(%x, %w)" in text
+
+
+def test_whole_step_updates_parameters_in_place_and_bumps_versions():
+    model, opt, step = _mlp_step()
+    cstep = gg.compile(step)
+    x, y = gg.randn(16, 4), gg.tensor(np.arange(16) % 3)
+    cstep(x, y)
+    weight = model[0].weight
+    weight._version_cell()                      # as autograd does when it saves a tensor
+    array, version = weight._data, weight._version
+    before = array.copy()
+    cstep(x, y)
+    assert weight._data is array                 # written into the same array
+    assert not np.array_equal(array, before)
+    assert weight._version == version + 1
+
+
+def test_backward_after_an_in_place_parameter_update_is_refused():
+    model = nn.Linear(3, 2)
+    cmodel = gg.compile(model)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    update = gg.compile(lambda: opt.step())
+    out = cmodel(gg.randn(4, 3)).sum()
+    model.weight.grad, model.bias.grad = gg.ones(2, 3), gg.ones(2)
+    assert update() is None
+    with pytest.raises(gg.AutogradError, match="modified in place before backward"):
+        out.backward()

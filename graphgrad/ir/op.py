@@ -9,6 +9,11 @@
   per input, None where there is no gradient.
 - `kernel(in_types, **attrs) -> callable(*arrays)`: optional; a specialised kernel for the
   compiled runtime (e.g. a bound `np.reshape`). Defaults to `impl` with the attrs bound.
+- `out_impl(out, *arrays, **attrs) -> out`: optional; the kernel writing into a preallocated
+  array, which lets the runtime plan memory. `defop` derives it for NumPy ufuncs.
+Flags: `inplace` (out_impl may write over an input of the output's shape), `alias` (the result
+may be a view of input 0: reshape, permute, ...), `internal` (made by compiler passes, never
+called from user code).
 """
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,6 +32,10 @@ class Op:
     elementwise: bool = False      # same-shape-as-broadcast output, candidates for fusion
     random: bool = False           # draws from the generator: never merged, never folded
     nullary: bool = False          # no tensor inputs (constants, factories, random)
+    out_impl: Optional[Callable] = None
+    inplace: bool = False
+    alias: bool = False
+    internal: bool = False
     doc: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -41,6 +50,14 @@ class Op:
         if attrs:
             return partial(self.impl, **attrs)
         return self.impl
+
+    def make_out_kernel(self, attrs):
+        """A callable(out, *arrays) with the attributes bound, or None."""
+        if self.out_impl is None:
+            return None
+        if attrs:
+            return partial(self.out_impl, **attrs)
+        return self.out_impl
 
     def __repr__(self):
         return f"Op({self.name})"

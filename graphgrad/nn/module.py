@@ -181,15 +181,17 @@ class Module:
 
     # -- state --------------------------------------------------------------------------------
     def state_dict(self, prefix=""):
-        """name -> tensor for every parameter and persistent buffer (snapshots)."""
+        """name -> tensor for every parameter and persistent buffer. These are copies (torch's
+        alias the live parameters): compiled steps update parameters in place, and a copy keeps
+        a checkpoint or a "best weights" snapshot from changing under you."""
         out = OrderedDict()
         for mod_prefix, m in self.named_modules(prefix):
             for name, p in m._parameters.items():
                 if p is not None:
-                    out[f"{mod_prefix}.{name}" if mod_prefix else name] = Tensor._wrap(p._data)
+                    out[f"{mod_prefix}.{name}" if mod_prefix else name] = Tensor._wrap(p._data.copy())
             for name, b in m._buffers.items():
                 if b is not None and name not in m._non_persistent:
-                    out[f"{mod_prefix}.{name}" if mod_prefix else name] = Tensor._wrap(b._data)
+                    out[f"{mod_prefix}.{name}" if mod_prefix else name] = Tensor._wrap(b._data.copy())
         return out
 
     def _state_targets(self):

@@ -10,8 +10,19 @@ from graphgrad.tensor import Tensor
 
 
 def defop(name, infer, impl, vjp=None, **flags):
-    """Register a primitive and return its Op record (bind it with `bind(OP, *tensors, **attrs)`)."""
+    """Register a primitive and return its Op record (bind it with `bind(OP, *tensors, **attrs)`).
+    A NumPy ufunc kernel also gets an `out=` form, which may run in place."""
+    if isinstance(impl, np.ufunc) and "out_impl" not in flags:
+        flags["out_impl"] = _ufunc_out(impl)
+        flags.setdefault("inplace", True)
     return register(Op(name=name, infer=infer, impl=impl, vjp=vjp, **flags))
+
+
+def _ufunc_out(ufunc):
+    def out_impl(out, *arrays):
+        return ufunc(*arrays, out=out)
+    out_impl.__name__ = f"{ufunc.__name__}_out"
+    return out_impl
 
 
 def describe(x):

@@ -38,8 +38,12 @@ def _relu_impl(x):
     return np.maximum(x, 0, dtype=x.dtype)
 
 
+def _relu_out(out, x):
+    return np.maximum(x, 0, out=out)
+
+
 RELU = _unary("relu", _relu_impl, lambda g, x, *, out: (where(out > 0, g, 0.0),),
-              float_only=False, no_bool=True)
+              float_only=False, no_bool=True, out_impl=_relu_out, inplace=True)
 
 # -- binary -----------------------------------------------------------------------------------
 
@@ -95,7 +99,14 @@ def _pow_scalar_vjp(g, x, *, out, exponent):
     return (g * pow_scalar(x, exponent - 1) * float(exponent),)
 
 
+def _pow_scalar_out(out, x, *, exponent):
+    if exponent == 2:
+        return np.multiply(x, x, out=out)
+    return np.power(x, np.asarray(exponent, dtype=x.dtype), out=out)
+
+
 POW_SCALAR = defop("pow_scalar", _pow_scalar_infer, _pow_scalar_impl, _pow_scalar_vjp,
+                   out_impl=_pow_scalar_out, inplace=True,
                    elementwise=True)
 
 
@@ -164,7 +175,13 @@ def _where_vjp(g, c, a, b, *, out):
     return (None, unbroadcast(where(c, g, 0.0), a.shape), unbroadcast(where(c, 0.0, g), b.shape))
 
 
-WHERE = defop("where", _where_infer, np.where, _where_vjp, elementwise=True)
+def _where_out(out, c, a, b):
+    np.copyto(out, b)
+    np.copyto(out, a, where=c)
+    return out
+
+
+WHERE = defop("where", _where_infer, np.where, _where_vjp, elementwise=True, out_impl=_where_out)
 
 
 def _clamp_infer(x, *, lo, hi):
@@ -185,7 +202,15 @@ def _clamp_vjp(g, x, *, out, lo, hi):
     return (where(inside, g, 0.0),)
 
 
-CLAMP = defop("clamp", _clamp_infer, _clamp_impl, _clamp_vjp, elementwise=True)
+def _clamp_out(out, x, *, lo, hi):
+    if x.dtype != out.dtype:
+        np.copyto(out, x)
+        x = out
+    return np.clip(x, lo, hi, out=out)
+
+
+CLAMP = defop("clamp", _clamp_infer, _clamp_impl, _clamp_vjp, elementwise=True,
+              out_impl=_clamp_out, inplace=True)
 
 
 def _cast_infer(x, *, dtype):
@@ -202,14 +227,19 @@ def _cast_vjp(g, x, *, out, dtype):
     return (cast(g, x.dtype),)
 
 
-CAST = defop("cast", _cast_infer, _cast_impl, _cast_vjp, elementwise=True)
+def _cast_out(out, x, *, dtype):
+    np.copyto(out, x, casting="unsafe")
+    return out
+
+
+CAST = defop("cast", _cast_infer, _cast_impl, _cast_vjp, elementwise=True, out_impl=_cast_out)
 
 
 def _identity(x):
     return x
 
 
-DETACH = defop("detach", same_as_input("detach"), _identity, None)
+DETACH = defop("detach", same_as_input("detach"), _identity, None, alias=True)
 CLONE = defop("clone", same_as_input("clone"), np.copy, lambda g, x, *, out: (g,))
 
 # -- op functions (PyTorch names and signatures) ----------------------------------------------

@@ -32,7 +32,7 @@ def _matmul_vjp(g, a, b, *, out):
             unbroadcast(bind(MATMUL, _swap_last(a), g), b.shape))
 
 
-MATMUL = defop("matmul", _matmul_infer, np.matmul, _matmul_vjp)
+MATMUL = defop("matmul", _matmul_infer, np.matmul, _matmul_vjp, inplace=False)
 
 
 def matmul(a, b):

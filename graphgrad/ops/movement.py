@@ -38,7 +38,8 @@ def _reshape_kernel(in_types, *, shape):
 
 
 RESHAPE = defop("reshape", _reshape_infer, lambda x, *, shape: np.reshape(x, shape),
-                lambda g, x, *, out, shape: (reshape(g, x.shape),), kernel=_reshape_kernel)
+                lambda g, x, *, out, shape: (reshape(g, x.shape),), kernel=_reshape_kernel,
+                alias=True)
 
 # -- permute ----------------------------------------------------------------------------------
 
@@ -53,7 +54,8 @@ def _permute_vjp(g, x, *, out, perm):
     return (bind(PERMUTE, g, perm=tuple(int(i) for i in np.argsort(perm))),)
 
 
-PERMUTE = defop("permute", _permute_infer, lambda x, *, perm: np.transpose(x, perm), _permute_vjp)
+PERMUTE = defop("permute", _permute_infer, lambda x, *, perm: np.transpose(x, perm), _permute_vjp,
+                alias=True)
 
 # -- broadcast_to -----------------------------------------------------------------------------
 
@@ -69,7 +71,7 @@ def _broadcast_infer(x, *, shape):
 
 BROADCAST_TO = defop("broadcast_to", _broadcast_infer,
                      lambda x, *, shape: np.broadcast_to(x, shape),
-                     lambda g, x, *, out, shape: (unbroadcast(g, x.shape),))
+                     lambda g, x, *, out, shape: (unbroadcast(g, x.shape),), alias=True)
 
 # -- indexing ---------------------------------------------------------------------------------
 # An index is stored as a hashable `spec`: ("i", n) int, ("s", start, stop, step) slice,
@@ -137,7 +139,7 @@ def _getitem_vjp(g, x, *idx, out, spec):
     return (bind(INDEX_ADD, base, g, *idx, spec=spec),) + (None,) * len(idx)
 
 
-GETITEM = defop("getitem", _getitem_infer, _getitem_impl, _getitem_vjp)
+GETITEM = defop("getitem", _getitem_infer, _getitem_impl, _getitem_vjp, alias=True)
 
 
 def _scatter_infer(name):

@@ -51,7 +51,11 @@ def _sum_vjp(g, x, *, out, dims, keepdim):
     return (_expand_back(g, tuple(x.shape), dims, keepdim),)
 
 
-SUM = defop("sum", _sum_infer, _sum_impl, _sum_vjp)
+def _sum_out(out, x, *, dims, keepdim):
+    return np.sum(x, axis=dims, keepdims=keepdim, out=out)
+
+
+SUM = defop("sum", _sum_infer, _sum_impl, _sum_vjp, out_impl=_sum_out)
 
 
 def _amax_infer(x, *, dims, keepdim):
@@ -77,7 +81,11 @@ def _amax_vjp(g, x, *, out, dims, keepdim):
     return (_expand_back(g, tuple(x.shape), dims, keepdim) * (mask / count),)
 
 
-AMAX = defop("amax", _amax_infer, _amax_impl, _amax_vjp)
+def _amax_out(out, x, *, dims, keepdim):
+    return np.amax(x, axis=dims, keepdims=keepdim, out=out)
+
+
+AMAX = defop("amax", _amax_infer, _amax_impl, _amax_vjp, out_impl=_amax_out)
 
 
 def _argmax_infer(x, *, dim, keepdim):

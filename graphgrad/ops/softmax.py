@@ -35,8 +35,21 @@ def _softmax_vjp(g, x, *, out, dims):
     return (out * (g - sum_dims(g * out, dims, keepdim=True)),)
 
 
-LOG_SOFTMAX = defop("log_softmax", _infer("log_softmax"), _log_softmax_impl, _log_softmax_vjp)
-SOFTMAX = defop("softmax", _infer("softmax"), _softmax_impl, _softmax_vjp)
+def _log_softmax_out(out, x, *, dims):
+    np.subtract(x, np.amax(x, axis=dims, keepdims=True), out=out)
+    return np.subtract(out, np.log(np.sum(np.exp(out), axis=dims, keepdims=True)), out=out)
+
+
+def _softmax_out(out, x, *, dims):
+    np.subtract(x, np.amax(x, axis=dims, keepdims=True), out=out)
+    np.exp(out, out=out)
+    return np.divide(out, np.sum(out, axis=dims, keepdims=True), out=out)
+
+
+LOG_SOFTMAX = defop("log_softmax", _infer("log_softmax"), _log_softmax_impl, _log_softmax_vjp,
+                    out_impl=_log_softmax_out, inplace=True)
+SOFTMAX = defop("softmax", _infer("softmax"), _softmax_impl, _softmax_vjp,
+                out_impl=_softmax_out, inplace=True)
 
 
 def _dims(name, x, dim):

@@ -131,7 +131,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p in self.state:
-                    state[index[id(p)]] = {k: (Tensor._wrap(v._data) if isinstance(v, Tensor)
+                    state[index[id(p)]] = {k: (Tensor._wrap(v._data.copy()) if isinstance(v, Tensor)
                                                else v) for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 

@@ -31,11 +31,22 @@ def generate_source(schedule):
     for slot, value in schedule.constants.items():
         env[f"c{slot}"] = value
     names = {slot: f"c{slot}" for slot in schedule.constants}
+    buffers = schedule.memory.buffers if schedule.memory is not None else {}
+    into = schedule.memory.write_into if schedule.memory is not None else {}
     for i, ins in enumerate(schedule.instructions):
-        env[f"k{i}"] = ins.kernel
         operands = ", ".join(names.get(s, _var(s, n)) for s in ins.inputs)
         line_to_instruction[len(lines) + 1] = i
-        lines.append(f"    {_var(ins.output, n)} = k{i}({operands})")
+        if ins.output in into:          # a state update written over the state's old array
+            env[f"o{i}"] = ins.out_kernel
+            call = f"o{i}({_var(into[ins.output], n)}" + (", " + operands if operands else "") + ")"
+        elif ins.output in buffers:     # write into the planned buffer
+            env[f"o{i}"] = ins.out_kernel
+            env[f"b{ins.output}"] = buffers[ins.output]
+            call = f"o{i}(b{ins.output}" + (", " + operands if operands else "") + ")"
+        else:
+            env[f"k{i}"] = ins.kernel
+            call = f"k{i}({operands})"
+        lines.append(f"    {_var(ins.output, n)} = {call}")
         if schedule.release_after[i]:
             lines.append("    del " + ", ".join(_var(s, n) for s in schedule.release_after[i]))
     if not schedule.instructions:

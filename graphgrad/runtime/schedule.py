@@ -8,10 +8,11 @@ from graphgrad.ir.printer import value_names
 
 
 class Instruction:
-    __slots__ = ("kernel", "inputs", "output", "node", "label")
+    __slots__ = ("kernel", "out_kernel", "inputs", "output", "node", "label")
 
-    def __init__(self, kernel, inputs, output, node, label):
+    def __init__(self, kernel, inputs, output, node, label, out_kernel=None):
         self.kernel = kernel        # callable(*arrays) -> array, attributes already bound
+        self.out_kernel = out_kernel  # callable(out, *arrays) -> out, or None
         self.inputs = inputs        # tuple of slot numbers
         self.output = output        # slot number
         self.node = node
@@ -22,7 +23,7 @@ class Instruction:
 
 
 class Schedule:
-    def __init__(self, graph):
+    def __init__(self, graph, plan=True, write_into=None):
         self.graph = graph
         names = value_names(graph)
         slot = {}
@@ -43,18 +44,27 @@ class Schedule:
             if source:
                 label += f"  [{source}]"
             self.instructions.append(Instruction(kernel, tuple(slot[v] for v in n.inputs),
-                                                 slot[n.out], n, label))
+                                                 slot[n.out], n, label,
+                                                 n.op.make_out_kernel(n.attrs)))
         self.n_slots = len(slot)
         self.outputs = tuple(slot[v] for v in graph.outputs)
         self.slot_of = slot
+        self.memory = None
         self.release_after = self._liveness()
+        if plan:
+            from graphgrad.runtime.memory import plan_memory
+            self.memory = plan_memory(self, write_into)
+            self.release_after = self._liveness()
 
     def _liveness(self):
         """For each instruction, the slots to release after it (their last reader)."""
         last = {}
+        into = self.memory.write_into if self.memory is not None else {}
         for i, ins in enumerate(self.instructions):
             for s in ins.inputs:
                 last[s] = i
+            if ins.output in into:
+                last[into[ins.output]] = i      # its array is written here
         keep = set(self.outputs) | set(self.constants)
         release = [[] for _ in self.instructions]
         for s, i in last.items():

@@ -1,0 +1,156 @@
+"""Memory planning: preallocated buffers for a schedule's intermediate values.
+
+A value is planned when its kernel can write into a given array (`Op.out_impl`) and it never
+leaves the schedule. A value may share memory with its inputs when its op makes views
+(`Op.alias`) or allocates its own result (no `out_impl`, so graphgrad cannot tell): such values
+keep their inputs' buffers alive, and an output that may share memory with a value keeps that
+value out of the plan. Lifetimes run from the instruction that computes a value to the last one
+reading it or anything that may share its memory. An elementwise kernel may write over an input
+that dies at that instruction (in place). Values whose lifetimes overlap interfere; NetworkX
+colours the interference graph and each colour becomes one arena, sized for its largest value.
+The buffers are reused on every call: a planned schedule allocates (almost) nothing after its
+first call, which also means it must not run twice at the same time (threads).
+"""
+import networkx as nx
+import numpy as np
+
+
+class MemoryPlan:
+    def __init__(self, buffers, arena_sizes, unplanned_bytes, inplace, write_into=None):
+        self.buffers = buffers                  # slot -> preallocated ndarray
+        self.write_into = write_into or {}      # output slot -> input slot whose array it reuses
+        self.arena_sizes = arena_sizes          # bytes of each arena
+        self.planned_bytes = sum(arena_sizes)
+        self.unplanned_bytes = unplanned_bytes  # one array per planned value, nothing reused
+        self.inplace = inplace                  # values written over one of their inputs
+
+    def __repr__(self):
+        return (f"MemoryPlan({len(self.buffers)} values in {len(self.arena_sizes)} buffers: "
+                f"{self.planned_bytes} bytes planned vs {self.unplanned_bytes} unplanned, "
+                f"{self.inplace} in place)")
+
+
+def _may_share(ins):
+    """Can this instruction's result share memory with its inputs?"""
+    op = ins.node.op
+    return op.alias or op.out_impl is None
+
+
+def lifetimes(schedule):
+    """(definition index, last-use index) per slot, where a use of anything that may share a
+    slot's memory counts as a use of that slot; and the slots that may reach an output."""
+    instructions = schedule.instructions
+    defined = {ins.output: i for i, ins in enumerate(instructions)}
+    last = dict(defined)
+    for i, ins in enumerate(instructions):
+        for s in ins.inputs:
+            last[s] = i
+    escaping = set(schedule.outputs)
+    for ins in reversed(instructions):          # propagate from views back to their bases
+        if _may_share(ins):
+            for s in ins.inputs:
+                last[s] = max(last.get(s, -1), last[ins.output])
+                if ins.output in escaping:
+                    escaping.add(s)
+    return defined, last, escaping
+
+
+def plan_memory(schedule, write_into=None):
+    """`write_into` maps output positions to input positions whose arrays the outputs may be
+    computed into (state updated in place: a parameter's new value into its old array)."""
+    instructions = schedule.instructions
+    defined, last, escaping = lifetimes(schedule)
+    producers = {ins.output: ins for ins in instructions}
+    into = {}
+    out_count = {}
+    for s in schedule.outputs:
+        out_count[s] = out_count.get(s, 0) + 1
+    for out_pos, in_pos in (write_into or {}).items():
+        s, j = schedule.outputs[out_pos], in_pos
+        ins = producers.get(s)
+        if ins is None or ins.out_kernel is None or out_count[s] != 1 or j in escaping:
+            continue
+        if schedule.graph.inputs[j].type != ins.node.out.type or last.get(j, -1) > defined[s]:
+            continue
+        reads = [x for x in ins.inputs if _shares(producers, x, j)]
+        if reads and not (ins.node.op.inplace and all(x == j for x in reads)):
+            continue
+        into[s] = j
+    candidates = {}
+    for i, ins in enumerate(instructions):
+        if ins.out_kernel is not None and ins.output not in escaping:
+            candidates[ins.output] = ins.node.out.type
+
+    # coalescing: an elementwise kernel overwrites an input that dies here (same shape/dtype)
+    producers = {ins.output: ins for ins in instructions}
+    owner = {s: s for s in candidates}
+    span = {s: [defined[s], last[s]] for s in candidates}
+    inplace = 0
+    for s in candidates:
+        ins = instructions[defined[s]]
+        if not ins.node.op.inplace:
+            continue
+        for x in ins.inputs:
+            if x not in candidates or candidates[x] != candidates[s]:
+                continue
+            group = _find(owner, x)
+            others = [y for y in ins.inputs if y != x]
+            if span[group][1] == defined[s] and not any(_shares(producers, y, x) for y in others):
+                owner[s] = group
+                span[group][1] = max(span[group][1], last[s])
+                inplace += 1
+                break
+    members = {}
+    for s in candidates:
+        members.setdefault(_find(owner, s), []).append(s)
+
+    graph = nx.Graph()
+    size = {g: max(candidates[s].nbytes for s in slots) for g, slots in members.items()}
+    graph.add_nodes_from(members)
+    intervals = sorted((span[g][0], span[g][1], g) for g in members)
+    for a, (start_a, end_a, ga) in enumerate(intervals):
+        for start_b, _, gb in intervals[a + 1:]:
+            if start_b > end_a:
+                break
+            graph.add_edge(ga, gb)
+    # colour big buffers first so small ones fit around them
+    order = sorted(members, key=lambda g: -size[g])
+    colors = nx.coloring.greedy_color(graph, strategy=lambda G, colors: iter(order))
+    arena_size = {}
+    for g, c in colors.items():
+        arena_size[c] = max(arena_size.get(c, 0), size[g])
+    arenas = {c: np.empty(max(n, 1), np.uint8) for c, n in arena_size.items()}
+    buffers = {}
+    for g, slots in members.items():
+        for s in slots:
+            buffers[s] = _view(arenas[colors[g]], candidates[s])
+    unplanned = sum(t.nbytes for t in candidates.values())
+    return MemoryPlan(buffers, list(arena_size.values()), unplanned, inplace, into)
+
+
+def _find(owner, s):
+    while owner[s] != s:
+        s = owner[s]
+    return s
+
+
+def _shares(producers, y, x):
+    """May slot y be a view of slot x (so that writing x in place would change y)?"""
+    stack, seen = [y], set()
+    while stack:
+        v = stack.pop()
+        if v == x:
+            return True
+        if v in seen:
+            continue
+        seen.add(v)
+        ins = producers.get(v)
+        if ins is not None and _may_share(ins):
+            stack.extend(ins.inputs)
+    return False
+
+
+def _view(arena, t):
+    n = int(np.prod(t.shape, dtype=np.int64))
+    # np.empty arenas are aligned for every dtype; take whole items from the start
+    return arena[:n * t.dtype.itemsize].view(t.dtype).reshape(t.shape)
