@@ -333,6 +333,7 @@ class Entry:
     def build_single(self, passes):
         graph, records = run_passes(self.traced, passes)
         self.graphs["forward"] = graph
+        self.graphs["unfused"] = _before_fusion(self.traced, records)
         self.records["forward"] = records
         self.forward_exe = Executable(Schedule(graph, write_into=self._write_into()))
         self.n_saved = 0
@@ -423,7 +424,7 @@ class Entry:
             return self.graphs.get("joint", self.graphs["forward"])
         if self.whole_step and which in ("forward", "backward", "update"):
             from graphgrad.ir.subgraph import phase_subgraph
-            return phase_subgraph(self.graphs["forward"], which)
+            return phase_subgraph(self.graphs["unfused"], which)
         if which == "optimized":
             return self.graphs.get("joint", self.graphs["forward"])
         if which not in self.graphs:
@@ -442,6 +443,16 @@ class Entry:
                 g.save(stem + ".dot")
             except ImportError:
                 pass
+
+
+def _before_fusion(traced, records):
+    """The optimized graph as it was before fusion (readable op by op)."""
+    graph = traced
+    for r in records:
+        if r.name == "fuse":
+            break
+        graph = r.graph
+    return graph
 
 
 def _getter(source):

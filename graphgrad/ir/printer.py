@@ -51,7 +51,12 @@ def format_graph(graph):
     for n in graph.nodes:
         args = ", ".join(f"%{names[v]}" for v in n.inputs)
         attrs = format_attrs(n.attrs)
-        call = f"{n.op.name}({args}" + ("; " + attrs if attrs and args else attrs) + ")"
+        name = n.op.name
+        program = n.attrs.get("program")
+        if program is not None:           # fused: show the ops inside
+            name = f"fused[{'->'.join(program.ops)}]"
+            attrs = format_attrs({k: v for k, v in n.attrs.items() if k != "program"})
+        call = f"{name}({args}" + ("; " + attrs if attrs and args else attrs) + ")"
         phase = n.meta.get("phase")
         tag = f"  # {phase}" if phase and phase != "forward" else ""
         lines.append(f"  %{names[n.out]}: {n.out.type} = {call}{tag}")

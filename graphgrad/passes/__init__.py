@@ -3,12 +3,14 @@ from graphgrad.passes.autodiff import autodiff, emit_backward
 from graphgrad.passes.cse import cse
 from graphgrad.passes.dce import dce
 from graphgrad.passes.fold import fold
+from graphgrad.passes.fuse import fuse, fused_groups
 from graphgrad.passes.manager import PassRecord, run_passes
 from graphgrad.passes.partition import partition
 from graphgrad.passes.simplify import simplify
 
 # the passes run on every compiled graph unless `gg.compile(passes=...)` says otherwise
-DEFAULT_PASSES = [simplify, cse, fold, simplify, dce]
+DEFAULT_PASSES = [simplify, cse, fold, simplify, dce, fuse]
 
-__all__ = ["autodiff", "emit_backward", "simplify", "cse", "fold", "dce", "partition",
+__all__ = ["autodiff", "emit_backward", "simplify", "cse", "fold", "dce", "fuse", "fused_groups",
+           "partition",
            "run_passes", "PassRecord", "DEFAULT_PASSES"]

@@ -7,7 +7,8 @@ from graphgrad.ir.graph import verify as verify_graph
 
 
 class PassRecord:
-    def __init__(self, name, nodes_before, nodes_after, seconds):
+    def __init__(self, name, nodes_before, nodes_after, seconds, graph=None):
+        self.graph = graph          # the graph after this pass
         self.name = name
         self.nodes_before = nodes_before
         self.nodes_after = nodes_after
@@ -30,7 +31,8 @@ def run_passes(graph, passes, verify=None, dump_dir=None):
         before = len(graph.nodes)
         start = time.perf_counter()
         graph = p(graph)
-        records.append(PassRecord(name, before, len(graph.nodes), time.perf_counter() - start))
+        records.append(PassRecord(name, before, len(graph.nodes), time.perf_counter() - start,
+                                  graph))
         if verify:
             verify_graph(graph)
         if dump_dir:

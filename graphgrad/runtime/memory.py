@@ -30,6 +30,12 @@ class MemoryPlan:
                 f"{self.inplace} in place)")
 
 
+def _inplace(ins):
+    """May this instruction write its result over an input of the same shape?"""
+    program = ins.node.attrs.get("program")      # fused nodes: decided per program
+    return program.inplace if program is not None else ins.node.op.inplace
+
+
 def _may_share(ins):
     """Can this instruction's result share memory with its inputs?"""
     op = ins.node.op
@@ -73,7 +79,7 @@ def plan_memory(schedule, write_into=None):
         if schedule.graph.inputs[j].type != ins.node.out.type or last.get(j, -1) > defined[s]:
             continue
         reads = [x for x in ins.inputs if _shares(producers, x, j)]
-        if reads and not (ins.node.op.inplace and all(x == j for x in reads)):
+        if reads and not (_inplace(ins) and all(x == j for x in reads)):
             continue
         into[s] = j
     candidates = {}
@@ -88,7 +94,7 @@ def plan_memory(schedule, write_into=None):
     inplace = 0
     for s in candidates:
         ins = instructions[defined[s]]
-        if not ins.node.op.inplace:
+        if not _inplace(ins):
             continue
         for x in ins.inputs:
             if x not in candidates or candidates[x] != candidates[s]:
