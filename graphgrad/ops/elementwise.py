@@ -176,12 +176,16 @@ def _where_vjp(g, c, a, b, *, out):
 
 
 def _where_out(out, c, a, b):
-    np.copyto(out, b)
-    np.copyto(out, a, where=c)
+    if np.may_share_memory(out, a):     # in place over a: fill only where c is False
+        np.copyto(out, b, where=np.logical_not(c))
+    else:                                # in place over b (or neither)
+        np.copyto(out, b)
+        np.copyto(out, a, where=c)
     return out
 
 
-WHERE = defop("where", _where_infer, np.where, _where_vjp, elementwise=True, out_impl=_where_out)
+WHERE = defop("where", _where_infer, np.where, _where_vjp, elementwise=True, out_impl=_where_out,
+              inplace=True)
 
 
 def _clamp_infer(x, *, lo, hi):

@@ -13,6 +13,7 @@ import numpy as np
 
 from graphgrad.ir.graph import Graph, Node
 from graphgrad.ir.op import Op, register
+from graphgrad.ir.types import TensorType
 
 _programs = itertools.count()
 
@@ -30,14 +31,23 @@ class FusedProgram:
         self.graph = graph
         self.id = next(_programs)
         self.out_type = graph.outputs[0].type
-        self.source, env = self._generate()
-        exec(compile(self.source, f"<graphgrad:fused{self.id}>", "exec"), env)
-        self.kernel = env["kernel"]
+        self._variants = {}
+        # kernel(out, *scratch, *inputs): the memory planner provides the scratch arrays
+        self.kernel, self.scratch_types, self.source = self.variant(None)
         root = graph.nodes[-1]
         # the root alone writes `out`, after reading its inputs: safe in place if its op is
         self.inplace = root.op.inplace
 
-    def _generate(self):
+    def variant(self, alias):
+        """(kernel, scratch types, source) for an `out` array that may be the memory of input
+        number `alias` (None: of no input)."""
+        if alias not in self._variants:
+            source, env, scratch_types = self._generate(alias)
+            exec(compile(source, f"<graphgrad:fused{self.id}>", "exec"), env)
+            self._variants[alias] = (env["kernel"], scratch_types, source)
+        return self._variants[alias]
+
+    def _generate(self, alias):
         g = self.graph
         names = {v: f"a{i}" for i, v in enumerate(g.inputs)}
         last = {}
@@ -48,10 +58,20 @@ class FusedProgram:
             if n.op.name == "broadcast_to" and n.out in last:
                 last[n.inputs[0]] = max(last[n.inputs[0]], last[n.out])
         env = {}
-        free = {}                    # (shape, dtype) -> scratch names free for reuse
-        scratch = {}
-        lines = [f"def kernel(out, {', '.join(names[v] for v in g.inputs)}):"]
+        out_key = (self.out_type.shape, self.out_type.dtype.str)
+        scratch = {"out": out_key}   # location -> (shape, dtype); "out" is the result array
+        free = {}                    # (shape, dtype) -> locations free for reuse
         root = len(g.nodes) - 1
+        # `out` may be the array of input `alias` (the memory planner writes in place): an
+        # intermediate may live in `out` only once that input is not read any more, and only
+        # if the root can read its operand from the array it writes
+        shared = {g.inputs[alias]} if alias is not None else set()
+        shared_reads = [i for i, n in enumerate(g.nodes) if shared & set(n.inputs)]
+        last_external = max(shared_reads, default=-1)
+        out_ok = g.nodes[root].op.inplace
+        if out_ok:
+            free[out_key] = ["out"]
+        lines = [f"def kernel(out, {', '.join(names[v] for v in g.inputs)}):"]
         for i, n in enumerate(g.nodes):
             args = [names[v] for v in n.inputs]
             if n.op.name == "broadcast_to":
@@ -60,34 +80,43 @@ class FusedProgram:
             if i == root:
                 target = "out"
             else:
-                target = None
                 key = (n.out.shape, n.out.dtype.str)
-                if n.op.inplace:
+                may_use_out = i > last_external or (i == last_external and n.op.inplace)
+                target = None
+                if n.op.inplace:             # overwrite an operand that dies here
                     for v in n.inputs:
                         name = names[v]
                         if name in scratch and scratch[name] == key and last[v] == i and \
-                                args.count(name) == 1:
+                                args.count(name) == 1 and (name != "out" or may_use_out):
                             target = name
                             break
-                if target is None and free.get(key):
-                    target = free[key].pop()
+                candidates = [t for t in free.get(key, []) if t != "out" or may_use_out]
+                if target is None and candidates:
+                    target = "out" if "out" in candidates else candidates[-1]
+                    free[key].remove(target)
                 if target is None:
-                    target = f"t{len(scratch)}"
+                    target = f"t{len(scratch) - 1}"
                     scratch[target] = key
-                    env[target] = np.empty(n.out.shape, n.out.dtype)
             env[f"k{i}"] = n.op.make_out_kernel(n.attrs)
             lines.append(f"    k{i}({', '.join([target] + args)})")
             names[n.out] = target
-            for v in set(n.inputs):          # scratch whose value died here is free again
+            for v in set(n.inputs):          # a location whose value died here is free again
                 name = names[v]
-                if last[v] == i and name in scratch and name != target:
+                if last[v] == i and name in scratch and name != target and \
+                        (name != "out" or out_ok):
                     free.setdefault(scratch[name], []).append(name)
         lines.append("    return out")
-        return "\n".join(lines) + "\n", env
+        scratch_types = [TensorType(shape, np.dtype(dtype))
+                         for name, (shape, dtype) in scratch.items() if name != "out"]
+        params = ["out"] + [f"t{k}" for k in range(len(scratch_types))] + \
+            [names[v] for v in g.inputs]
+        lines[0] = f"def kernel({', '.join(params)}):"
+        return "\n".join(lines) + "\n", env, scratch_types
 
     def run(self, *arrays):
         out = np.empty(self.out_type.shape, self.out_type.dtype)
-        return self.kernel(out, *arrays)
+        scratch = [np.empty(t.shape, t.dtype) for t in self.scratch_types]
+        return self.kernel(out, *scratch, *arrays)
 
     @property
     def ops(self):
@@ -106,7 +135,8 @@ def _fused_impl(*arrays, program):
 
 
 def _fused_out(out, *arrays, program):
-    return program.kernel(out, *arrays)
+    scratch = [np.empty(t.shape, t.dtype) for t in program.scratch_types]
+    return program.kernel(out, *scratch, *arrays)
 
 
 FUSED = register(Op("fused", _fused_infer, _fused_impl, out_impl=_fused_out, internal=True,

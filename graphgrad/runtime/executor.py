@@ -36,16 +36,26 @@ def generate_source(schedule):
     for i, ins in enumerate(schedule.instructions):
         operands = ", ".join(names.get(s, _var(s, n)) for s in ins.inputs)
         line_to_instruction[len(lines) + 1] = i
+        target = None
         if ins.output in into:          # a state update written over the state's old array
-            env[f"o{i}"] = ins.out_kernel
-            call = f"o{i}({_var(into[ins.output], n)}" + (", " + operands if operands else "") + ")"
+            target = _var(into[ins.output], n)
         elif ins.output in buffers:     # write into the planned buffer
-            env[f"o{i}"] = ins.out_kernel
-            env[f"b{ins.output}"] = buffers[ins.output]
-            call = f"o{i}(b{ins.output}" + (", " + operands if operands else "") + ")"
-        else:
+            target = f"b{ins.output}"
+            env[target] = buffers[ins.output]
+        if target is None:
             env[f"k{i}"] = ins.kernel
             call = f"k{i}({operands})"
+        else:
+            env[f"o{i}"] = ins.out_kernel
+            program = ins.node.attrs.get("program")
+            if program is not None:     # fused kernels also get their planned scratch arrays
+                kernel, scratch_types, _ = program.variant(
+                    schedule.memory.fused_alias.get(ins.output))
+                env[f"o{i}"] = kernel
+                for k in range(len(scratch_types)):
+                    env[f"s{ins.output}_{k}"] = buffers[("scratch", ins.output, k)]
+                    target += f", s{ins.output}_{k}"
+            call = f"o{i}({target}" + (", " + operands if operands else "") + ")"
         lines.append(f"    {_var(ins.output, n)} = {call}")
         if schedule.release_after[i]:
             lines.append("    del " + ", ".join(_var(s, n) for s in schedule.release_after[i]))

@@ -16,18 +16,26 @@ import numpy as np
 
 
 class MemoryPlan:
-    def __init__(self, buffers, arena_sizes, unplanned_bytes, inplace, write_into=None):
+    """`peak_bytes`: the most memory the schedule's values hold at once with this plan (arenas,
+    fused kernels' scratch, and the arrays still allocated per call while they live);
+    `unplanned_bytes`: one fresh array per value (including those inside fused kernels), none
+    freed or reused."""
+
+    def __init__(self, buffers, arena_sizes, inplace, write_into, peak_bytes, unplanned_bytes,
+                 fused_alias=None):
         self.buffers = buffers                  # slot -> preallocated ndarray
-        self.write_into = write_into or {}      # output slot -> input slot whose array it reuses
+        self.fused_alias = fused_alias or {}    # fused result slot -> input position sharing it
+        self.write_into = write_into            # output slot -> input slot whose array it reuses
         self.arena_sizes = arena_sizes          # bytes of each arena
         self.planned_bytes = sum(arena_sizes)
-        self.unplanned_bytes = unplanned_bytes  # one array per planned value, nothing reused
         self.inplace = inplace                  # values written over one of their inputs
+        self.peak_bytes = peak_bytes
+        self.unplanned_bytes = unplanned_bytes
 
     def __repr__(self):
-        return (f"MemoryPlan({len(self.buffers)} values in {len(self.arena_sizes)} buffers: "
-                f"{self.planned_bytes} bytes planned vs {self.unplanned_bytes} unplanned, "
-                f"{self.inplace} in place)")
+        return (f"MemoryPlan({len(self.buffers)} values in {len(self.arena_sizes)} buffers; "
+                f"peak {self.peak_bytes} bytes vs {self.unplanned_bytes} unplanned; "
+                f"{self.inplace} in place, {len(self.write_into)} state updates in place)")
 
 
 def _inplace(ins):
@@ -92,6 +100,7 @@ def plan_memory(schedule, write_into=None):
     owner = {s: s for s in candidates}
     span = {s: [defined[s], last[s]] for s in candidates}
     inplace = 0
+    alias = {s: ins_inputs_index(producers[s], j) for s, j in into.items()}
     for s in candidates:
         ins = instructions[defined[s]]
         if not _inplace(ins):
@@ -102,10 +111,20 @@ def plan_memory(schedule, write_into=None):
             group = _find(owner, x)
             others = [y for y in ins.inputs if y != x]
             if span[group][1] == defined[s] and not any(_shares(producers, y, x) for y in others):
+                alias[s] = ins.inputs.index(x)
                 owner[s] = group
                 span[group][1] = max(span[group][1], last[s])
                 inplace += 1
                 break
+    # scratch arrays of fused kernels: alive during their instruction only
+    for i, ins in enumerate(instructions):
+        program = ins.node.attrs.get("program")
+        if program is not None and (ins.output in candidates or ins.output in into):
+            for k, t in enumerate(program.variant(alias.get(ins.output))[1]):
+                key = ("scratch", ins.output, k)
+                candidates[key] = t
+                owner[key] = key
+                span[key] = [i, i]
     members = {}
     for s in candidates:
         members.setdefault(_find(owner, s), []).append(s)
@@ -130,8 +149,42 @@ def plan_memory(schedule, write_into=None):
     for g, slots in members.items():
         for s in slots:
             buffers[s] = _view(arenas[colors[g]], candidates[s])
-    unplanned = sum(t.nbytes for t in candidates.values())
-    return MemoryPlan(buffers, list(arena_size.values()), unplanned, inplace, into)
+    peak, unplanned = _peak(schedule, buffers, into, defined, last, sum(arena_size.values()))
+    return MemoryPlan(buffers, list(arena_size.values()), inplace, into, peak, unplanned, alias)
+
+
+def ins_inputs_index(ins, slot):
+    return ins.inputs.index(slot) if slot in ins.inputs else None
+
+
+def _peak(schedule, buffers, into, defined, last, arena_bytes):
+    """(peak bytes with the plan, bytes of one fresh array per result)."""
+    scratch = 0
+    fresh = []                  # (start, end, nbytes) of arrays still allocated per call
+    unplanned = 0
+    end = len(schedule.instructions)
+    outputs = set(schedule.outputs)
+    for i, ins in enumerate(schedule.instructions):
+        op = ins.node.op
+        program = ins.node.attrs.get("program")
+        if program is not None:
+            # unplanned, every value inside the fused kernel would be an array of its own
+            unplanned += sum(n.out.type.nbytes for n in program.graph.nodes[:-1]
+                             if not n.op.alias)
+            if ins.output not in buffers and ins.output not in into:
+                scratch = max(scratch, sum(t.nbytes for t in program.scratch_types))
+        if op.alias:
+            continue            # a view: no memory of its own
+        nbytes = ins.node.out.type.nbytes
+        unplanned += nbytes
+        if ins.output in buffers or ins.output in into:
+            continue
+        fresh.append((i, end if ins.output in outputs else last[ins.output], nbytes))
+    live = [0] * (end + 1)
+    for start, stop, nbytes in fresh:
+        for t in range(start, stop + 1):
+            live[t] += nbytes
+    return arena_bytes + scratch + max(live, default=0), unplanned
 
 
 def _find(owner, s):
