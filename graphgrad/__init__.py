@@ -18,6 +18,7 @@ from graphgrad import nn, optim  # noqa: E402,F401
 from graphgrad.compile import compile  # noqa: E402
 from graphgrad.transforms import grad, trace, value_and_grad  # noqa: E402
 from graphgrad import testing  # noqa: E402,F401
+from graphgrad.serialization import load, save  # noqa: E402,F401
 
 __version__ = "0.1.0"
 

@@ -27,13 +27,18 @@ def assert_close(actual, expected, rtol=None, atol=None, msg=""):
         nan_ok = np.isnan(a64) == np.isnan(e64)
         close = np.isclose(a64, e64, rtol=rtol, atol=atol, equal_nan=True)
         if not (nan_ok.all() and close.all()):
-            bad = ~close
-            diff = np.abs(a64 - e64)[bad]
-            where = tuple(int(i[0]) for i in np.nonzero(bad))
+            bad = np.atleast_1d(~close)
+            diff = np.atleast_1d(np.abs(a64 - e64))
+            # the worst element: a NaN mismatch first, then the largest difference
+            score = np.where(bad, np.where(np.isnan(diff), np.inf, diff), -1.0)
+            flat = int(np.argmax(score))
+            where = np.unravel_index(flat, bad.shape)
+            worst = diff[where]
+            got, want = float(np.atleast_1d(a64)[where]), float(np.atleast_1d(e64)[where])
+            index = tuple(int(i) for i in where) if a.ndim else ()
             raise AssertionError(
-                f"{msg}{int(bad.sum())} of {a.size} elements differ (rtol={rtol}, atol={atol}); "
-                f"max abs diff {np.nanmax(diff) if diff.size else float('nan'):.3g}; first at "
-                f"{where}: {a64[where]!r} vs {e64[where]!r}")
+                f"{msg}{int(bad.sum())} of {max(a.size, 1)} elements differ (rtol={rtol}, "
+                f"atol={atol}); worst at {index}: {got!r} vs {want!r} (max abs diff {worst:.3g})")
     elif not np.array_equal(a, e):
         raise AssertionError(f"{msg}values differ: {a!r} vs {e!r}")
 

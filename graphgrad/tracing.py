@@ -150,6 +150,7 @@ class Trace:
         self.known = set()           # values of this trace
         self.lifted = {}             # id(tensor) -> Value
         self.lifted_grads = {}       # id(tensor) -> tracer of its outside .grad
+        self.known_grad_inputs = {}  # id(tensor) -> the graph input that tracer started as
         self.data_log = {}           # id(tensor) -> (tensor, original _data, grad_fn, rg)
         self.grad_log = {}           # id(tensor) -> (tensor, original _grad)
         self.leaves = {}             # id(tensor) -> tensor: leaves that require grad
@@ -291,6 +292,10 @@ class Trace:
                                  lambda t=t: _grad_state(t), _grad_state(t)))
         tracer = Tensor._tracer(v, False)
         self.lifted_grads[key] = tracer
+        self.known_grad_inputs[key] = v
+        # from now on `t.grad` is this tracer: in-place updates of it are written back
+        self.grad_log[key] = (t, outside)
+        t._grad = tracer
         return tracer
 
     def write_grad(self, t, value):
@@ -363,6 +368,9 @@ class Trace:
                 continue
             if current is original:
                 continue
+            lifted = self.lifted_grads.get(key)
+            if current is lifted and current._data is self.known_grad_inputs.get(key):
+                continue            # read, never changed
             out.append((Sink("grad", target), self.value_of(current)))
         return out, reset
 

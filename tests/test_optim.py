@@ -247,7 +247,10 @@ def test_adam_lr_change_between_compiled_calls_does_not_retrace():
     step(x, y)
     np.testing.assert_array_equal(model.weight.numpy(), before)
     assert step.cache_info().traces == 1
-    opt.param_groups[0]["betas"] = (0.5, 0.9)   # a graph-shaping hyperparameter retraces
+    opt.param_groups[0]["betas"] = (0.5, 0.9)   # runtime inputs too (OneCycleLR cycles them)
+    step(x, y)
+    assert step.cache_info().traces == 1
+    opt.param_groups[0]["eps"] = 1e-6           # a graph-shaping hyperparameter retraces
     step(x, y)
     assert step.cache_info().traces == 2
 

@@ -163,3 +163,11 @@ def softplus(x, beta=1.0, threshold=20.0):
 
 def leaky_relu(x, negative_slope=0.01):
     return ops.where(x > 0, x, x * negative_slope)
+
+
+from graphgrad.nn.functions import (batch_norm, binary_cross_entropy,  # noqa: E402,F401
+                                    binary_cross_entropy_with_logits, cosine_similarity, elu,
+                                    embedding, gelu, layer_norm, masked_fill,
+                                    scaled_dot_product_attention, silu)
+from graphgrad.ops.conv import (avg_pool2d, conv2d, conv_transpose2d, max_pool2d,  # noqa: E402,F401
+                                pad)

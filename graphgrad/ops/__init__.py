@@ -16,6 +16,9 @@ from graphgrad.ops.movement import (broadcast_to, cat, chunk, concat, concatenat
                                     setitem, split, squeeze, stack, t, transpose, unsqueeze, view)
 from graphgrad.ops.reduce import (all, amax, amin, any, argmax, argmin, logsumexp,  # noqa: F401
                                   max, mean, min, std, sum, var)
+from graphgrad.ops.nn_ops import elu, erf, gelu, masked_fill, silu  # noqa: F401  (+ methods)
+from graphgrad.ops.conv import (avg_pool2d, conv2d, conv_transpose2d, max_pool2d,  # noqa: F401
+                                pad)
 from graphgrad.tensor import Tensor
 
 _METHODS = [

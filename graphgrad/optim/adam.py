@@ -22,7 +22,6 @@ class Adam(Optimizer):
                                       maximize=maximize))
 
     def _update_group(self, group):
-        beta1, beta2 = self._hyper(group, "betas")
         eps = self._hyper(group, "eps")
         weight_decay = self._hyper(group, "weight_decay")
         amsgrad = self._hyper(group, "amsgrad")
@@ -34,6 +33,10 @@ class Adam(Optimizer):
             if maximize:
                 g = -g
             lr = self._lr(group, p.dtype)
+            # betas are runtime inputs (OneCycleLR cycles beta1), read in float64 like torch's
+            # Python floats and rounded once to the parameter dtype where they scale tensors
+            beta1 = self._runtime(group, "betas", np.float64, item=0)
+            beta2 = self._runtime(group, "betas", np.float64, item=1)
             step = self._state_tensor(p, "step", init=lambda p: ops.zeros((), dtype=p.dtype))
             exp_avg = self._state_tensor(p, "exp_avg")
             exp_avg_sq = self._state_tensor(p, "exp_avg_sq")
@@ -43,8 +46,8 @@ class Adam(Optimizer):
                     p.mul_(1.0 - lr * weight_decay)
                 else:
                     g = g + p * weight_decay
-            exp_avg.lerp_(g, 1.0 - beta1)
-            exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)
+            exp_avg.lerp_(g, _as(1.0 - beta1, p.dtype))
+            exp_avg_sq.mul_(_as(beta2, p.dtype)).addcmul_(g, g, value=_as(1.0 - beta2, p.dtype))
             # bias corrections in float64 (torch computes them as Python floats): in float32,
             # 1 - 0.999 ** 1 is off by 1e-5 relative
             step64 = step.astype(np.float64)
@@ -58,6 +61,11 @@ class Adam(Optimizer):
                 second = max_sq
             denom = ops.sqrt(second) / bias_correction2_sqrt + eps
             p.sub_(exp_avg / denom * step_size)
+
+
+def _as(x, dtype):
+    """A Python number stays one (it adopts the tensor's dtype); a traced scalar is cast."""
+    return x.astype(dtype) if hasattr(x, "astype") else x
 
 
 class AdamW(Adam):

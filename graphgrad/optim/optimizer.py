@@ -84,12 +84,30 @@ class Optimizer:
     # -- helpers for subclasses -----------------------------------------------------------------
     def _lr(self, group, dtype):
         """The group's learning rate: a float eagerly, a runtime scalar input while tracing."""
+        return self._runtime(group, "lr", dtype)
+
+    def _runtime(self, group, key, dtype, item=None):
+        """A hyperparameter that schedulers change (lr, momentum, betas): a float eagerly, a
+        0-d input read at every call while tracing, so changing it never retraces."""
+        def get(g=group):
+            return g[key] if item is None else g[key][item]
         trace = MODE.trace
         if trace is None:
-            return group["lr"]
+            return get()
         index = self._group_index(group)
-        return trace.scalar_input((id(self), index, "lr"), lambda g=group: g["lr"], dtype,
-                                  f"lr[{index}]" if len(self.param_groups) > 1 else "lr")
+        name = key if item is None else f"{key}[{item}]"
+        if len(self.param_groups) > 1:
+            name += f"@{index}"
+        return trace.scalar_input((id(self), index, key, item), get, dtype, name)
+
+    def _enabled(self, group, key):
+        """Whether a hyperparameter is non-zero: that shapes the graph, so it is guarded."""
+        trace = MODE.trace
+        if trace is None:
+            return bool(group[key])
+        index = self._group_index(group)
+        return trace.guard_value(f"{type(self).__name__}.param_groups[{index}][{key!r}] != 0",
+                                 lambda g=group: bool(g[key]))
 
     def _hyper(self, group, key):
         """A hyperparameter that shapes the graph: guarded (a change retraces)."""

@@ -17,7 +17,7 @@ class SGD(Optimizer):
                                       maximize=maximize))
 
     def _update_group(self, group):
-        momentum = self._hyper(group, "momentum")
+        use_momentum = self._enabled(group, "momentum")
         dampening = self._hyper(group, "dampening")
         weight_decay = self._hyper(group, "weight_decay")
         nesterov = self._hyper(group, "nesterov")
@@ -30,7 +30,9 @@ class SGD(Optimizer):
                 g = -g
             if weight_decay:
                 g = g + p * weight_decay
-            if momentum:
+            if use_momentum:
+                # a runtime input: OneCycleLR cycles it without retracing
+                momentum = self._runtime(group, "momentum", p.dtype)
                 buf = self._state_tensor(p, "momentum_buffer")
                 if dampening:
                     # torch starts the buffer at the first gradient, undamped
