@@ -31,6 +31,10 @@ def main(argv=None):
     bench.add_argument("--warmup", type=int, default=20)
     bench.add_argument("--json", default=None)
     bench.add_argument("--markdown", action="store_true")
+    dump = sub.add_parser("dump", help="write a compiled function's forward, backward and "
+                                       "optimized graphs (.txt, .dot, .svg)")
+    dump.add_argument("target", help="path/to/script.py:function or package.module:function")
+    dump.add_argument("--out", default="graphgrad-graphs", help="output folder")
     args = parser.parse_args(argv)
 
     if args.command == "bench":
@@ -42,6 +46,15 @@ def main(argv=None):
             parser.error(f"unknown workloads {unknown}; choose from "
                          f"{sorted(bench_module.WORKLOADS)}")
         bench_module.main(workloads, args.repeat, args.warmup, args.json, args.markdown)
+    elif args.command == "dump":
+        from graphgrad.dump import dump as dump_graphs
+        try:
+            files = dump_graphs(args.target, args.out)
+        except (ValueError, FileNotFoundError, AttributeError, TypeError, RuntimeError) as e:
+            parser.exit(2, f"python -m graphgrad dump: {e}\n")
+        print(f"wrote {len(files)} files to {os.path.abspath(args.out)}/")
+        for f in files:
+            print(f"  {os.path.basename(f)}")
     elif args.command == "demo":
         from graphgrad.demo import run_demo
         run_demo(args.out, args.steps)

@@ -41,25 +41,12 @@ def to_dot(graph, rankdir="TB"):
         style = _INPUT_STYLE.get(kind, _INPUT_STYLE["arg"])
         dot.add_node(pydot.Node(_id(v), label=_quote(_label(f"%{names[v]}", kind, str(v.type))),
                                 **style))
-    clusters = {}
     for n in graph.nodes:
-        attrs = format_attrs({k: v for k, v in n.attrs.items() if k != "program"})
-        label = _label(f"%{names[n.out]} = {n.op.name}", *( [attrs[:60]] if attrs else []),
-                       f"{short_dtype(n.out.dtype)}{list(n.out.shape)}")
-        phase = n.meta.get("phase", "forward")
-        style = dict(shape="box", style="filled", fillcolor=_PHASE_COLOR.get(phase, "#ffffff"))
-        if n.op.name in _CONSTANT_OPS:
-            style = dict(shape="note", style="filled", fillcolor="#eeeeee")
-        node = pydot.Node(_id(n.out), label=_quote(label), **style)
-        group = n.meta.get("fusion_group")
-        if group is not None:
-            if group not in clusters:
-                clusters[group] = pydot.Cluster(f"fused_{group}", label=f"fused group {group}",
-                                                style="dashed", color="#7a5cc4")
-                dot.add_subgraph(clusters[group])
-            clusters[group].add_node(node)
-        else:
-            dot.add_node(node)
+        program = n.attrs.get("program")
+        if program is not None:
+            _add_fused(pydot, dot, n, program, names)
+            continue
+        dot.add_node(_node(pydot, n, f"%{names[n.out]} = {n.op.name}"))
         for v in n.inputs:
             dot.add_edge(pydot.Edge(_id(v), _id(n.out)))
     for i, (v, kind) in enumerate(zip(graph.outputs, graph.output_kinds)):
@@ -68,6 +55,34 @@ def to_dot(graph, rankdir="TB"):
                                 style="filled", fillcolor="#c8f0c8"))
         dot.add_edge(pydot.Edge(_id(v), out_id))
     return dot
+
+
+def _node(pydot, n, title):
+    attrs = format_attrs({k: v for k, v in n.attrs.items() if k != "program"})
+    label = _label(title, *([attrs[:60]] if attrs else []),
+                   f"{short_dtype(n.out.dtype)}{list(n.out.shape)}")
+    phase = n.meta.get("phase", "forward")
+    style = dict(shape="box", style="filled", fillcolor=_PHASE_COLOR.get(phase, "#ffffff"))
+    if n.op.name in _CONSTANT_OPS:
+        style = dict(shape="note", style="filled", fillcolor="#eeeeee")
+    return pydot.Node(_id(n.out), label=_quote(label), **style)
+
+
+def _add_fused(pydot, dot, node, program, names):
+    """A fused node as a cluster of the ops inside it; its last op computes the node's value."""
+    phase = node.meta.get("phase", "forward")
+    cluster = pydot.Cluster(f"fused_{node.out.id}", label=_quote(f"%{names[node.out]}: fused"),
+                            style="dashed,rounded", color="#7a5cc4",
+                            bgcolor="#f6f2ff" if phase == "forward" else "#fbeff6")
+    dot.add_subgraph(cluster)
+    for inner in program.graph.nodes:
+        title = inner.op.name if inner is not program.graph.nodes[-1] else \
+            f"%{names[node.out]} = {inner.op.name}"
+        drawn = _node(pydot, inner, title)
+        drawn.set("fillcolor", "#e9e1ff")
+        cluster.add_node(drawn)
+        for v in inner.inputs:
+            dot.add_edge(pydot.Edge(_id(v), _id(inner.out)))
 
 
 def _id(value):
