@@ -25,12 +25,15 @@ def main(argv=None):
     demo.add_argument("--steps", type=int, default=600)
     bench = sub.add_parser("bench", help="eager vs compiled training-step benchmark")
     bench.add_argument("--workloads", nargs="+", default=None,
-                       help="tiny small mnist wide deep-narrow (default: tiny small mnist)")
+                       help="tiny small mnist wide deep-narrow cnn transformer (default: all)")
     bench.add_argument("--threads", type=int, default=1)
     bench.add_argument("--repeat", type=int, default=200)
     bench.add_argument("--warmup", type=int, default=20)
     bench.add_argument("--json", default=None)
     bench.add_argument("--markdown", action="store_true")
+    bench.add_argument("--plot", default=None, help="write a bar chart (needs matplotlib)")
+    bench.add_argument("--peers", action="store_true",
+                       help="also time PyTorch / torch.compile / JAX when installed")
     dump = sub.add_parser("dump", help="write a compiled function's forward, backward and "
                                        "optimized graphs (.txt, .dot, .svg)")
     dump.add_argument("target", help="path/to/script.py:function or package.module:function")
@@ -45,7 +48,8 @@ def main(argv=None):
         if unknown:
             parser.error(f"unknown workloads {unknown}; choose from "
                          f"{sorted(bench_module.WORKLOADS)}")
-        bench_module.main(workloads, args.repeat, args.warmup, args.json, args.markdown)
+        bench_module.main(workloads, args.repeat, args.warmup, args.json, args.markdown,
+                          args.plot, args.peers, args.threads)
     elif args.command == "dump":
         from graphgrad.dump import dump as dump_graphs
         try:

@@ -1,5 +1,12 @@
-"""Eager vs compiled benchmarks: one full training step (forward, cross-entropy, backward, SGD
-update) per measurement, medians over many repeats after warm-up, ratios from the same run."""
+"""`python -m graphgrad bench`: one full training step (forward, cross-entropy, backward,
+optimizer update) per measurement, in every mode, on the same data, in the same run.
+
+Columns: graphgrad eager, graphgrad compiled with `passes=[]`, graphgrad compiled, and for the
+MLPs a hand-written NumPy step (the practical floor for a NumPy runtime) and the GEMM-only time
+(the step's matrix products alone). `--peers` adds PyTorch eager, `torch.compile` and JAX `jit`
+when they happen to be installed (optional, never dependencies). Times are medians over many
+repeats after warm-up; ratios come from the same run.
+"""
 import json
 import os
 import platform
@@ -10,36 +17,64 @@ import tracemalloc
 import numpy as np
 
 WORKLOADS = {
-    "tiny": dict(sizes=(2, 16, 16, 2), batch=32),
-    "small": dict(sizes=(64, 64, 64, 10), batch=64),
-    "mnist": dict(sizes=(784, 256, 128, 10), batch=128),
-    "wide": dict(sizes=(784, 1024, 1024, 10), batch=512),
-    "deep-narrow": dict(sizes=(32,) + (32,) * 16 + (10,), batch=16),
+    "tiny": dict(kind="mlp", sizes=(2, 16, 16, 2), batch=32),
+    "small": dict(kind="mlp", sizes=(64, 64, 64, 10), batch=64),
+    "mnist": dict(kind="mlp", sizes=(784, 256, 128, 10), batch=128),
+    "wide": dict(kind="mlp", sizes=(784, 1024, 1024, 10), batch=512),
+    "deep-narrow": dict(kind="mlp", sizes=(32,) + (32,) * 16 + (10,), batch=16),
+    "cnn": dict(kind="cnn", batch=32, image=28, channels=(8, 16), classes=10),
+    "transformer": dict(kind="transformer", batch=16, context=32, vocab=64, dim=64, heads=4,
+                        layers=1),
 }
-DEFAULT_WORKLOADS = ("tiny", "small", "mnist")
+DEFAULT_WORKLOADS = tuple(WORKLOADS)
+GG_MODES = ("eager", "unoptimized", "compiled")
+LR, MOMENTUM = 0.01, 0.9
 
 
-def mlp(sizes):
-    from graphgrad import nn
-    layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(a, b), nn.ReLU()]
-    return nn.Sequential(*layers[:-1])
+# -- graphgrad ---------------------------------------------------------------------------------
+
+def build_model(workload, seed=0):
+    import graphgrad as gg
+    from graphgrad import models
+    spec = WORKLOADS[workload]
+    gg.manual_seed(seed)
+    if spec["kind"] == "mlp":
+        return models.mlp(spec["sizes"])
+    if spec["kind"] == "cnn":
+        return models.SmallCNN(1, spec["classes"], spec["image"], spec["channels"])
+    return models.TransformerLM(spec["vocab"], spec["dim"], spec["heads"], spec["layers"],
+                                spec["context"])
+
+
+def make_data(workload, seed=0):
+    """NumPy inputs and integer targets for one batch."""
+    spec = WORKLOADS[workload]
+    rng = np.random.default_rng(seed)
+    if spec["kind"] == "mlp":
+        x = rng.standard_normal((spec["batch"], spec["sizes"][0])).astype(np.float32)
+        y = rng.integers(0, spec["sizes"][-1], spec["batch"])
+    elif spec["kind"] == "cnn":
+        x = rng.standard_normal((spec["batch"], 1, spec["image"], spec["image"]))
+        x = x.astype(np.float32)
+        y = rng.integers(0, spec["classes"], spec["batch"])
+    else:
+        x = rng.integers(0, spec["vocab"], (spec["batch"], spec["context"]))
+        y = rng.integers(0, spec["vocab"], (spec["batch"], spec["context"]))
+    return x, y.astype(np.int64)
 
 
 def make_step(workload, mode, seed=0):
-    """A fresh model + SGD(momentum) step function for `mode` in eager/compiled/unoptimized."""
+    """(step function, (x, y)) for graphgrad in `mode`: eager, unoptimized or compiled."""
     import graphgrad as gg
     import graphgrad.nn.functional as F
     from graphgrad import optim
-    spec = WORKLOADS[workload]
-    gg.manual_seed(seed)
-    model = mlp(spec["sizes"])
-    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model = build_model(workload, seed)
+    opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 
     def step(x, y):
         opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        logits = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         loss.backward()
         opt.step()
         return loss
@@ -48,17 +83,111 @@ def make_step(workload, mode, seed=0):
         step = gg.compile(step)
     elif mode == "unoptimized":
         step = gg.compile(step, passes=[])
-    rng = np.random.default_rng(seed)
-    x = gg.tensor(rng.standard_normal((spec["batch"], spec["sizes"][0])).astype(np.float32))
-    y = gg.tensor(rng.integers(0, spec["sizes"][-1], spec["batch"]))
-    return step, (x, y)
+    x, y = make_data(workload, seed)
+    return step, (gg.tensor(x), gg.tensor(y))
 
 
-def time_calls(fn, args, repeat, warmup):
+def make_numpy_step(workload, mode, seed=0):
+    from graphgrad.bench_reference import GemmOnly, NumpyMLP
+    spec = WORKLOADS[workload]
+    x, y = make_data(workload, seed)
+    if mode == "gemm":
+        return GemmOnly(spec["sizes"], spec["batch"]).step, (x, y)
+    model = build_model(workload, seed)
+    linears = [m for m in model.modules() if type(m).__name__ == "Linear"]
+    ref = NumpyMLP([m.weight.numpy() for m in linears], [m.bias.numpy() for m in linears],
+                   LR, MOMENTUM)
+    return ref.step, (x, y)
+
+
+# -- optional peers ----------------------------------------------------------------------------
+
+def make_torch_step(workload, compiled, threads, seed=0):
+    import torch
+    torch.set_num_threads(threads)
+    model = build_model(workload, seed)
+    spec = WORKLOADS[workload]
+    if spec["kind"] != "mlp":
+        raise NotImplementedError("peers are compared on the MLP workloads")
+    layers = []
+    linears = [m for m in model.modules() if type(m).__name__ == "Linear"]
+    for i, m in enumerate(linears):
+        lin = torch.nn.Linear(*reversed(m.weight.shape))
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(m.weight.numpy()))
+            lin.bias.copy_(torch.from_numpy(m.bias.numpy()))
+        layers += [lin, torch.nn.ReLU()]
+    net = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    if compiled:
+        step = torch.compile(step)
+    x, y = make_data(workload, seed)
+    return step, (torch.from_numpy(x), torch.from_numpy(y))
+
+
+def make_jax_step(workload, seed=0):
+    import jax
+    import jax.numpy as jnp
+    spec = WORKLOADS[workload]
+    if spec["kind"] != "mlp":
+        raise NotImplementedError("peers are compared on the MLP workloads")
+    model = build_model(workload, seed)
+    linears = [m for m in model.modules() if type(m).__name__ == "Linear"]
+    params = [(jnp.asarray(m.weight.numpy()), jnp.asarray(m.bias.numpy())) for m in linears]
+    velocity = [(jnp.zeros_like(w), jnp.zeros_like(b)) for w, b in params]
+
+    def loss_fn(params, x, y):
+        h = x
+        for i, (w, b) in enumerate(params):
+            h = h @ w.T + b
+            if i < len(params) - 1:
+                h = jax.nn.relu(h)
+        logp = jax.nn.log_softmax(h)
+        return -jnp.take_along_axis(logp, y[:, None], 1).mean()
+
+    @jax.jit
+    def update(params, velocity, x, y):
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+        velocity = jax.tree_util.tree_map(lambda v, g: MOMENTUM * v + g, velocity, grads)
+        params = jax.tree_util.tree_map(lambda p, v: p - LR * v, params, velocity)
+        return params, velocity, loss
+
+    state = {"p": params, "v": velocity}
+
+    def step(x, y):
+        state["p"], state["v"], loss = update(state["p"], state["v"], x, y)
+        loss.block_until_ready()
+        return loss
+
+    x, y = make_data(workload, seed)
+    return step, (jnp.asarray(x), jnp.asarray(y))
+
+
+def installed(name):
+    import importlib.util
+    return importlib.util.find_spec(name) is not None
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+def time_calls(fn, args, repeat, warmup, budget=2.0):
+    """Per-call seconds after `warmup` calls; at most `repeat` calls or about `budget` s."""
     for _ in range(warmup):
         fn(*args)
+    start = time.perf_counter()
+    fn(*args)
+    one = time.perf_counter() - start
+    n = max(5, min(repeat, int(budget / max(one, 1e-9))))
     times = []
-    for _ in range(repeat):
+    for _ in range(n):
         start = time.perf_counter()
         fn(*args)
         times.append(time.perf_counter() - start)
@@ -66,6 +195,7 @@ def time_calls(fn, args, repeat, warmup):
 
 
 def peak_memory(fn, args, calls=3):
+    """Peak bytes allocated (tracemalloc) during a few calls, after warm-up."""
     tracemalloc.start()
     try:
         for _ in range(calls):
@@ -75,44 +205,100 @@ def peak_memory(fn, args, calls=3):
         tracemalloc.stop()
 
 
-def run_workload(workload, repeat, warmup, modes=("eager", "unoptimized", "compiled")):
+def measure(make, repeat, warmup):
+    start = time.perf_counter()
+    step, args = make()
+    step(*args)
+    first = time.perf_counter() - start
+    times = time_calls(step, args, repeat, warmup)
+    result = dict(median_us=statistics.median(times) * 1e6,
+                  p10_us=float(np.percentile(times, 10)) * 1e6,
+                  p90_us=float(np.percentile(times, 90)) * 1e6,
+                  repeats=len(times), first_call_ms=first * 1e3)
+    return step, args, result
+
+
+def run_workload(workload, repeat=200, warmup=20, peers=False, threads=1):
     row = {"workload": workload}
-    for mode in modes:
-        step, args = make_step(workload, mode)
-        start = time.perf_counter()
-        step(*args)
-        first = time.perf_counter() - start
-        times = time_calls(step, args, repeat, warmup)
-        row[mode] = dict(median_us=statistics.median(times) * 1e6,
-                         p10_us=float(np.percentile(times, 10)) * 1e6,
-                         p90_us=float(np.percentile(times, 90)) * 1e6,
-                         first_call_ms=first * 1e3,
-                         peak_bytes=peak_memory(step, args))
+    for mode in GG_MODES:
+        step, args, r = measure(lambda: make_step(workload, mode), repeat, warmup)
+        r["peak_bytes"] = peak_memory(step, args)
         if mode != "eager":
-            row[mode]["compile_ms"] = step.entry_for(*args).compile_seconds * 1e3
-    row["speedup"] = row["eager"]["median_us"] / row["compiled"]["median_us"]
+            r["compile_ms"] = step.entry_for(*args).compile_seconds * 1e3
+        row[mode] = r
+    if WORKLOADS[workload]["kind"] == "mlp":
+        for mode in ("numpy", "gemm"):
+            row[mode] = measure(lambda: make_numpy_step(workload, mode), repeat, warmup)[2]
+    if peers:
+        for name, make in _peer_makers(workload, threads):
+            try:
+                row[name] = measure(make, repeat, warmup)[2]
+            except Exception as e:          # a peer failing never fails the benchmark
+                row[name] = {"error": f"{type(e).__name__}: {e}"[:200]}
+    compiled = row["compiled"]["median_us"]
+    row["ratios"] = {"compiled/eager": compiled / row["eager"]["median_us"],
+                     "compiled/unoptimized": compiled / row["unoptimized"]["median_us"]}
+    for ref in ("numpy", "gemm"):
+        if ref in row:
+            row["ratios"][f"compiled/{ref}"] = compiled / row[ref]["median_us"]
     return row
 
 
+def _peer_makers(workload, threads):
+    if WORKLOADS[workload]["kind"] != "mlp":
+        return []
+    makers = []
+    if installed("torch"):
+        makers.append(("torch", lambda: make_torch_step(workload, False, threads)))
+        makers.append(("torch.compile", lambda: make_torch_step(workload, True, threads)))
+    if installed("jax"):
+        makers.append(("jax.jit", lambda: make_jax_step(workload)))
+    return makers
+
+
 def machine_info():
+    try:
+        import threadpoolctl
+        pools = [dict(api=p["internal_api"], threads=p["num_threads"])
+                 for p in threadpoolctl.threadpool_info()]
+    except ImportError:
+        pools = "threadpoolctl not installed"
     return dict(python=platform.python_version(), numpy=np.__version__,
-                machine=platform.machine(), processor=platform.processor() or "unknown",
-                cpus=os.cpu_count(),
+                machine=platform.machine(), system=platform.system(), cpus=os.cpu_count(),
                 threads={k: os.environ.get(k, "unset") for k in
-                         ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
+                         ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
+                blas_pools=pools)
+
+
+COLUMNS = [("eager", "eager"), ("unoptimized", "passes=[]"), ("compiled", "compiled"),
+           ("numpy", "hand NumPy"), ("gemm", "GEMM only"), ("torch", "torch*"),
+           ("torch.compile", "torch.compile*"), ("jax.jit", "jax.jit*")]
+
+
+def _cell(row, key):
+    r = row.get(key)
+    if r is None:
+        return "-"
+    if "error" in r:
+        return "error"
+    return f"{r['median_us']:.0f}"
 
 
 def format_table(rows, markdown=False):
-    header = ["workload", "eager µs", "passes=[] µs", "compiled µs", "speedup", "compile ms",
-              "peak eager KB", "peak compiled KB"]
+    keys = [k for k, _ in COLUMNS if any(k in r for r in rows)]
+    header = ([ "workload"] + [title + " µs" for k, title in COLUMNS if k in keys]
+              + ["c/eager", "c/numpy", "c/gemm", "compile ms", "peak eager KiB",
+                 "peak compiled KiB"])
     lines = []
     for r in rows:
-        lines.append([r["workload"], f"{r['eager']['median_us']:.0f}",
-                      f"{r['unoptimized']['median_us']:.0f}",
-                      f"{r['compiled']['median_us']:.0f}", f"{r['speedup']:.2f}x",
-                      f"{r['compiled']['compile_ms']:.1f}",
-                      f"{r['eager']['peak_bytes'] / 1024:.0f}",
-                      f"{r['compiled']['peak_bytes'] / 1024:.0f}"])
+        ratios = r["ratios"]
+        lines.append([r["workload"]] + [_cell(r, k) for k in keys] + [
+            f"{ratios['compiled/eager']:.2f}",
+            f"{ratios['compiled/numpy']:.2f}" if "compiled/numpy" in ratios else "-",
+            f"{ratios['compiled/gemm']:.2f}" if "compiled/gemm" in ratios else "-",
+            f"{r['compiled']['compile_ms']:.0f}",
+            f"{r['eager']['peak_bytes'] / 1024:.0f}",
+            f"{r['compiled']['peak_bytes'] / 1024:.0f}"])
     if markdown:
         out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         out += ["| " + " | ".join(cells) + " |" for cells in lines]
@@ -123,14 +309,48 @@ def format_table(rows, markdown=False):
     return "\n".join(out)
 
 
+def plot(rows, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("--plot needs matplotlib: pip install matplotlib (or the examples "
+                          "extra)") from None
+    keys = [k for k, _ in COLUMNS if any(k in r and "error" not in r[k] for r in rows)]
+    fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(rows), 4.5))
+    width = 0.8 / len(keys)
+    for j, key in enumerate(keys):
+        values = [r[key]["median_us"] / r["eager"]["median_us"]
+                  if key in r and "error" not in r[key] else np.nan for r in rows]
+        ax.bar(np.arange(len(rows)) + j * width, values, width, label=dict(COLUMNS)[key])
+    ax.set_xticks(np.arange(len(rows)) + 0.4 - width / 2)
+    ax.set_xticklabels([r["workload"] for r in rows])
+    ax.set_ylabel("step time relative to graphgrad eager")
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    ax.set_title("graphgrad training step: median time (lower is better)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main(workloads=DEFAULT_WORKLOADS, repeat=200, warmup=20, json_path=None, markdown=False,
-         out=print):
-    rows = [run_workload(w, repeat, warmup) for w in workloads]
+         plot_path=None, peers=False, threads=1, out=print):
+    start = time.perf_counter()
+    rows = []
+    for w in workloads:
+        rows.append(run_workload(w, repeat, warmup, peers, threads))
     info = machine_info()
-    out(f"graphgrad bench: one SGD training step per measurement, median of {repeat} after "
-        f"{warmup} warm-up; threads {info['threads']}")
+    out(f"graphgrad bench: one SGD(momentum) training step per measurement; median of up to "
+        f"{repeat} calls after {warmup} warm-up; BLAS threads {info['threads']}")
     out(format_table(rows, markdown))
+    out("c/x: compiled time / x time (same run).  * optional peers, never dependencies.  "
+        f"Total {time.perf_counter() - start:.0f} s.")
     if json_path:
         with open(json_path, "w") as f:
             json.dump({"machine": info, "rows": rows}, f, indent=2)
+    if plot_path:
+        out(f"plot written to {plot(rows, plot_path)}")
     return rows
