@@ -11,6 +11,8 @@
   compiled runtime (e.g. a bound `np.reshape`). Defaults to `impl` with the attrs bound.
 - `out_impl(out, *arrays, **attrs) -> out`: optional; the kernel writing into a preallocated
   array, which lets the runtime plan memory. `defop` derives it for NumPy ufuncs.
+- `expr(args, out, in_types, **attrs) -> str`: optional; a Python expression template for the
+  generated code (e.g. `x.reshape(shape)`), so the runtime calls NumPy without a wrapper frame.
 Flags: `inplace` (out_impl may write over an input of the output's shape), `alias` (the result
 may be a view of input 0: reshape, permute, ...), `internal` (made by compiler passes, never
 called from user code).
@@ -33,6 +35,7 @@ class Op:
     random: bool = False           # draws from the generator: never merged, never folded
     nullary: bool = False          # no tensor inputs (constants, factories, random)
     out_impl: Optional[Callable] = None
+    expr: Optional[Callable] = None
     inplace: bool = False
     alias: bool = False
     internal: bool = False

@@ -12,8 +12,9 @@ this family. Pools work the same way: max_pool2d / max_pool2d_backward (scatter 
 maximum of each window) / max_pool2d_select (gather from it), and avg_pool2d /
 avg_pool2d_backward, which are each other's transposes.
 
-Kernels loop over kernel taps (kH * kW strided slices), never over pixels; a convolution is one
-im2col copy of a strided window view and one batched matmul.
+Kernels loop over kernel taps (kH * kW strided slices), never over pixels. A convolution is an
+im2col copy of a strided window view and a batched matmul, done a few images at a time so the
+columns stay cache-sized and memory stays bounded for large batches.
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -61,8 +62,27 @@ def _pad_hw(x, top, bottom, left, right, fill=0):
     return out
 
 
-def _crop_hw(xp, top, left, h, w):
-    return np.ascontiguousarray(xp[:, :, top:top + h, left:left + w])
+def _crop_into(out, xp, top, left):
+    if xp is not out:
+        out[...] = xp[:, :, top:top + out.shape[2], left:left + out.shape[3]]
+    return out
+
+
+def _zeros_padded(out, shape):
+    """A zeroed accumulator of the padded `shape`: `out` itself when there is no padding."""
+    if tuple(shape) == out.shape:
+        out.fill(0)
+        return out
+    return np.zeros(shape, out.dtype)
+
+
+def defop_out(name, infer, out_impl, vjp):
+    """A primitive whose kernel writes into a preallocated output (`out_impl`), so the compiled
+    runtime can plan its memory; eagerly the output is allocated from the shape rule."""
+    def impl(*arrays, **attrs):
+        t = infer(*arrays, **attrs)
+        return out_impl(np.empty(t.shape, t.dtype), *arrays, **attrs)
+    return defop(name, infer, impl, vjp, out_impl=out_impl)
 
 # -- conv2d -----------------------------------------------------------------------------------
 
@@ -123,7 +143,8 @@ def _weight_grad_infer(x, g, *, w_shape, **geom):
     return TensorType(tuple(w_shape), x.dtype)
 
 
-# im2col columns are built for a few images at a time: bounded memory, and cache-sized blocks
+# im2col columns are built for a few images at a time: bounded memory, cache-sized blocks, and
+# one matmul per block (and group) rather than one per image
 _COLUMN_BYTES = 1 << 22
 
 
@@ -133,13 +154,25 @@ def _batches(n, bytes_per_image):
 
 
 def _im2col(xp, kh, kw, oh, ow, stride, dilation, groups):
-    """(N, G, C/G * kH * kW, oh * ow) from the padded input: one copy of a strided window view."""
+    """(G, C/G * kH * kW, B * oh * ow): the columns of a block of B padded images, one copy of
+    a strided window view."""
     n, c = xp.shape[:2]
     s0, s1, s2, s3 = xp.strides
-    view = as_strided(xp, (n, c, kh, kw, oh, ow),
-                      (s0, s1, s2 * dilation[0], s3 * dilation[1], s2 * stride[0],
+    view = as_strided(xp, (c, kh, kw, n, oh, ow),
+                      (s1, s2 * dilation[0], s3 * dilation[1], s0, s2 * stride[0],
                        s3 * stride[1]), writeable=False)
-    return np.ascontiguousarray(view).reshape(n, groups, -1, oh * ow)
+    return np.ascontiguousarray(view).reshape(groups, -1, n * oh * ow)
+
+
+def _matmul(a, b):
+    """np.matmul, with an inner dimension of 1 (depthwise gradients) as a broadcast product:
+    NumPy's matmul is several times slower on those."""
+    return a * b if a.shape[-1] == 1 else np.matmul(a, b)
+
+
+def _channels_first(g, groups):
+    """(B, O, oh, ow) -> (G, O/G, B * oh * ow), the layout of the columns."""
+    return np.ascontiguousarray(g.swapaxes(0, 1)).reshape(groups, g.shape[1] // groups, -1)
 
 
 def _conv2d_geometry(x_shape, w_shape, stride, padding, dilation):
@@ -151,44 +184,42 @@ def _conv2d_geometry(x_shape, w_shape, stride, padding, dilation):
     return (h + pt + pb, w + pl + pr), oh, ow, c * kh * kw * oh * ow * 8
 
 
-def _conv2d_impl(x, w, *, stride, padding, dilation, groups):
+def _conv2d_out(out, x, w, *, stride, padding, dilation, groups):
     n, (o, _, kh, kw) = x.shape[0], w.shape
     _, oh, ow, col_bytes = _conv2d_geometry(x.shape, w.shape, stride, padding, dilation)
     xp = _pad_hw(x, *padding)
     wm = w.reshape(groups, o // groups, -1)
-    out = np.empty((n, groups, o // groups, oh * ow), x.dtype)
     for b in _batches(n, col_bytes):
-        out[b] = np.matmul(wm, _im2col(xp[b], kh, kw, oh, ow, stride, dilation, groups))
-    return out.reshape(n, o, oh, ow)
+        cols = _im2col(xp[b], kh, kw, oh, ow, stride, dilation, groups)
+        out[b] = _matmul(wm, cols).reshape(o, -1, oh, ow).swapaxes(0, 1)
+    return out
 
 
-def _input_grad_impl(g, w, *, x_shape, stride, padding, dilation, groups):
-    n, c, h, wd = x_shape
+def _input_grad_out(out, g, w, *, x_shape, stride, padding, dilation, groups):
+    n, c = x_shape[:2]
     o, cg, kh, kw = w.shape
     (hp, wp), oh, ow, col_bytes = _conv2d_geometry(x_shape, w.shape, stride, padding, dilation)
-    wm = w.reshape(groups, o // groups, cg * kh * kw).swapaxes(1, 2)
-    gm = g.reshape(n, groups, o // groups, oh * ow)
-    xp = np.zeros((n, c, hp, wp), g.dtype)
+    wt = w.reshape(groups, o // groups, cg * kh * kw).swapaxes(1, 2)
+    xp = _zeros_padded(out, (n, c, hp, wp))
     taps = list(_taps((kh, kw), stride, dilation, (oh, ow)))
     for b in _batches(n, col_bytes):
-        cols = np.matmul(wm, gm[b]).reshape(-1, c, kh, kw, oh, ow)      # col2im below
-        dst = xp[b]
+        cols = _matmul(wt, _channels_first(g[b], groups)).reshape(c, kh, kw, -1, oh, ow)
+        dst = xp[b].swapaxes(0, 1)                                   # col2im, (C, B, H, W)
         for t, index in taps:
-            dst[index] += cols[:, :, t // kw, t % kw]
-    return _crop_hw(xp, padding[0], padding[2], h, wd)
+            dst[index] += cols[:, t // kw, t % kw]
+    return _crop_into(out, xp, padding[0], padding[2])
 
 
-def _weight_grad_impl(x, g, *, w_shape, stride, padding, dilation, groups):
+def _weight_grad_out(out, x, g, *, w_shape, stride, padding, dilation, groups):
     n, (o, cg, kh, kw) = x.shape[0], w_shape
     _, oh, ow, col_bytes = _conv2d_geometry(x.shape, w_shape, stride, padding, dilation)
     xp = _pad_hw(x, *padding)
-    gm = g.reshape(n, groups, o // groups, oh * ow)
     dw = np.zeros((groups, cg * kh * kw, o // groups), x.dtype)
     for b in _batches(n, col_bytes):
-        # (B, G, K, L) @ (B, G, L, O/G): the faster order for BLAS here, transposed at the end
         cols = _im2col(xp[b], kh, kw, oh, ow, stride, dilation, groups)
-        dw += np.matmul(cols, gm[b].swapaxes(2, 3)).sum(0)
-    return dw.swapaxes(1, 2).reshape(w_shape)
+        dw += np.matmul(cols, _channels_first(g[b], groups).swapaxes(1, 2))
+    out[...] = dw.swapaxes(1, 2).reshape(w_shape)
+    return out
 
 
 def _conv2d_vjp(g, x, w, *, out, **geom):
@@ -208,11 +239,11 @@ def _weight_grad_vjp(c, x, g, *, out, w_shape, **geom):
             bind(CONV2D, x, c, **geom))
 
 
-CONV2D = defop("conv2d", _conv2d_infer, _conv2d_impl, _conv2d_vjp)
-CONV2D_INPUT_GRAD = defop("conv2d_input_grad", _input_grad_infer, _input_grad_impl,
-                          _input_grad_vjp)
-CONV2D_WEIGHT_GRAD = defop("conv2d_weight_grad", _weight_grad_infer, _weight_grad_impl,
-                           _weight_grad_vjp)
+CONV2D = defop_out("conv2d", _conv2d_infer, _conv2d_out, _conv2d_vjp)
+CONV2D_INPUT_GRAD = defop_out("conv2d_input_grad", _input_grad_infer, _input_grad_out,
+                              _input_grad_vjp)
+CONV2D_WEIGHT_GRAD = defop_out("conv2d_weight_grad", _weight_grad_infer, _weight_grad_out,
+                               _weight_grad_vjp)
 
 # -- pooling ----------------------------------------------------------------------------------
 # attrs: kernel, stride, padding (ph, pw), dilation, ceil_mode; avg pools add count_include_pad
@@ -246,13 +277,16 @@ def _pool_out_hw(name, x_shape, args, *, kernel, stride, padding, ceil_mode, dil
     return oh, ow
 
 
-def _pool_pad(x, out_hw, fill, *, kernel, stride, padding, dilation=(1, 1), **_):
-    """x padded by `padding`, and further right/bottom where ceil_mode windows overhang."""
-    h, w = x.shape[2:]
-    need_h = (out_hw[0] - 1) * stride[0] + (kernel[0] - 1) * dilation[0] + 1
-    need_w = (out_hw[1] - 1) * stride[1] + (kernel[1] - 1) * dilation[1] + 1
-    ph, pw = padding
-    return _pad_hw(x, ph, max(0, need_h - ph - h), pw, max(0, need_w - pw - w), fill)
+def _pool_padding(hw, out_hw, *, kernel, stride, padding, dilation=(1, 1), **_):
+    """(top, bottom, left, right): `padding`, and more at the bottom/right where ceil_mode
+    windows overhang the input."""
+    extra = [max(0, (o - 1) * s + (k - 1) * d + 1 - p - n)
+             for n, o, k, s, p, d in zip(hw, out_hw, kernel, stride, padding, dilation)]
+    return padding[0], extra[0], padding[1], extra[1]
+
+
+def _pool_pad(x, out_hw, fill, **attrs):
+    return _pad_hw(x, *_pool_padding(x.shape[2:], out_hw, **attrs), fill)
 
 
 def _pool_taps(out_hw, *, kernel, stride, dilation=(1, 1), **_):
@@ -289,13 +323,11 @@ def _max_pool_infer(x, **attrs):
                       x.dtype)
 
 
-def _max_pool_impl(x, **attrs):
-    out_hw = _pool_out_hw("max_pool2d", x.shape, (x,), **attrs)
-    xp = _pool_pad(x, out_hw, _lowest(x.dtype), **attrs)
-    out = None
-    for _, sl in _pool_taps(out_hw, **attrs):
-        if out is None:
-            out = xp[sl].copy()
+def _max_pool_out(out, x, **attrs):
+    xp = _pool_pad(x, out.shape[2:], _lowest(x.dtype), **attrs)
+    for t, sl in _pool_taps(out.shape[2:], **attrs):
+        if t == 0:
+            out[...] = xp[sl]
         else:
             np.maximum(out, xp[sl], out=out)       # propagates NaN, like torch
     return out
@@ -314,37 +346,35 @@ def _max_pool_grad_infer(name, gather):
     return infer
 
 
-def _max_pool_backward_impl(g, x, **attrs):
+def _max_pool_backward_out(out, g, x, **attrs):
     """Scatter g to the first maximum of each window of x."""
     xp, taps, index = _first_max(x, g.shape[2:], attrs)
-    dxp = np.zeros(xp.shape, g.dtype)
+    dxp = _zeros_padded(out, xp.shape)
     for t, sl in taps:
         view = dxp[sl]
         np.add(view, g, out=view, where=index == t)
-    return _crop_hw(dxp, attrs["padding"][0], attrs["padding"][1], *x.shape[2:])
+    return _crop_into(out, dxp, *attrs["padding"])
 
 
-def _max_pool_select_impl(c, x, **attrs):
+def _max_pool_select_out(out, c, x, **attrs):
     """Gather c at the first maximum of each window of x (the transpose of the scatter)."""
-    out_hw = _pool_out_hw("max_pool2d_select", x.shape, (c, x), **attrs)
-    _, taps, index = _first_max(x, out_hw, attrs)
-    cp = _pool_pad(c, out_hw, 0, **attrs)
-    out = np.zeros(index.shape, c.dtype)
-    for t, sl in taps:
+    _, taps, index = _first_max(x, out.shape[2:], attrs)
+    cp = _pool_pad(c, out.shape[2:], 0, **attrs)
+    for t, sl in taps:                        # every output takes exactly one tap's value
         np.copyto(out, cp[sl], where=index == t)
     return out
 
 
-MAX_POOL2D = defop("max_pool2d", _max_pool_infer, _max_pool_impl,
-                   lambda g, x, *, out, **attrs: (bind(MAX_POOL2D_BACKWARD, g, x, **attrs),))
+MAX_POOL2D = defop_out("max_pool2d", _max_pool_infer, _max_pool_out,
+                       lambda g, x, *, out, **attrs: (bind(MAX_POOL2D_BACKWARD, g, x, **attrs),))
 # both are linear in their first operand and piecewise constant in x (zero gradient a.e.)
-MAX_POOL2D_BACKWARD = defop(
+MAX_POOL2D_BACKWARD = defop_out(
     "max_pool2d_backward", _max_pool_grad_infer("max_pool2d_backward", False),
-    _max_pool_backward_impl,
+    _max_pool_backward_out,
     lambda c, g, x, *, out, **attrs: (bind(MAX_POOL2D_SELECT, c, x, **attrs), None))
-MAX_POOL2D_SELECT = defop(
+MAX_POOL2D_SELECT = defop_out(
     "max_pool2d_select", _max_pool_grad_infer("max_pool2d_select", True),
-    _max_pool_select_impl,
+    _max_pool_select_out,
     lambda g, c, x, *, out, **attrs: (bind(MAX_POOL2D_BACKWARD, g, x, **attrs), None))
 
 
@@ -370,12 +400,14 @@ def _avg_pool_infer(x, **attrs):
                       x.dtype)
 
 
-def _avg_pool_impl(x, **attrs):
-    out_hw = _pool_out_hw("avg_pool2d", x.shape, (x,), **attrs)
+def _avg_pool_out(out, x, **attrs):
+    out_hw = out.shape[2:]
     xp = _pool_pad(x, out_hw, 0, **attrs)
-    out = None
-    for _, sl in _pool_taps(out_hw, **attrs):
-        out = xp[sl].copy() if out is None else np.add(out, xp[sl], out=out)
+    for t, sl in _pool_taps(out_hw, **attrs):
+        if t == 0:
+            out[...] = xp[sl]
+        else:
+            np.add(out, xp[sl], out=out)
     out /= _avg_divisor(x.shape, out_hw, x.dtype, **attrs)
     return out
 
@@ -389,23 +421,23 @@ def _avg_backward_infer(g, *, x_shape, **attrs):
     return TensorType(tuple(x_shape), g.dtype)
 
 
-def _avg_backward_impl(g, *, x_shape, **attrs):
+def _avg_backward_out(out, g, *, x_shape, **attrs):
     out_hw = g.shape[2:]
     g = g / _avg_divisor(x_shape, out_hw, g.dtype, **attrs)
-    ph, pw = attrs["padding"]
-    h, w = x_shape[2:]
-    dxp = _pool_pad(np.zeros(tuple(x_shape), g.dtype), out_hw, 0, **attrs)
+    top, bottom, left, right = _pool_padding(x_shape[2:], out_hw, **attrs)
+    dxp = _zeros_padded(out, (x_shape[0], x_shape[1], x_shape[2] + top + bottom,
+                              x_shape[3] + left + right))
     for _, sl in _pool_taps(out_hw, **attrs):
         dxp[sl] += g
-    return _crop_hw(dxp, ph, pw, h, w)
+    return _crop_into(out, dxp, *attrs["padding"])
 
 
-AVG_POOL2D = defop("avg_pool2d", _avg_pool_infer, _avg_pool_impl,
-                   lambda g, x, *, out, **attrs: (bind(AVG_POOL2D_BACKWARD, g,
-                                                       x_shape=tuple(x.shape), **attrs),))
-AVG_POOL2D_BACKWARD = defop("avg_pool2d_backward", _avg_backward_infer, _avg_backward_impl,
-                            lambda c, g, *, out, x_shape, **attrs: (bind(AVG_POOL2D, c,
-                                                                         **attrs),))
+AVG_POOL2D = defop_out("avg_pool2d", _avg_pool_infer, _avg_pool_out,
+                       lambda g, x, *, out, **attrs: (bind(AVG_POOL2D_BACKWARD, g,
+                                                           x_shape=tuple(x.shape), **attrs),))
+AVG_POOL2D_BACKWARD = defop_out("avg_pool2d_backward", _avg_backward_infer, _avg_backward_out,
+                                lambda c, g, *, out, x_shape, **attrs: (bind(AVG_POOL2D, c,
+                                                                             **attrs),))
 
 # -- constant padding -------------------------------------------------------------------------
 
@@ -416,8 +448,8 @@ def _pad_infer(x, *, pads, value):
     return TensorType(tuple(d + b + a for d, (b, a) in zip(x.shape, pads)), x.dtype)
 
 
-def _pad_impl(x, *, pads, value):
-    out = np.full(tuple(d + b + a for d, (b, a) in zip(x.shape, pads)), value, x.dtype)
+def _pad_out(out, x, *, pads, value):
+    out.fill(value)
     out[tuple(slice(b, b + d) for d, (b, _) in zip(x.shape, pads))] = x
     return out
 
@@ -428,7 +460,7 @@ def _pad_vjp(g, x, *, out, pads, value):
     return (bind(GETITEM, g, spec=spec),)
 
 
-PAD = defop("pad", _pad_infer, _pad_impl, _pad_vjp)
+PAD = defop_out("pad", _pad_infer, _pad_out, _pad_vjp)
 
 # -- op functions -----------------------------------------------------------------------------
 

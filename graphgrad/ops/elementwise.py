@@ -6,6 +6,11 @@ from graphgrad.ir.types import TensorType, as_dtype, broadcast_shapes
 from graphgrad.ops._core import (broadcast_infer, defop, describe, float_operand, operands,
                                  same_as_input, unbroadcast)
 
+def _out_arg(out):
+    """`, out=name` for expression templates that write into a given array."""
+    return "" if out is None else f", out={out}"
+
+
 def _unary(name, impl, vjp, float_only=True, no_bool=False, **flags):
     return defop(name, same_as_input(name, float_only, no_bool), impl, vjp, elementwise=True,
                  **flags)
@@ -43,7 +48,8 @@ def _relu_out(out, x):
 
 
 RELU = _unary("relu", _relu_impl, lambda g, x, *, out: (where(out > 0, g, 0.0),),
-              float_only=False, no_bool=True, out_impl=_relu_out, inplace=True)
+              float_only=False, no_bool=True, out_impl=_relu_out, inplace=True,
+              expr=lambda a, out, t: f"_np.maximum({a[0]}, 0{_out_arg(out)})")
 
 # -- binary -----------------------------------------------------------------------------------
 
@@ -107,6 +113,8 @@ def _pow_scalar_out(out, x, *, exponent):
 
 POW_SCALAR = defop("pow_scalar", _pow_scalar_infer, _pow_scalar_impl, _pow_scalar_vjp,
                    out_impl=_pow_scalar_out, inplace=True,
+                   expr=lambda a, out, t, *, exponent: f"_np.multiply({a[0]}, {a[0]}"
+                   f"{_out_arg(out)})" if exponent == 2 else None,
                    elementwise=True)
 
 
@@ -254,14 +262,17 @@ def _cast_out(out, x, *, dtype):
     return out
 
 
-CAST = defop("cast", _cast_infer, _cast_impl, _cast_vjp, elementwise=True, out_impl=_cast_out)
+CAST = defop("cast", _cast_infer, _cast_impl, _cast_vjp, elementwise=True, out_impl=_cast_out,
+             expr=lambda a, out, t, *, dtype: f"{a[0]}.astype({dtype.str!r})"
+             if out is None else None)
 
 
 def _identity(x):
     return x
 
 
-DETACH = defop("detach", same_as_input("detach"), _identity, None, alias=True)
+DETACH = defop("detach", same_as_input("detach"), _identity, None, alias=True,
+               expr=lambda a, out, t: a[0] if out is None else None)
 CLONE = defop("clone", same_as_input("clone"), np.copy, lambda g, x, *, out: (g,))
 
 # -- op functions (PyTorch names and signatures) ----------------------------------------------

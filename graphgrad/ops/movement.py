@@ -39,7 +39,7 @@ def _reshape_kernel(in_types, *, shape):
 
 RESHAPE = defop("reshape", _reshape_infer, lambda x, *, shape: np.reshape(x, shape),
                 lambda g, x, *, out, shape: (reshape(g, x.shape),), kernel=_reshape_kernel,
-                alias=True)
+                alias=True, expr=lambda a, out, t, *, shape: f"{a[0]}.reshape({shape!r})")
 
 # -- permute ----------------------------------------------------------------------------------
 
@@ -55,7 +55,7 @@ def _permute_vjp(g, x, *, out, perm):
 
 
 PERMUTE = defop("permute", _permute_infer, lambda x, *, perm: np.transpose(x, perm), _permute_vjp,
-                alias=True)
+                alias=True, expr=lambda a, out, t, *, perm: f"{a[0]}.transpose({perm!r})")
 
 # -- broadcast_to -----------------------------------------------------------------------------
 
@@ -71,7 +71,8 @@ def _broadcast_infer(x, *, shape):
 
 BROADCAST_TO = defop("broadcast_to", _broadcast_infer,
                      lambda x, *, shape: np.broadcast_to(x, shape),
-                     lambda g, x, *, out, shape: (unbroadcast(g, x.shape),), alias=True)
+                     lambda g, x, *, out, shape: (unbroadcast(g, x.shape),), alias=True,
+                     expr=lambda a, out, t, *, shape: f"_np.broadcast_to({a[0]}, {shape!r})")
 
 # -- indexing ---------------------------------------------------------------------------------
 # An index is stored as a hashable `spec`: ("i", n) int, ("s", start, stop, step) slice,

@@ -55,7 +55,15 @@ def _sum_out(out, x, *, dims, keepdim):
     return np.sum(x, axis=dims, keepdims=keepdim, out=out)
 
 
-SUM = defop("sum", _sum_infer, _sum_impl, _sum_vjp, out_impl=_sum_out)
+def _reduce_expr(ufunc):
+    def expr(a, out, in_types, *, dims, keepdim):
+        dtype = "" if in_types[0].dtype.kind == "f" or ufunc != "add" else ", dtype=_np.int64"
+        target = "" if out is None else f", out={out}"
+        return f"_np.{ufunc}.reduce({a[0]}, axis={dims!r}, keepdims={keepdim}{dtype}{target})"
+    return expr
+
+
+SUM = defop("sum", _sum_infer, _sum_impl, _sum_vjp, out_impl=_sum_out, expr=_reduce_expr("add"))
 
 
 def _amax_infer(x, *, dims, keepdim):
@@ -85,7 +93,8 @@ def _amax_out(out, x, *, dims, keepdim):
     return np.amax(x, axis=dims, keepdims=keepdim, out=out)
 
 
-AMAX = defop("amax", _amax_infer, _amax_impl, _amax_vjp, out_impl=_amax_out)
+AMAX = defop("amax", _amax_infer, _amax_impl, _amax_vjp, out_impl=_amax_out,
+             expr=_reduce_expr("maximum"))
 
 
 def _argmax_infer(x, *, dim, keepdim):

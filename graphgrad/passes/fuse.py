@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 
+from graphgrad.ir.codegen import call_expr
 from graphgrad.ir.graph import Graph, Node
 from graphgrad.ir.op import Op, register
 from graphgrad.ir.types import TensorType
@@ -42,10 +43,33 @@ class FusedProgram:
         """(kernel, scratch types, source) for an `out` array that may be the memory of input
         number `alias` (None: of no input)."""
         if alias not in self._variants:
-            source, env, scratch_types = self._generate(alias)
+            steps, scratch_types = self.steps(alias)
+            params = ["out"] + [f"t{k}" for k in range(len(scratch_types))] + \
+                [f"a{j}" for j in range(len(self.graph.inputs))]
+            env = {}
+            lines = [f"def kernel({', '.join(params)}):"]
+            lines += ["    " + line for line in self.lines(steps, {}, env, "")]
+            lines.append("    return out")
+            source = "\n".join(lines) + "\n"
             exec(compile(source, f"<graphgrad:fused{self.id}>", "exec"), env)
             self._variants[alias] = (env["kernel"], scratch_types, source)
         return self._variants[alias]
+
+    def lines(self, steps, rename, env, key):
+        """Source lines running `steps`; `rename` maps the program's local names (out, t0,
+        a0, ...) to the caller's expressions, so the runtime can inline the kernel."""
+        out = []
+        for i, (node, target, args) in enumerate(steps):
+            args = [rename.get(a, a) for a in args]
+            target = rename.get(target, target)
+            out.append(call_expr(node.op, node.attrs, tuple(v.type for v in node.inputs), args,
+                                 target, env, f"{key}_{self.id}_{i}"))
+        return out
+
+    def steps(self, alias):
+        """([(node, target location, argument locations)], scratch types): the kernel's plan.
+        Locations are "out", scratch "t<k>" and inputs "a<j>"."""
+        return self._generate(alias)
 
     def _generate(self, alias):
         g = self.graph
@@ -57,7 +81,6 @@ class FusedProgram:
         for n in reversed(g.nodes):          # a broadcast is its input under another name
             if n.op.name == "broadcast_to" and n.out in last:
                 last[n.inputs[0]] = max(last[n.inputs[0]], last[n.out])
-        env = {}
         out_key = (self.out_type.shape, self.out_type.dtype.str)
         scratch = {"out": out_key}   # location -> (shape, dtype); "out" is the result array
         free = {}                    # (shape, dtype) -> locations free for reuse
@@ -71,7 +94,7 @@ class FusedProgram:
         out_ok = g.nodes[root].op.inplace
         if out_ok:
             free[out_key] = ["out"]
-        lines = [f"def kernel(out, {', '.join(names[v] for v in g.inputs)}):"]
+        steps = []
         for i, n in enumerate(g.nodes):
             args = [names[v] for v in n.inputs]
             if n.op.name == "broadcast_to":
@@ -97,21 +120,16 @@ class FusedProgram:
                 if target is None:
                     target = f"t{len(scratch) - 1}"
                     scratch[target] = key
-            env[f"k{i}"] = n.op.make_out_kernel(n.attrs)
-            lines.append(f"    k{i}({', '.join([target] + args)})")
+            steps.append((n, target, args))
             names[n.out] = target
             for v in set(n.inputs):          # a location whose value died here is free again
                 name = names[v]
                 if last[v] == i and name in scratch and name != target and \
                         (name != "out" or out_ok):
                     free.setdefault(scratch[name], []).append(name)
-        lines.append("    return out")
         scratch_types = [TensorType(shape, np.dtype(dtype))
                          for name, (shape, dtype) in scratch.items() if name != "out"]
-        params = ["out"] + [f"t{k}" for k in range(len(scratch_types))] + \
-            [names[v] for v in g.inputs]
-        lines[0] = f"def kernel({', '.join(params)}):"
-        return "\n".join(lines) + "\n", env, scratch_types
+        return steps, scratch_types
 
     def run(self, *arrays):
         out = np.empty(self.out_type.shape, self.out_type.dtype)

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 
 from graphgrad.errors import GraphgradError, RuntimeExecutionError
+from graphgrad.ir.codegen import call_expr
 
 _counter = itertools.count()
 
@@ -34,29 +35,34 @@ def generate_source(schedule):
     buffers = schedule.memory.buffers if schedule.memory is not None else {}
     into = schedule.memory.write_into if schedule.memory is not None else {}
     for i, ins in enumerate(schedule.instructions):
-        operands = ", ".join(names.get(s, _var(s, n)) for s in ins.inputs)
-        line_to_instruction[len(lines) + 1] = i
+        args = [names.get(s, _var(s, n)) for s in ins.inputs]
+        var = _var(ins.output, n)
         target = None
         if ins.output in into:          # a state update written over the state's old array
             target = _var(into[ins.output], n)
         elif ins.output in buffers:     # write into the planned buffer
             target = f"b{ins.output}"
             env[target] = buffers[ins.output]
-        if target is None:
-            env[f"k{i}"] = ins.kernel
-            call = f"k{i}({operands})"
+        node = ins.node
+        program = node.attrs.get("program")
+        first = len(lines) + 1
+        if program is not None and target is not None:
+            # a fused kernel, inlined: its steps write into the planned scratch and target
+            steps, scratch_types = program.steps(schedule.memory.fused_alias.get(ins.output))
+            rename = {"out": target}
+            for j, a in enumerate(args):
+                rename[f"a{j}"] = a
+            for k in range(len(scratch_types)):
+                rename[f"t{k}"] = f"s{ins.output}_{k}"
+                env[f"s{ins.output}_{k}"] = buffers[("scratch", ins.output, k)]
+            lines += ["    " + line for line in program.lines(steps, rename, env, str(i))]
+            lines.append(f"    {var} = {target}")
         else:
-            env[f"o{i}"] = ins.out_kernel
-            program = ins.node.attrs.get("program")
-            if program is not None:     # fused kernels also get their planned scratch arrays
-                kernel, scratch_types, _ = program.variant(
-                    schedule.memory.fused_alias.get(ins.output))
-                env[f"o{i}"] = kernel
-                for k in range(len(scratch_types)):
-                    env[f"s{ins.output}_{k}"] = buffers[("scratch", ins.output, k)]
-                    target += f", s{ins.output}_{k}"
-            call = f"o{i}({target}" + (", " + operands if operands else "") + ")"
-        lines.append(f"    {_var(ins.output, n)} = {call}")
+            call = call_expr(node.op, node.attrs, tuple(v.type for v in node.inputs), args,
+                             target, env, str(i))
+            lines.append(f"    {var} = {call}")
+        for line in range(first, len(lines) + 1):
+            line_to_instruction[line] = i
         if schedule.release_after[i]:
             lines.append("    del " + ", ".join(_var(s, n) for s in schedule.release_after[i]))
     if not schedule.instructions:
