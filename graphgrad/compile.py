@@ -20,6 +20,7 @@ from graphgrad import autograd, pytree
 from graphgrad.config import config
 from graphgrad.dispatch import MODE
 from graphgrad.errors import ShapeError, TraceError
+from graphgrad.fastpath import MISS, make_fast_path
 from graphgrad.ir.graph import Value
 from graphgrad.passes import DEFAULT_PASSES, autodiff, dce, partition, run_passes
 from graphgrad.runtime import Executable, Schedule
@@ -74,6 +75,7 @@ class CompiledFunction:
         self.traces = 0
         self.recompile_reasons = []
         self._warned_limit = False
+        self._last = None                     # the entry the previous call used
         functools.update_wrapper(self, fn, updated=())
 
     # -- calling ------------------------------------------------------------------------------
@@ -85,10 +87,17 @@ class CompiledFunction:
         if self.mode == "debug":
             from graphgrad.debug_mode import run_debug
             return run_debug(self, args, kwargs)
+        last = self._last
+        if last is not None and last.fast is not None:
+            result = last.fast(args, kwargs)      # the common case: same as the last call
+            if result is not MISS:
+                self.hits += 1
+                return result
         leaves, treedef = pytree.flatten((args, kwargs))
         entry = self._lookup(leaves, treedef)
         if entry is None:
             entry = self._compile(args, kwargs, leaves, treedef)
+        self._last = entry
         return entry.run(leaves)
 
     def _signature(self, leaves, treedef):
@@ -129,6 +138,7 @@ class CompiledFunction:
         self.traces += 1
         entry.signature = signature
         entry.reason = reason
+        entry.fast = make_fast_path(entry, treedef, signature)
         if reason:
             self.recompile_reasons.append(reason)
             if "recompiles" in config.logs:
@@ -137,7 +147,9 @@ class CompiledFunction:
         self.entries[key] = entry
         limit = config.recompile_limit
         while len(self.entries) > max(limit, 1):
-            self.entries.popitem(last=False)
+            _, evicted = self.entries.popitem(last=False)
+            if evicted is self._last:
+                self._last = None
             if not self._warned_limit:
                 self._warned_limit = True
                 warnings.warn(f"graphgrad: {self.name} hit the recompile limit "
@@ -200,6 +212,7 @@ class CompiledFunction:
 
     def cache_clear(self):
         self.entries.clear()
+        self._last = None
 
     def explain(self, *args, **kwargs):
         from graphgrad.explain import explain
@@ -295,7 +308,8 @@ def build_entry(compiled, args, kwargs, leaves, treedef, names):
     trace, graph, out_leaves, out_tree, out_values, sinks, resets = trace_function(
         compiled.fn, compiled.name, args, kwargs, leaves, treedef, names)
     entry = Entry(compiled.name, trace, graph, out_leaves, out_tree, out_values, sinks, resets)
-    diff_outputs = [v for v in out_values if v is not None and v.requires_grad]
+    tensor_values = [v for v in out_values if v is not None]
+    diff_outputs = [i for i, v in enumerate(tensor_values) if v.requires_grad]
     aot = (MODE.grad_enabled and not trace.backward_called and diff_outputs
            and any(v.requires_grad for v in graph.inputs))
     if aot:
@@ -327,6 +341,7 @@ class Entry:
         self.backward_exe = None
         self.signature = None
         self.reason = None
+        self.fast = None
         self._getters = [_getter(s) for s in self.sources]
 
     # -- compilation --------------------------------------------------------------------------
@@ -358,8 +373,16 @@ class Entry:
         return into
 
     def build_aot(self, passes, diff_outputs):
+        """`diff_outputs`: positions of the results that require grad (one value may be
+        returned twice: its gradients add up)."""
         wrt = [v for v in self.traced.inputs if v.requires_grad]
-        joint = autodiff(self.traced, wrt=wrt, of=diff_outputs)
+        values = []
+        for pos in diff_outputs:
+            v = self.traced.outputs[pos]
+            if v not in values:
+                values.append(v)
+        self.seed_of = [values.index(self.traced.outputs[pos]) for pos in diff_outputs]
+        joint = autodiff(self.traced, wrt=wrt, of=values)
         grad_map = joint.meta["grad_outputs"]
         n_fwd = len(self.traced.outputs)
         joint, records = run_passes(joint, passes)
@@ -373,8 +396,9 @@ class Entry:
         inputs = self.traced.inputs
         self.wrt_sources = [inputs.index(v) for v in wrt]
         self.grad_positions = [None if i is None else i - n_fwd for i in grad_map]
-        self.diff_outputs = [self.traced.outputs.index(v) for v in diff_outputs]
-        self.diff_types = [(v.shape, v.dtype) for v in diff_outputs]
+        self.diff_outputs = list(diff_outputs)
+        self.diff_types = [(self.traced.outputs[p].shape, self.traced.outputs[p].dtype)
+                           for p in diff_outputs]
 
     # -- running ------------------------------------------------------------------------------
     def guards_pass(self):
@@ -396,6 +420,10 @@ class Entry:
         results = [Tensor._wrap(a) for a in outs[:n_out]]
         if self.backward_exe is not None:
             self._attach_backward(results, inputs, outs[n_out + n_sinks:], leaves)
+        return self.finish(results)
+
+    def finish(self, results):
+        """The function's result structure with `results` (tensors, in order) filled in."""
         it = iter(results)
         flat = [next(it) if x is _TENSOR else x for x in self.out_template]
         return pytree.unflatten(self.out_tree, flat)
@@ -515,7 +543,10 @@ class CompiledBackward:
                     f"{self.name}: a parameter or buffer used by this compiled forward was "
                     "modified in place before backward (e.g. by an optimizer step); call "
                     "backward before updating it")
-        outs = self.entry.backward_exe(*self.saved, *grads)
+        seeds = [None] * (max(self.entry.seed_of) + 1)
+        for k, g in zip(self.entry.seed_of, grads):     # a value returned twice: add up
+            seeds[k] = g if seeds[k] is None else seeds[k] + g
+        outs = self.entry.backward_exe(*self.saved, *seeds)
         return [None if p is None else outs[p] for p in self.entry.grad_positions]
 
     def release(self):

@@ -123,10 +123,12 @@ class Sink:
 class Guard:
     """A fact about outside state the graph assumed; `check()` returns None or a reason."""
 
-    def __init__(self, description, getter, expected):
+    def __init__(self, description, getter, expected, kind="value", obj=None):
         self.description = description
         self.getter = getter
         self.expected = expected
+        self.kind = kind          # "tensor", "training", "grad_none", "grad_state" or "value"
+        self.obj = obj            # the tensor or module it is about (for the fast path)
 
     def check(self):
         actual = self.getter()
@@ -206,7 +208,7 @@ class Trace:
             return
         self.guarded.add(("data", id(t)))
         self.guards.append(Guard(f"{label}: (shape, dtype, requires_grad)",
-                                 lambda t=t: _tensor_state(t), _tensor_state(t)))
+                                 lambda t=t: _tensor_state(t), _tensor_state(t), "tensor", t))
 
     def scalar_input(self, key, getter, dtype, name):
         """A 0-d input read from Python at every call (once per `key` within a trace)."""
@@ -280,7 +282,7 @@ class Trace:
         outside = t._grad
         label = self.names.get(key) or getattr(t, "_name", None) or "tensor"
         self.guards.append(Guard(f"{label}.grad is None", lambda t=t: t._grad is None,
-                                 outside is None))
+                                 outside is None, "grad_none", t))
         if outside is None:
             self.lifted_grads[key] = None
             return None
@@ -289,7 +291,7 @@ class Trace:
         self.sources.append(GradSource(t, f"{label}.grad"))
         self.known.add(v)
         self.guards.append(Guard(f"{label}.grad: (shape, dtype)",
-                                 lambda t=t: _grad_state(t), _grad_state(t)))
+                                 lambda t=t: _grad_state(t), _grad_state(t), "grad_state", t))
         tracer = Tensor._tracer(v, False)
         self.lifted_grads[key] = tracer
         self.known_grad_inputs[key] = v
@@ -312,7 +314,7 @@ class Trace:
             if id(m) not in self.modules:
                 self.modules[id(m)] = m
                 self.guards.append(Guard(f"{name or type(m).__name__}.training",
-                                         lambda m=m: m.training, m.training))
+                                         lambda m=m: m.training, m.training, "training", m))
         for name, t in list(module.named_parameters(prefix)) + list(module.named_buffers(prefix)):
             self.names.setdefault(id(t), name)
 

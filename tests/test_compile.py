@@ -552,3 +552,25 @@ def test_backward_after_an_in_place_parameter_update_is_refused():
     assert update() is None
     with pytest.raises(gg.AutogradError, match="modified in place before backward"):
         out.backward()
+
+
+def test_a_value_returned_twice_gets_both_gradients():
+    x = gg.tensor([0.5, -1.5], requires_grad=True)
+    f = gg.compile(lambda t: (lambda a: (a, a.reshape(2)))(gg.abs(t)))
+    a, b = f(x)
+    (a * 2.0 + b * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, -5.0])
+
+
+def test_fast_path_misses_fall_back_and_keep_results_right():
+    w = gg.ones(3)
+    f = gg.compile(lambda x, k: x * w * k)
+    assert f(gg.ones(3), 2.0).tolist() == [2.0] * 3
+    assert f(gg.ones(3), 2.0).tolist() == [2.0] * 3       # fast path
+    assert f(gg.ones(3), 3.0).tolist() == [3.0] * 3       # static argument changed
+    assert f(gg.ones(4, 3), 3.0).shape == (4, 3)          # shape changed
+    w._data = np.full(3, 5.0, np.float32)                  # a bound tensor rebound
+    assert f(gg.ones(3), 3.0).tolist() == [15.0] * 3
+    with gg.no_grad():
+        assert f(gg.ones(3), 3.0).tolist() == [15.0] * 3
+    assert f.cache_info().traces == 4
