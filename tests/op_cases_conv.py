@@ -285,6 +285,8 @@ CONV = [
          [u(2, 4, 5, 4), u(6, 2, 3, 2), u(6)], lambda x, w, b: np_conv2d(x, w, b, groups=2)),
     case("conv2d-depthwise", "conv2d", lambda x, w: F.conv2d(x, w, padding=1, groups=3),
          [u(2, 3, 5, 5), u(6, 1, 3, 3)], lambda x, w: np_conv2d(x, w, padding=1, groups=3)),
+    case("conv2d-depthwise-1x1", "conv2d", lambda x, w: F.conv2d(x, w, groups=3),
+         [u(2, 3, 4, 4), u(3, 1, 1, 1)], lambda x, w: np_conv2d(x, w, groups=3)),
     case("conv2d-same-even-kernel", "conv2d", lambda x, w: F.conv2d(x, w, padding="same"),
          [u(1, 2, 5, 6), u(2, 2, 2, 4)], lambda x, w: np_conv2d(x, w, padding="same")),
     case("conv2d-same-dilated", "conv2d",

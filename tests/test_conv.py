@@ -18,7 +18,12 @@ DTYPES = [pytest.param(np.float32, id="f32"), pytest.param(np.float64, id="f64")
 
 @pytest.fixture(scope="module")
 def torch():
-    return pytest.importorskip("torch")
+    """PyTorch on one thread: small ops, and its spinning workers would slow NumPy's BLAS."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield torch
+    torch.set_num_threads(threads)
 
 
 def rand(*shape, dtype=np.float64, seed=0):
@@ -465,3 +470,31 @@ def test_dtype_mismatch_is_an_error():
     with pytest.raises(TypeError, match=r"conv2d: operands must share a dtype \(got "
                                         r"\(1, 2, 5, 5\) f32, \(3, 2, 3, 3\) f64\)"):
         F.conv2d(gg.tensor(rand(1, 2, 5, 5, dtype=np.float32)), gg.tensor(rand(3, 2, 3, 3)))
+
+
+
+CONV_OPS = (C.CONV2D, C.CONV2D_INPUT_GRAD, C.CONV2D_WEIGHT_GRAD, C.MAX_POOL2D,
+            C.MAX_POOL2D_BACKWARD, C.MAX_POOL2D_SELECT, C.AVG_POOL2D, C.AVG_POOL2D_BACKWARD,
+            C.PAD)
+
+
+def test_out_kernels_overwrite_the_whole_planned_buffer():
+    """The compiled runtime hands `out_impl` a reused buffer that holds old values: every
+    element must be written. Checked for each node of these ops in the op-table graphs."""
+    from op_cases_conv import CASES
+    checked = set()
+    for case in CASES:
+        arrays = case.arrays(np.float64 if case.float_positions else None)
+        graph = gg.trace(case.fn, *[gg.tensor(a) for a in arrays])
+        env = dict(zip(graph.inputs, arrays))
+        for node in graph.nodes:
+            args = [env[v] for v in node.inputs]
+            env[node.out] = expected = np.asarray(node.op.impl(*args, **node.attrs))
+            if node.op not in CONV_OPS:
+                continue
+            garbage = np.nan if expected.dtype.kind == "f" else 7
+            out = np.full(expected.shape, garbage, expected.dtype)
+            assert node.op.out_impl(out, *args, **node.attrs) is out
+            np.testing.assert_array_equal(out, expected, err_msg=f"{case.id}: {node.op.name}")
+            checked.add(node.op.name)
+    assert checked == {op.name for op in CONV_OPS}
