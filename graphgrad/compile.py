@@ -26,7 +26,7 @@ from graphgrad.passes import DEFAULT_PASSES, autodiff, dce, partition, run_passe
 from graphgrad.runtime import Executable, Schedule
 from graphgrad.tensor import Tensor
 from graphgrad.tracing import (ArgGradSource, ArgSource, GradSource, ScalarSource, TensorSource,
-                               Trace, tracing, with_location)
+                               Trace, python_value_guards, tracing, with_location)
 
 _TENSOR = object()   # marks where a result tensor goes in the output structure
 CacheInfo = namedtuple("CacheInfo", "hits misses traces entries limit recompile_reasons")
@@ -282,6 +282,7 @@ def trace_function(fn, name, args, kwargs, leaves, treedef, names):
     """Run `fn` on tracers; returns (trace, graph, out_leaves, out_tree, out_values, sinks,
     resets). Outside state is restored whether tracing succeeds or not."""
     trace = Trace(name)
+    trace.guards.extend(python_value_guards(fn))
     traced_leaves = []
     for i, (x, leaf_name) in enumerate(zip(leaves, names)):
         traced_leaves.append(trace.add_arg(i, x, leaf_name) if isinstance(x, Tensor) else x)

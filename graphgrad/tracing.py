@@ -239,7 +239,7 @@ class Trace:
     def record(self, op, inputs, attrs):
         values = [self.value_of(t) for t in inputs]
         rg = MODE.grad_enabled and op.vjp is not None and any(t._requires_grad for t in inputs)
-        meta = {"phase": self.phase}
+        meta = {"phase": self.phase, "source": user_location()}
         out = self.builder.add_node(op, values, attrs, requires_grad=rg, meta=meta)
         self.known.add(out)
         return Tensor._tracer(out, rg)
@@ -315,6 +315,11 @@ class Trace:
                 self.modules[id(m)] = m
                 self.guards.append(Guard(f"{name or type(m).__name__}.training",
                                          lambda m=m: m.training, m.training, "training", m))
+                # hyperparameters kept as plain attributes (Dropout.p, eps, ...) shape the graph
+                snapshot = _simple_attributes(m)
+                if snapshot:
+                    self.guards.append(Guard(f"{name or type(m).__name__} attributes",
+                                             lambda m=m: _simple_attributes(m), snapshot))
         for name, t in list(module.named_parameters(prefix)) + list(module.named_buffers(prefix)):
             self.names.setdefault(id(t), name)
 
@@ -384,6 +389,78 @@ class Trace:
             t._requires_grad = rg
         for t, original in self.grad_log.values():
             t._grad = original
+
+
+_SIMPLE = (bool, int, float, complex, str, bytes, type(None))
+
+
+def _is_simple(value):
+    if isinstance(value, _SIMPLE):
+        return True
+    return isinstance(value, (tuple, frozenset)) and all(_is_simple(v) for v in value)
+
+
+def _simple_attributes(module):
+    """The plain-valued public attributes of a module (its Python-level hyperparameters)."""
+    return tuple((k, v) for k, v in module.__dict__.items()
+                 if not k.startswith("_") and k != "training" and _is_simple(v))
+
+
+def python_value_guards(fn):
+    """Guards on the plain Python values (numbers, strings, ...) that `fn` reads from globals
+    and closures, so that changing one retraces instead of reusing a stale constant. Follows
+    nested functions and the plain functions `fn` refers to (one level)."""
+    import types
+    guards = []
+    seen = set()
+
+    def visit(func, depth):
+        owner = getattr(func, "__self__", None)
+        func = getattr(func, "__func__", func)          # bound methods
+        if id(func) in seen:
+            return
+        seen.add(id(func))
+        forward = getattr(owner, "forward", None)
+        if owner is not None and callable(forward) and getattr(forward, "__func__", None) \
+                is not func:
+            visit(forward, depth)                       # a compiled module: its forward
+        code = getattr(func, "__code__", None)
+        if code is None or _in_graphgrad(code):
+            return
+        namespace = getattr(func, "__globals__", {})
+        for name in _names(code):
+            if name in namespace:
+                value = namespace[name]
+                if _is_simple(value):
+                    guards.append(Guard(f"global {name}", lambda d=namespace, n=name: d.get(n),
+                                        value))
+                elif depth < 1 and isinstance(value, types.FunctionType):
+                    visit(value, depth + 1)
+        for name, cell in zip(code.co_freevars, func.__closure__ or ()):
+            try:
+                value = cell.cell_contents
+            except ValueError:                          # not yet assigned
+                continue
+            if _is_simple(value):
+                guards.append(Guard(f"closure variable {name}",
+                                    lambda c=cell: c.cell_contents, value))
+            elif depth < 1 and isinstance(value, types.FunctionType):
+                visit(value, depth + 1)
+
+    visit(fn, 0)
+    return guards
+
+
+def _names(code):
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _names(const)
+    return names
+
+
+def _in_graphgrad(code):
+    return os.path.abspath(code.co_filename).startswith(_PACKAGE_DIR)
 
 
 def _grad_state(t):

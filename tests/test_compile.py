@@ -574,3 +574,38 @@ def test_fast_path_misses_fall_back_and_keep_results_right():
     with gg.no_grad():
         assert f(gg.ones(3), 3.0).tolist() == [15.0] * 3
     assert f.cache_info().traces == 4
+
+
+SCALE = 2.0
+
+
+def _scaled(x):
+    return x * SCALE
+
+
+def test_changed_python_globals_closures_and_module_attributes_retrace():
+    global SCALE
+    f = gg.compile(_scaled)
+    assert f(gg.ones(2)).tolist() == [2.0, 2.0]
+    SCALE = 3.0
+    try:
+        assert f(gg.ones(2)).tolist() == [3.0, 3.0]          # never the stale 2.0
+    finally:
+        SCALE = 2.0
+    assert "global SCALE: now 3.0, before 2.0" in f.cache_info().recompile_reasons
+
+    offset = 1.0
+    g = gg.compile(lambda x: x + offset)
+    assert g(gg.ones(1)).tolist() == [2.0]
+    offset = 5.0
+    assert g(gg.ones(1)).tolist() == [6.0]
+
+    drop = nn.Dropout(0.5)
+    cd = gg.compile(drop)
+    drop.eval()
+    cd(gg.ones(3))
+    drop.p = 0.1
+    drop.train()
+    gg.manual_seed(0)
+    out = cd(gg.ones(1000)).numpy()
+    assert abs((out == 0).mean() - 0.1) < 0.05                # uses p = 0.1, not 0.5
