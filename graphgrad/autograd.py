@@ -9,7 +9,7 @@ An edge is None (no gradient), a leaf Tensor (gradient accumulates into `.grad`)
 """
 import numpy as np
 
-from graphgrad.errors import AutogradError, ShapeError
+from graphgrad.errors import AnomalyError, AutogradError, ShapeError
 from graphgrad.tensor import Tensor
 
 
@@ -48,8 +48,12 @@ class OpNode:
                 "values were freed); call backward(retain_graph=True) the first time")
         inputs, out = self.saved
         saved = [SavedTensor(self, i, a) for i, a in enumerate(inputs + (out,))]
-        with no_grad():
-            res = self.op.vjp(Tensor._wrap(grads[0]), *saved[:-1], out=saved[-1], **self.attrs)
+        try:
+            with no_grad():
+                res = self.op.vjp(Tensor._wrap(grads[0]), *saved[:-1], out=saved[-1],
+                                  **self.attrs)
+        except AnomalyError as e:
+            raise AnomalyError(f"in the gradient of {self.op.name}: {e}") from None
         return [None if r is None else r._data for r in res]
 
     def release(self):

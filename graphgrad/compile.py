@@ -23,7 +23,7 @@ from graphgrad.errors import ShapeError, TraceError
 from graphgrad.fastpath import MISS, make_fast_path
 from graphgrad.ir.graph import Value
 from graphgrad.passes import DEFAULT_PASSES, autodiff, dce, partition, run_passes
-from graphgrad.runtime import Executable, Schedule
+from graphgrad.runtime import Executable, Schedule, interpret
 from graphgrad.tensor import Tensor
 from graphgrad.tracing import (ArgGradSource, ArgSource, GradSource, ScalarSource, TensorSource,
                                Trace, python_value_guards, tracing, with_location)
@@ -88,7 +88,7 @@ class CompiledFunction:
             from graphgrad.debug_mode import run_debug
             return run_debug(self, args, kwargs)
         last = self._last
-        if last is not None and last.fast is not None:
+        if last is not None and last.fast is not None and not MODE.detect_anomaly:
             result = last.fast(args, kwargs)      # the common case: same as the last call
             if result is not MISS:
                 self.hits += 1
@@ -410,7 +410,10 @@ class Entry:
 
     def run(self, leaves):
         inputs = [get(leaves) for get in self._getters]
-        outs = self.forward_exe(*inputs)
+        if MODE.detect_anomaly:       # op by op, checking each result
+            outs = interpret(self.forward_exe.schedule, inputs, check_nan=True)
+        else:
+            outs = self.forward_exe(*inputs)
         n_out = self.n_outputs
         n_sinks = len(self.sinks)
         for sink, arr in zip(self.sinks, outs[n_out:n_out + n_sinks]):
@@ -547,7 +550,11 @@ class CompiledBackward:
         seeds = [None] * (max(self.entry.seed_of) + 1)
         for k, g in zip(self.entry.seed_of, grads):     # a value returned twice: add up
             seeds[k] = g if seeds[k] is None else seeds[k] + g
-        outs = self.entry.backward_exe(*self.saved, *seeds)
+        if MODE.detect_anomaly:
+            outs = interpret(self.entry.backward_exe.schedule, [*self.saved, *seeds],
+                             check_nan=True)
+        else:
+            outs = self.entry.backward_exe(*self.saved, *seeds)
         return [None if p is None else outs[p] for p in self.entry.grad_positions]
 
     def release(self):

@@ -15,12 +15,13 @@ QUIET = dict(divide="ignore", invalid="ignore", over="ignore")
 
 
 class _Mode:
-    """Grad mode and the active trace (None in eager mode)."""
-    __slots__ = ("grad_enabled", "trace")
+    """Grad mode, anomaly detection and the active trace (None in eager mode)."""
+    __slots__ = ("grad_enabled", "trace", "detect_anomaly")
 
     def __init__(self):
         self.grad_enabled = True
         self.trace = None
+        self.detect_anomaly = False
 
 
 MODE = _Mode()
@@ -51,11 +52,55 @@ def _eager(op, inputs, attrs):
         raise ShapeError(f"{op.name}: {e} (inputs {shapes})") from e
     if type(out) is not np.ndarray:
         out = np.asarray(out)
+    if MODE.detect_anomaly:
+        check_nan(op.name, out, arrays)
     if MODE.grad_enabled and op.vjp is not None:
         for t in inputs:
             if t._requires_grad:
                 return Tensor._from_op(out, op, attrs, inputs)
     return Tensor._wrap(out)
+
+
+def check_nan(what, out, inputs, where=None):
+    """Raise AnomalyError if `out` holds a NaN although none of `inputs` does."""
+    if out.dtype.kind != "f" or not np.isnan(out).any():
+        return
+    if any(a.dtype.kind == "f" and np.isnan(a).any() for a in inputs):
+        return
+    from graphgrad.errors import AnomalyError
+    from graphgrad.tracing import user_location
+    shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in inputs)
+    raise AnomalyError(f"detect_anomaly: {what} produced NaN from inputs without NaN "
+                       f"({shapes}) at {where or user_location()}")
+
+
+class detect_anomaly:
+    """Context manager / decorator: every op checks its result, and the first one that turns
+    NaN-free inputs into a NaN raises AnomalyError naming the op, the shapes and the source
+    line (eagerly, in backward, and in compiled functions, which then run op by op)."""
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.prev = MODE.detect_anomaly
+        MODE.detect_anomaly = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        MODE.detect_anomaly = self.prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def set_detect_anomaly(mode):
+    MODE.detect_anomaly = bool(mode)
 
 
 # -- grad mode -------------------------------------------------------------------------------

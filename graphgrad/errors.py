@@ -29,6 +29,10 @@ class RuntimeExecutionError(GraphgradError, RuntimeError):
     """A kernel failed while executing a compiled schedule; names the failing instruction."""
 
 
+class AnomalyError(GraphgradError, FloatingPointError):
+    """Under `gg.detect_anomaly()`: the first op that produced a NaN from NaN-free inputs."""
+
+
 def fmt_shapes(*values):
     """'(3, 4) float32, (5,) int64' for error messages."""
     parts = []

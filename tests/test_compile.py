@@ -609,3 +609,19 @@ def test_changed_python_globals_closures_and_module_attributes_retrace():
     gg.manual_seed(0)
     out = cd(gg.ones(1000)).numpy()
     assert abs((out == 0).mean() - 0.1) < 0.05                # uses p = 0.1, not 0.5
+
+
+def test_detect_anomaly_names_the_first_op_that_made_a_nan():
+    x = gg.tensor([1.0, -1.0])
+    with gg.detect_anomaly():
+        with pytest.raises(gg.AnomalyError, match=r"sqrt produced NaN .*\(2,\) float32"):
+            gg.sqrt(x)
+        f = gg.compile(lambda t: (gg.log(t) * 2.0).sum())
+        with pytest.raises(gg.AnomalyError, match=r"log \(compiled.*test_compile.py:\d+"):
+            f(x)
+        z = gg.tensor([0.0], requires_grad=True)
+        with pytest.raises(gg.AnomalyError, match="in the gradient of sqrt"):
+            (gg.sqrt(z) * 0.0).sum().backward()
+        nan = gg.tensor([float("nan")])
+        assert np.isnan((nan + 1.0).numpy()).all()        # NaN in, NaN out: not an anomaly
+    assert np.isnan(gg.sqrt(x).numpy()[1])                # off again: no check

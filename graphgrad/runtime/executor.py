@@ -82,6 +82,25 @@ def generate_source(schedule):
     return "\n".join(lines) + "\n", env, line_to_instruction
 
 
+def _run_checked(ins, args, check):
+    """One instruction, op by op (fused kernels too), each result checked for a new NaN."""
+    program = ins.node.attrs.get("program")
+    label = ins.label.split("  [")[0]
+    if program is None:
+        out = np.asarray(ins.kernel(*args))
+        check(f"{ins.node.op.name} (compiled: {label})", out, [np.asarray(a) for a in args],
+              ins.node.meta.get("source"))
+        return out
+    values = dict(zip(program.graph.inputs, args))
+    for node in program.graph.nodes:
+        inner = [values[v] for v in node.inputs]
+        out = np.asarray(node.op.impl(*inner, **node.attrs))
+        check(f"{node.op.name} (compiled: inside {label})", out,
+              [np.asarray(a) for a in inner], node.meta.get("source"))
+        values[node.out] = out
+    return values[program.graph.outputs[0]]
+
+
 class Executable:
     """A schedule turned into a Python function; errors name the failing instruction."""
 
@@ -117,17 +136,27 @@ class Executable:
             return RuntimeExecutionError(f"{error}\n  while executing {label}")
 
 
-def interpret(schedule, inputs):
-    """Reference executor: a plain loop over the instructions, releasing slots at last use."""
+def interpret(schedule, inputs, check_nan=False):
+    """Reference executor: a plain loop over the instructions, releasing slots at last use.
+    With `check_nan`, the first instruction turning NaN-free inputs into a NaN raises."""
+    from graphgrad.dispatch import check_nan as check
     slots = [None] * schedule.n_slots
     slots[:schedule.n_inputs] = inputs
     for slot, value in schedule.constants.items():
         slots[slot] = value
     for ins, release in zip(schedule.instructions, schedule.release_after):
+        args = [slots[s] for s in ins.inputs]
         try:
-            slots[ins.output] = ins.kernel(*[slots[s] for s in ins.inputs])
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                if check_nan:
+                    slots[ins.output] = _run_checked(ins, args, check)
+                else:
+                    slots[ins.output] = ins.kernel(*args)
         except Exception as e:
-            raise RuntimeExecutionError(f"{e}\n  while executing {ins.label}") from e
+            if type(e).__name__ == "AnomalyError":
+                raise
+            cls = type(e) if isinstance(e, GraphgradError) else RuntimeExecutionError
+            raise cls(f"{e}\n  while executing {ins.label}") from e
         for s in release:
             slots[s] = None
     return tuple(np.array(slots[s]) for s in schedule.outputs)
