@@ -48,10 +48,12 @@ class OpNode:
                 "values were freed); call backward(retain_graph=True) the first time")
         inputs, out = self.saved
         saved = [SavedTensor(self, i, a) for i, a in enumerate(inputs + (out,))]
+        attrs = self.attrs
+        if self.op.extra.get("vjp_needs"):   # the rule can skip gradients nobody needs
+            attrs = dict(attrs, needs=tuple(p is not None for p in self.parents))
         try:
             with no_grad():
-                res = self.op.vjp(Tensor._wrap(grads[0]), *saved[:-1], out=saved[-1],
-                                  **self.attrs)
+                res = self.op.vjp(Tensor._wrap(grads[0]), *saved[:-1], out=saved[-1], **attrs)
         except AnomalyError as e:
             raise AnomalyError(f"in the gradient of {self.op.name}: {e}") from None
         return [None if r is None else r._data for r in res]

@@ -76,13 +76,13 @@ def _zeros_padded(out, shape):
     return np.zeros(shape, out.dtype)
 
 
-def defop_out(name, infer, out_impl, vjp):
+def defop_out(name, infer, out_impl, vjp, **flags):
     """A primitive whose kernel writes into a preallocated output (`out_impl`), so the compiled
     runtime can plan its memory; eagerly the output is allocated from the shape rule."""
     def impl(*arrays, **attrs):
         t = infer(*arrays, **attrs)
         return out_impl(np.empty(t.shape, t.dtype), *arrays, **attrs)
-    return defop(name, infer, impl, vjp, out_impl=out_impl)
+    return defop(name, infer, impl, vjp, out_impl=out_impl, **flags)
 
 # -- conv2d -----------------------------------------------------------------------------------
 
@@ -222,9 +222,10 @@ def _weight_grad_out(out, x, g, *, w_shape, stride, padding, dilation, groups):
     return out
 
 
-def _conv2d_vjp(g, x, w, *, out, **geom):
-    return (bind(CONV2D_INPUT_GRAD, g, w, x_shape=tuple(x.shape), **geom),
-            bind(CONV2D_WEIGHT_GRAD, x, g, w_shape=tuple(w.shape), **geom))
+def _conv2d_vjp(g, x, w, *, out, needs=(True, True), **geom):
+    # eager backward says which inputs need a gradient (the first layer's input does not)
+    return (bind(CONV2D_INPUT_GRAD, g, w, x_shape=tuple(x.shape), **geom) if needs[0] else None,
+            bind(CONV2D_WEIGHT_GRAD, x, g, w_shape=tuple(w.shape), **geom) if needs[1] else None)
 
 
 def _input_grad_vjp(c, g, w, *, out, x_shape, **geom):
@@ -239,7 +240,7 @@ def _weight_grad_vjp(c, x, g, *, out, w_shape, **geom):
             bind(CONV2D, x, c, **geom))
 
 
-CONV2D = defop_out("conv2d", _conv2d_infer, _conv2d_out, _conv2d_vjp)
+CONV2D = defop_out("conv2d", _conv2d_infer, _conv2d_out, _conv2d_vjp, extra={"vjp_needs": True})
 CONV2D_INPUT_GRAD = defop_out("conv2d_input_grad", _input_grad_infer, _input_grad_out,
                               _input_grad_vjp)
 CONV2D_WEIGHT_GRAD = defop_out("conv2d_weight_grad", _weight_grad_infer, _weight_grad_out,

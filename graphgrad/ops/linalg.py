@@ -27,12 +27,14 @@ def _swap_last(x):
     return transpose(x, -1, -2)
 
 
-def _matmul_vjp(g, a, b, *, out):
-    return (unbroadcast(bind(MATMUL, g, _swap_last(b)), a.shape),
-            unbroadcast(bind(MATMUL, _swap_last(a), g), b.shape))
+def _matmul_vjp(g, a, b, *, out, needs=(True, True)):
+    # eager backward says which inputs need a gradient (x @ W with data x: skip dx)
+    return (unbroadcast(bind(MATMUL, g, _swap_last(b)), a.shape) if needs[0] else None,
+            unbroadcast(bind(MATMUL, _swap_last(a), g), b.shape) if needs[1] else None)
 
 
-MATMUL = defop("matmul", _matmul_infer, np.matmul, _matmul_vjp, inplace=False)
+MATMUL = defop("matmul", _matmul_infer, np.matmul, _matmul_vjp, inplace=False,
+               extra={"vjp_needs": True})
 
 
 def matmul(a, b):
