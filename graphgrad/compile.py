@@ -8,6 +8,7 @@ function's Python body.
 """
 import functools
 import inspect
+import itertools
 import os
 import sys
 import time
@@ -130,6 +131,7 @@ class CompiledFunction:
         return None
 
     def _compile(self, args, kwargs, leaves, treedef):
+        self._check_static(args, kwargs)
         signature = self._signature(leaves, treedef)
         names = self._leaf_names(args, kwargs)
         reason = self._recompile_reason(signature, names)
@@ -158,6 +160,19 @@ class CompiledFunction:
                               "retraces each time: pad inputs to a few fixed shapes, or raise "
                               "gg.config.recompile_limit.", stacklevel=3)
         return entry
+
+    def _check_static(self, args, kwargs):
+        """Arguments named in static_argnames are part of the cache key: not tensors."""
+        if not self.static_argnames:
+            return
+        try:
+            bound = inspect.signature(self.fn).bind(*args, **kwargs).arguments
+        except (TypeError, ValueError):
+            return
+        for name in self.static_argnames:
+            if isinstance(bound.get(name), Tensor):
+                raise TypeError(f"compile: {name!r} is listed in static_argnames, so its value "
+                                "is part of the cache key; pass a Python value, not a tensor")
 
     def _leaf_names(self, args, kwargs):
         return leaf_names(self.fn, args, kwargs)
@@ -347,7 +362,7 @@ class Entry:
 
     # -- compilation --------------------------------------------------------------------------
     def build_single(self, passes):
-        graph, records = run_passes(self.traced, passes)
+        graph, records = run_passes(self.traced, passes, dump_dir=_pass_dump_dir(self.name))
         self.graphs["forward"] = graph
         self.graphs["unfused"] = _before_fusion(self.traced, records)
         self.records["forward"] = records
@@ -386,7 +401,7 @@ class Entry:
         joint = autodiff(self.traced, wrt=wrt, of=values)
         grad_map = joint.meta["grad_outputs"]
         n_fwd = len(self.traced.outputs)
-        joint, records = run_passes(joint, passes)
+        joint, records = run_passes(joint, passes, dump_dir=_pass_dump_dir(self.name))
         forward, backward, n_saved = partition(joint, n_fwd)
         forward, backward = dce(forward), dce(backward)
         self.graphs.update(joint=joint, forward=forward, backward=backward)
@@ -475,6 +490,16 @@ class Entry:
                 g.save(stem + ".dot")
             except ImportError:
                 pass
+
+
+_dumps = itertools.count()
+
+
+def _pass_dump_dir(name):
+    """With GRAPHGRAD_DEBUG_DIR set, the graph after every pass goes to <dir>/passes/."""
+    if not config.debug_dir:
+        return None
+    return os.path.join(config.debug_dir, "passes", f"{name}-{next(_dumps)}")
 
 
 def _before_fusion(traced, records):
