@@ -1,8 +1,6 @@
 """graphgrad.nn.functional: neural-network functions written with graphgrad ops."""
 import warnings
 
-import numpy as np
-
 from graphgrad import ops
 from graphgrad.errors import ShapeError
 from graphgrad.ops._core import as_tensor, describe
@@ -169,5 +167,5 @@ from graphgrad.nn.functions import (batch_norm, binary_cross_entropy,  # noqa: E
                                     binary_cross_entropy_with_logits, cosine_similarity, elu,
                                     embedding, gelu, layer_norm, masked_fill,
                                     scaled_dot_product_attention, silu)
-from graphgrad.ops.conv import (avg_pool2d, conv2d, conv_transpose2d, max_pool2d,  # noqa: E402,F401
-                                pad)
+from graphgrad.ops.conv import (avg_pool2d, conv2d, conv_transpose2d,  # noqa: E402,F401
+                                max_pool2d, pad)

@@ -6,7 +6,7 @@ node they replace, so the list stays topologically ordered), and repeats until n
 """
 import numpy as np
 
-from graphgrad.ir.graph import Graph, Node, Value
+from graphgrad.ir.graph import Node, Value
 from graphgrad.ir.op import get_op
 from graphgrad.ir.types import TensorType
 
