@@ -343,8 +343,11 @@ def main(workloads=DEFAULT_WORKLOADS, repeat=200, warmup=20, json_path=None, mar
     for w in workloads:
         rows.append(run_workload(w, repeat, warmup, peers, threads))
     info = machine_info()
+    pools = info["blas_pools"]
+    threads = (", ".join(f"{p['api']}: {p['threads']}" for p in pools)
+               if isinstance(pools, list) and pools else f"environment {info['threads']}")
     out(f"graphgrad bench: one SGD(momentum) training step per measurement; median of up to "
-        f"{repeat} calls after {warmup} warm-up; BLAS threads {info['threads']}")
+        f"{repeat} calls after {warmup} warm-up; BLAS threads: {threads}")
     out(format_table(rows, markdown))
     out("c/x: compiled time / x time (same run).  * optional peers, never dependencies.  "
         f"Total {time.perf_counter() - start:.0f} s.")

@@ -176,11 +176,12 @@ class CompiledFunction:
     def _recompile_reason(self, signature, names):
         if not self.entries:
             return None
-        key, last = next(reversed(self.entries.items()))
-        old = key[0]
-        if old == signature:
-            failed = [r for r in (g.check() for g in last.guards) if r]
+        same = [e for key, e in self.entries.items() if key[0] == signature]
+        if same:                      # same arguments: a guard on outside state failed
+            failed = [r for r in (g.check() for g in same[-1].guards) if r]
             return "; ".join(failed) or "guards failed"
+        key = next(reversed(self.entries))
+        old = key[0]
         if old[0] != signature[0]:
             return f"argument structure now {signature[0]}, before {old[0]}"
         if old[1] != signature[1]:

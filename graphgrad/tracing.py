@@ -452,9 +452,14 @@ def python_value_guards(fn):
 
 
 def _names(code):
-    names = set(code.co_names)
+    """The global names `code` (and the code nested in it) loads: not attribute names."""
+    import dis
+    names = set()
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            names.add(ins.argval)
     for const in code.co_consts:
-        if hasattr(const, "co_names"):
+        if hasattr(const, "co_code"):
             names |= _names(const)
     return names
 

@@ -625,3 +625,23 @@ def test_detect_anomaly_names_the_first_op_that_made_a_nan():
         nan = gg.tensor([float("nan")])
         assert np.isnan((nan + 1.0).numpy()).all()        # NaN in, NaN out: not an anomaly
     assert np.isnan(gg.sqrt(x).numpy()[1])                # off again: no check
+
+
+def test_attribute_names_are_not_mistaken_for_globals():
+    global step
+    model, opt, train_step = _mlp_step()
+    cstep = gg.compile(train_step)          # calls opt.step(): `step` is an attribute there
+    x, y = gg.randn(16, 4), gg.tensor(np.arange(16) % 3)
+    for step in range(5):                   # a global named `step` changes every call
+        cstep(x, y)
+    assert cstep.cache_info().traces == 1
+
+
+def test_recompile_reason_names_the_failed_guard_of_the_matching_entry():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.1))
+    cm = gg.compile(model)
+    cm(gg.ones(16, 4))
+    cm(gg.ones(32, 4))
+    model.eval()
+    cm(gg.ones(16, 4))
+    assert cm.cache_info().recompile_reasons[-1].startswith("Sequential.training: now False")

@@ -2,10 +2,13 @@
 import warnings
 
 from graphgrad import ops
-from graphgrad.errors import ShapeError
-from graphgrad.ops._core import as_tensor, describe
-from graphgrad.ops.composite import log_softmax, one_hot, one_hot_float, softmax  # noqa: F401
+from graphgrad.errors import ShapeError as _ShapeError
+from graphgrad.ops._core import as_tensor as _as_tensor
+from graphgrad.ops._core import describe as _describe
+from graphgrad.ops.composite import log_softmax, one_hot, softmax  # noqa: F401
+from graphgrad.ops.composite import one_hot_float as _one_hot_float
 from graphgrad.ops.elementwise import relu, sigmoid, tanh  # noqa: F401
+from graphgrad.ops.nn_ops import leaky_relu, softplus  # noqa: F401
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -22,8 +25,8 @@ def _reduce(name, loss, reduction):
 
 def linear(x, weight, bias=None):
     if x.shape[-1] != weight.shape[-1]:
-        raise ShapeError(f"linear: input {describe(x)} has {x.shape[-1]} features, the weight "
-                         f"{describe(weight)} expects {weight.shape[-1]}")
+        raise _ShapeError(f"linear: input {_describe(x)} has {x.shape[-1]} features, the weight "
+                         f"{_describe(weight)} expects {weight.shape[-1]}")
     out = ops.matmul(x, ops.permute(weight, (1, 0)))
     if bias is not None:
         out = out + bias
@@ -42,9 +45,9 @@ def dropout(x, p=0.5, training=True, inplace=False):
 
 
 def mse_loss(input, target, reduction="mean"):
-    input, target = as_tensor(input), as_tensor(target)
+    input, target = _as_tensor(input), _as_tensor(target)
     if input.shape != target.shape:
-        warnings.warn(f"mse_loss: input {describe(input)} and target {describe(target)} have "
+        warnings.warn(f"mse_loss: input {_describe(input)} and target {_describe(target)} have "
                       "different shapes and will be broadcast; this is often a bug",
                       stacklevel=2)
     diff = input - target
@@ -65,10 +68,10 @@ def cross_entropy(input, target, weight=None, ignore_index=None, reduction="mean
 
     Stable (log-softmax with the max subtracted). `ignore_index` is off unless given.
     """
-    input = as_tensor(input)
-    target = as_tensor(target)
+    input = _as_tensor(input)
+    target = _as_tensor(target)
     if input.ndim < 1:
-        raise ShapeError(f"cross_entropy: input must have a class dim, got {describe(input)}")
+        raise _ShapeError(f"cross_entropy: input must have a class dim, got {_describe(input)}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
@@ -77,33 +80,33 @@ def cross_entropy(input, target, weight=None, ignore_index=None, reduction="mean
     logp = _class_dim_last(log_softmax(input, dim=class_dim))
     if target.dtype.kind == "f":
         if target.shape != input.shape:
-            raise ShapeError(f"cross_entropy: probability targets {describe(target)} must match "
-                             f"the input {describe(input)}")
+            raise _ShapeError(f"cross_entropy: probability targets {_describe(target)} must match "
+                             f"the input {_describe(input)}")
         probs = _class_dim_last(target).astype(logp.dtype)
         if label_smoothing:
             probs = probs * (1.0 - label_smoothing) + label_smoothing / n_classes
-        w = None if weight is None else as_tensor(weight).astype(logp.dtype)
+        w = None if weight is None else _as_tensor(weight).astype(logp.dtype)
         per_class = logp * probs if w is None else logp * probs * w
         return _reduce("cross_entropy", -per_class.sum(-1), reduction)
     if target.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: targets must be integer class indices or float "
-                        f"probabilities, got {describe(target)}")
+                        f"probabilities, got {_describe(target)}")
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     if target.shape != expected:
-        raise ShapeError(f"cross_entropy: target {describe(target)} does not fit input "
-                         f"{describe(input)}; expected target shape {expected}")
+        raise _ShapeError(f"cross_entropy: target {_describe(target)} does not fit input "
+                         f"{_describe(input)}; expected target shape {expected}")
     valid = None
     if ignore_index is not None:
         valid = target != ignore_index
         target = ops.where(valid, target, 0)
-    onehot = one_hot_float(target, n_classes, logp.dtype, what="cross_entropy")
+    onehot = _one_hot_float(target, n_classes, logp.dtype, what="cross_entropy")
     nll = -(logp * onehot).sum(-1)
     sample_w = None
     class_w = None
     if weight is not None:
-        class_w = as_tensor(weight).astype(logp.dtype)
+        class_w = _as_tensor(weight).astype(logp.dtype)
         if class_w.shape != (n_classes,):
-            raise ShapeError(f"cross_entropy: weight {describe(class_w)} must have one entry per "
+            raise _ShapeError(f"cross_entropy: weight {_describe(class_w)} must have one entry per "
                              f"class ({n_classes})")
         sample_w = (onehot * class_w).sum(-1)
         nll = nll * sample_w
@@ -122,25 +125,25 @@ def cross_entropy(input, target, weight=None, ignore_index=None, reduction="mean
 
 def nll_loss(input, target, weight=None, ignore_index=None, reduction="mean"):
     """Negative log-likelihood of log-probabilities `input` (N, C) at integer `target`."""
-    input, target = as_tensor(input), as_tensor(target)
+    input, target = _as_tensor(input), _as_tensor(target)
     if target.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: targets must be integer class indices, got "
-                        f"{describe(target)}")
+                        f"{_describe(target)}")
     class_dim = 0 if input.ndim == 1 else 1
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     if target.shape != expected:
-        raise ShapeError(f"nll_loss: target {describe(target)} does not fit input "
-                         f"{describe(input)}; expected target shape {expected}")
+        raise _ShapeError(f"nll_loss: target {_describe(target)} does not fit input "
+                         f"{_describe(input)}; expected target shape {expected}")
     logp = _class_dim_last(input)
     valid = None
     if ignore_index is not None:
         valid = target != ignore_index
         target = ops.where(valid, target, 0)
-    onehot = one_hot_float(target, input.shape[class_dim], logp.dtype, what="nll_loss")
+    onehot = _one_hot_float(target, input.shape[class_dim], logp.dtype, what="nll_loss")
     nll = -(logp * onehot).sum(-1)
     sample_w = None
     if weight is not None:
-        sample_w = (onehot * as_tensor(weight).astype(logp.dtype)).sum(-1)
+        sample_w = (onehot * _as_tensor(weight).astype(logp.dtype)).sum(-1)
     if valid is not None:
         mask = valid.astype(logp.dtype)
         sample_w = mask if sample_w is None else sample_w * mask
@@ -150,17 +153,6 @@ def nll_loss(input, target, weight=None, ignore_index=None, reduction="mean"):
     if reduction == "mean":
         return nll.sum() / sample_w.sum()
     return _reduce("nll_loss", nll, reduction)
-
-
-def softplus(x, beta=1.0, threshold=20.0):
-    """log(1 + exp(beta x)) / beta, linear above `threshold` (stable, like torch)."""
-    bx = x * beta
-    soft = ops.log1p(ops.exp(-ops.abs(bx))) + ops.maximum(bx, 0.0)
-    return ops.where(bx > threshold, x, soft / beta)
-
-
-def leaky_relu(x, negative_slope=0.01):
-    return ops.where(x > 0, x, x * negative_slope)
 
 
 from graphgrad.nn.functions import (batch_norm, binary_cross_entropy,  # noqa: E402,F401

@@ -16,7 +16,8 @@ from graphgrad.ops.movement import (broadcast_to, cat, chunk, concat, concatenat
                                     setitem, split, squeeze, stack, t, transpose, unsqueeze, view)
 from graphgrad.ops.reduce import (all, amax, amin, any, argmax, argmin, logsumexp,  # noqa: F401
                                   max, mean, min, std, sum, var)
-from graphgrad.ops.nn_ops import elu, erf, gelu, masked_fill, silu  # noqa: F401  (+ methods)
+from graphgrad.ops.nn_ops import (elu, erf, gelu, leaky_relu, masked_fill, silu,  # noqa: F401
+                                  softplus)
 from graphgrad.ops.conv import (avg_pool2d, conv2d, conv_transpose2d, max_pool2d,  # noqa: F401
                                 pad)
 from graphgrad.tensor import Tensor
@@ -50,3 +51,9 @@ def _attach_methods():
 
 
 _attach_methods()
+
+# the public op functions (not the submodules): what `from graphgrad.ops import *` exports
+__all__ = sorted(name for name, value in globals().items()
+                 if not name.startswith("_") and callable(value)
+                 and getattr(value, "__module__", "").startswith("graphgrad")
+                 and name not in ("Tensor",))

@@ -143,6 +143,17 @@ def masked_fill(x, mask, value):
     return where(mask, value, x)
 
 
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, linear above `threshold` (stable, like torch)."""
+    bx = x * beta
+    soft = log1p(exp(-abs(bx))) + maximum(bx, 0.0)
+    return where(bx > threshold, x, soft / beta)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return where(x > 0, x, x * negative_slope)
+
+
 def gelu(x, approximate="none"):
     """x * Phi(x) (exact, with erf) or its tanh approximation (approximate='tanh')."""
     x = float_operand(x)
@@ -174,6 +185,9 @@ def softplus_of_negative(x):
 
 def _attach_methods():
     Tensor.erf = erf
+    Tensor.leaky_relu = leaky_relu
+    Tensor.softplus = softplus
+    Tensor.gelu = gelu
     Tensor.masked_fill = masked_fill
     Tensor.masked_fill_ = lambda self, mask, value: self._inplace(
         lambda s: masked_fill(s, mask, value), "masked_fill_")

@@ -22,10 +22,17 @@ def partition(joint, n_forward_outputs):
 
     saved = []
     seen = set()
+    producers = joint.producers()
+    recomputed = []          # constants the backward makes itself instead of saving them
 
     def need(v):
-        if v not in backward_values and v not in seen:
-            seen.add(v)
+        if v in backward_values or v in seen:
+            return
+        seen.add(v)
+        p = producers.get(v)
+        if p is not None and p.op.nullary and not p.op.random:
+            recomputed.append(p)
+        else:
             saved.append(v)
 
     for n in bwd_nodes:
@@ -42,7 +49,7 @@ def partition(joint, n_forward_outputs):
                     [k for _, k in fwd_inputs],
                     joint.output_kinds[:n_forward_outputs] + ["saved"] * len(saved),
                     name=f"{joint.name}_forward")
-    backward = Graph(saved + seeds, bwd_nodes, grad_outputs,
+    backward = Graph(saved + seeds, recomputed + bwd_nodes, grad_outputs,
                      ["saved"] * len(saved) + ["seed"] * len(seeds),
                      joint.output_kinds[n_forward_outputs:], name=f"{joint.name}_backward")
     return forward, backward, len(saved)
