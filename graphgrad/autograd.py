@@ -122,7 +122,10 @@ def backward(root, gradient=None, retain_graph=False):
 
 
 def run_backward(roots, retain_graph=False):
-    """roots: [(edge, gradient array)]. Nodes run only after all their consumers have."""
+    """roots: [(edge, gradient array)]. Nodes run only after all their consumers have.
+
+    Nothing is changed unless the whole pass succeeds: leaf gradients are collected and
+    accumulated into `.grad` at the end, and saved values are freed only then."""
     deps = {}
     stack = [e[0] for e, _ in roots if type(e) is tuple]
     seen = set(id(n) for n in stack)
@@ -136,9 +139,11 @@ def run_backward(roots, retain_graph=False):
                     seen.add(id(parent))
                     stack.append(parent)
     pending = {}
+    leaves = {}
     ready = []
+    done = []
     for edge, grad in roots:
-        _send(edge, grad, pending, deps, ready, count=False)
+        _send(edge, grad, pending, leaves, deps, ready, count=False)
     for edge, _ in roots:
         if type(edge) is tuple and deps.get(edge[0], 0) == 0 and edge[0] not in ready:
             ready.append(edge[0])
@@ -151,14 +156,21 @@ def run_backward(roots, retain_graph=False):
             grads = [np.zeros(s, d) if g is None else g
                      for g, (s, d) in zip(grads, node.out_type)]
             in_grads = node.apply(grads)
-        if not retain_graph:
-            node.release()
+        done.append(node)
         for edge, g in zip(node.parents, in_grads):
             if edge is not None:
-                _send(edge, g, pending, deps, ready)
+                _send(edge, g, pending, leaves, deps, ready)
+    for leaf, grad in leaves.values():
+        if leaf._grad is None:
+            leaf._grad = Tensor._wrap(grad)
+        else:
+            leaf._grad._data = leaf._grad._data + grad
+    if not retain_graph:
+        for node in done:
+            node.release()
 
 
-def _send(edge, grad, pending, deps, ready, count=True):
+def _send(edge, grad, pending, leaves, deps, ready, count=True):
     if type(edge) is tuple:
         node, index = edge
         if grad is not None:
@@ -175,8 +187,9 @@ def _send(edge, grad, pending, deps, ready, count=True):
         if grad.shape != leaf._data.shape:
             raise AutogradError(f"internal: gradient of shape {grad.shape} for a leaf of shape "
                                 f"{leaf._data.shape}")
-        if leaf._grad is None:
+        entry = leaves.get(id(leaf))
+        if entry is None:
             # a copy: the array may be the caller's `gradient` or shared with another leaf
-            leaf._grad = Tensor._wrap(grad.copy())
+            leaves[id(leaf)] = [leaf, grad.copy()]
         else:
-            leaf._grad._data = leaf._grad._data + grad
+            entry[1] = entry[1] + grad

@@ -11,20 +11,21 @@ import inspect
 import sys
 import time
 import warnings
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict, deque, namedtuple
 
 import numpy as np
 
 from graphgrad import pytree
 from graphgrad.config import config
 from graphgrad.dispatch import MODE
-from graphgrad.errors import ShapeError, TraceError
+from graphgrad.errors import GraphgradError, TraceError
 from graphgrad.fastpath import MISS, make_fast_path
 from graphgrad.ir.graph import Value
 from graphgrad.entry import Entry
 from graphgrad.passes import DEFAULT_PASSES
 from graphgrad.tensor import Tensor
-from graphgrad.tracing import Trace, python_value_guards, tracing, with_location
+from graphgrad.tracing import (Trace, python_value_guards, tracing, user_location,
+                               with_location)
 
 CacheInfo = namedtuple("CacheInfo", "hits misses traces entries limit recompile_reasons")
 
@@ -70,7 +71,7 @@ class CompiledFunction:
         self.hits = 0
         self.misses = 0
         self.traces = 0
-        self.recompile_reasons = []
+        self.recompile_reasons = deque(maxlen=100)   # the latest reasons
         self._warned_limit = False
         self._last = None                     # the entry the previous call used
         functools.update_wrapper(self, fn, updated=())
@@ -290,7 +291,7 @@ class CompiledModule:
 
 # -- building an entry -------------------------------------------------------------------------
 
-def trace_function(fn, name, args, kwargs, leaves, treedef, names):
+def trace_function(fn, name, args, kwargs, leaves, treedef, names, call_site=None):
     """Run `fn` on tracers; returns (trace, graph, out_leaves, out_tree, out_values, sinks,
     resets). Outside state is restored whether tracing succeeds or not."""
     trace = Trace(name)
@@ -306,8 +307,12 @@ def trace_function(fn, name, args, kwargs, leaves, treedef, names):
             out_values = [trace.value_of(x) if isinstance(x, Tensor) else None
                           for x in out_leaves]
             sinks, resets = trace.sinks()
-    except (ShapeError, TypeError, ValueError, IndexError) as e:
-        raise with_location(e, name) from None
+    except (GraphgradError, TypeError, ValueError, IndexError) as e:
+        trace.rollback()
+        raise with_location(e, name, call_site) from None
+    except BaseException:
+        trace.rollback()
+        raise
     finally:
         trace.restore()
     tensor_outs = [v for v in out_values if v is not None]
@@ -319,7 +324,7 @@ def trace_function(fn, name, args, kwargs, leaves, treedef, names):
 def build_entry(compiled, args, kwargs, leaves, treedef, names):
     start = time.perf_counter()
     trace, graph, out_leaves, out_tree, out_values, sinks, resets = trace_function(
-        compiled.fn, compiled.name, args, kwargs, leaves, treedef, names)
+        compiled.fn, compiled.name, args, kwargs, leaves, treedef, names, user_location())
     entry = Entry(compiled.name, trace, graph, out_leaves, out_tree, out_values, sinks, resets)
     tensor_values = [v for v in out_values if v is not None]
     diff_outputs = [i for i, v in enumerate(tensor_values) if v.requires_grad]

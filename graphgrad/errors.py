@@ -29,7 +29,7 @@ class RuntimeExecutionError(GraphgradError, RuntimeError):
     """A kernel failed while executing a compiled schedule; names the failing instruction."""
 
 
-class AnomalyError(GraphgradError, FloatingPointError):
+class AnomalyError(GraphgradError, RuntimeError):
     """Under `gg.detect_anomaly()`: the first op that produced a NaN from NaN-free inputs."""
 
 

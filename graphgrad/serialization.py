@@ -143,7 +143,12 @@ def save(obj, path):
     path = os.fspath(path)
     head, arrays = _build(obj)
     folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"gg.save: the folder {folder!r} of {path!r} does not exist")
+    _remove_dead_writers(folder, os.path.basename(path))
+    # the writer's pid is in the name, so a later save can remove what a killed one left
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}."
+                               f"{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -160,6 +165,37 @@ def save(obj, path):
             pass
         raise
     _fsync_folder(folder)
+
+
+def _remove_dead_writers(folder, name):
+    """Delete temporary files of earlier saves of `name` whose process no longer exists (it
+    was killed before it could clean up)."""
+    prefix = f".{name}."
+    for entry in os.listdir(folder):
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        parts = entry[len(prefix):-len(".tmp")].split(".")
+        if len(parts) != 2 or not parts[0].isdigit():
+            continue
+        pid = int(parts[0])
+        if pid == os.getpid() or _alive(pid):
+            continue
+        try:
+            os.unlink(os.path.join(folder, entry))
+        except OSError:
+            pass
+
+
+def _alive(pid):
+    if os.name != "posix":
+        return True         # no signal-0 probe: keep the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True         # exists (another user's), or we cannot tell: keep its file
+    return True
 
 
 def _fsync_folder(folder):

@@ -44,10 +44,11 @@ def location_in(tb):
     return found
 
 
-def with_location(error, name):
-    """The same kind of error, its message extended with the user's line (while tracing)."""
-    location = location_in(error.__traceback__)
-    if location is None or location in str(error):
+def with_location(error, name, call_site=None):
+    """The same kind of error, its message extended with the user's line (while tracing): the
+    innermost frame outside graphgrad, else the line that called the compiled function."""
+    location = location_in(error.__traceback__) or call_site
+    if location is None or location in str(error) or "(at " in str(error):
         return error
     try:
         new = type(error)(f"{error} (while tracing {name}, at {location})")
@@ -164,6 +165,7 @@ class Trace:
         self.backward_called = False
         self.modules = {}
         self.scalars = {}
+        self.undo = []               # callables that undo Python-side effects if tracing fails
 
     # -- inputs ---------------------------------------------------------------------------------
     def add_arg(self, index, tensor, name):
@@ -381,6 +383,11 @@ class Trace:
             out.append((Sink("grad", target), self.value_of(current)))
         return out, reset
 
+    def rollback(self):
+        """Tracing failed: also undo the Python-side effects registered with `undo`."""
+        while self.undo:
+            self.undo.pop()()
+
     def restore(self):
         """Undo every change made to outside objects while tracing."""
         for t, original, grad_fn, rg in self.data_log.values():
@@ -428,6 +435,18 @@ def python_value_guards(fn):
         if code is None or _in_graphgrad(code):
             return
         namespace = getattr(func, "__globals__", {})
+        for name, kind, item in _lookups(code):
+            # CONFIG.scale / TABLE["scale"]: a plain value reached through a global object
+            if name not in namespace or kind is None:
+                continue
+            getter = _lookup_getter(namespace, name, kind, item)
+            try:
+                value = getter()
+            except Exception:
+                continue
+            if _is_simple(value):
+                where = f"{name}.{item}" if kind == "attr" else f"{name}[{item!r}]"
+                guards.append(Guard(f"global {where}", getter, value))
         for name in _names(code):
             if name in namespace:
                 value = namespace[name]
@@ -462,6 +481,35 @@ def _names(code):
         if hasattr(const, "co_code"):
             names |= _names(const)
     return names
+
+
+def _lookups(code):
+    """(global name, "attr" | "item", attribute or constant key) read right after loading a
+    global (`G.x`, `G["x"]`), in `code` and the code nested in it."""
+    import dis
+    found = set()
+    ins = list(dis.get_instructions(code))
+    for a, b, c in zip(ins, ins[1:], ins[2:] + [None]):
+        if a.opname not in ("LOAD_GLOBAL", "LOAD_NAME"):
+            continue
+        if b.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+            found.add((a.argval, "attr", b.argval))
+        elif b.opname == "LOAD_CONST" and c is not None and c.opname == "BINARY_SUBSCR":
+            try:
+                hash(b.argval)
+            except TypeError:
+                continue
+            found.add((a.argval, "item", b.argval))
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            found |= _lookups(const)
+    return found
+
+
+def _lookup_getter(namespace, name, kind, item):
+    if kind == "attr":
+        return lambda: getattr(namespace[name], item)
+    return lambda: namespace[name][item]
 
 
 def _in_graphgrad(code):

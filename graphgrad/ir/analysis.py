@@ -24,12 +24,16 @@ def check_acyclic(graph):
         raise ValueError(f"{graph.name}: cycle through {[str(a) for a, _ in cycle]}")
 
 
-def topological_nodes(graph):
-    """The IR nodes in a NetworkX topological order (stable: ties broken by list position)."""
+def topological_nodes(graph, early=None):
+    """The IR nodes in a NetworkX topological order, stable (ties broken by list position);
+    nodes for which `early(node)` is true run as soon as their inputs exist."""
     g = to_networkx(graph)
-    position = {n.out: i for i, n in enumerate(graph.nodes)}
     producer = graph.producers()
-    order = nx.lexicographical_topological_sort(g, key=lambda v: position.get(v, -1))
+    position = {}
+    for i, n in enumerate(graph.nodes):
+        position[n.out] = -1 if early is not None and early(n) else i
+    order = nx.lexicographical_topological_sort(g, key=lambda v: (position.get(v, -2),
+                                                                 v.id))
     return [producer[v] for v in order if v in producer]
 
 

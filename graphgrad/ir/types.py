@@ -108,6 +108,8 @@ def normalize_dims(op, dims, ndim):
         return tuple(range(ndim))
     if isinstance(dims, (int, np.integer)):
         dims = (dims,)
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dims!r}")
     out = tuple(sorted({normalize_dim(op, d, ndim) for d in dims}))
     if len(out) != len(tuple(dims)):
         raise ShapeError(f"{op}: repeated dim in {tuple(dims)}")

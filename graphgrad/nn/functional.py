@@ -1,6 +1,8 @@
 """graphgrad.nn.functional: neural-network functions written with graphgrad ops."""
 import warnings
 
+import numpy as np
+
 from graphgrad import ops
 from graphgrad.errors import ShapeError as _ShapeError
 from graphgrad.ops._core import as_tensor as _as_tensor
@@ -47,6 +49,11 @@ def dropout(x, p=0.5, training=True, inplace=False):
 def mse_loss(input, target, reduction="mean"):
     input, target = _as_tensor(input), _as_tensor(target)
     if input.shape != target.shape:
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            raise _ShapeError(f"mse_loss: input {_describe(input)} and target "
+                              f"{_describe(target)} cannot be broadcast together") from None
         warnings.warn(f"mse_loss: input {_describe(input)} and target {_describe(target)} have "
                       "different shapes and will be broadcast; this is often a bug",
                       stacklevel=2)

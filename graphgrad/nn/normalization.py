@@ -67,6 +67,10 @@ class _BatchNorm(Module):
         if x.shape[1] != self.num_features:
             raise ShapeError(f"{name}: expected {self.num_features} channels in dim 1, got "
                              f"input {describe(x)}")
+        values = int(np.prod(x.shape, dtype=np.int64)) // max(x.shape[1], 1)
+        if self.training and values <= 1:    # checked before the running stats change
+            raise ShapeError(f"{name} (batch_norm): expected more than 1 value per channel when "
+                             f"training, got input {describe(x)}")
 
     def forward(self, x):
         self._check_input(x)

@@ -3,6 +3,8 @@
 Inside a compiled function, factories become graph nodes: `full`/`constant` are constants (they
 may be folded), while `rand`/`randn`/`randint` draw fresh numbers at every call.
 """
+import operator
+
 import numpy as np
 
 from graphgrad import rng
@@ -17,7 +19,7 @@ def _shape_of(name, size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     try:
-        shape = tuple(int(d) for d in size)
+        shape = tuple(operator.index(d) for d in size)   # 2.5 is refused, not truncated
     except TypeError:
         raise TypeError(f"{name}: sizes must be ints, got {size!r}") from None
     if any(d < 0 for d in shape):

@@ -18,7 +18,11 @@ def _matmul_infer(a, b):
     if a.shape[-1] != b.shape[-2]:
         raise ShapeError(f"matmul: inner dims differ, {tuple(a.shape)} @ {tuple(b.shape)} "
                          f"({a.shape[-1]} vs {b.shape[-2]})")
-    batch = broadcast_shapes("matmul", tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    try:
+        batch = broadcast_shapes("matmul", tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    except ShapeError:
+        raise ShapeError(f"matmul: the batch dims of {tuple(a.shape)} @ {tuple(b.shape)} cannot "
+                         "be broadcast together") from None
     return TensorType(batch + (a.shape[-2], b.shape[-1]), a.dtype)
 
 

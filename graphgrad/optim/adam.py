@@ -7,6 +7,7 @@ from graphgrad.optim.optimizer import Optimizer
 
 
 class Adam(Optimizer):
+    state_names = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,

@@ -31,7 +31,7 @@ class Optimizer:
     def _validate_hyper(self):
         for group in self.param_groups:
             lr = group.get("lr")
-            if lr is None or not isinstance(lr, (int, float)) or lr < 0:
+            if lr is None or not isinstance(lr, (int, float)) or not lr >= 0:   # also NaN
                 raise ValueError(f"{type(self).__name__}: invalid learning rate {lr!r} "
                                  "(must be a number >= 0)")
 
@@ -123,9 +123,16 @@ class Optimizer:
 
     def _state_tensor(self, p, name, init=None):
         """Persistent per-parameter state, created eagerly (zeros) the first time."""
+        created = p not in self.state
         state = self.state.setdefault(p, {})
         t = state.get(name)
         if t is None:
+            trace = MODE.trace
+            if trace is not None:    # a failed trace must not leave new state behind
+                if created:          # runs last (undo runs in reverse): drop p once empty
+                    trace.undo.append(lambda: None if self.state.get(p)
+                                      else self.state.pop(p, None))
+                trace.undo.append(lambda: state.pop(name, None))
             with untraced():
                 t = zeros_like(p, dtype=p._data.dtype) if init is None else init(p)
             t._kind = "state"
@@ -153,15 +160,37 @@ class Optimizer:
                                                else v) for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
+    # names of the per-parameter state entries (subclasses list theirs)
+    state_names = ()
+    # group keys that learning-rate schedulers add
+    scheduler_keys = {"initial_lr", "max_lr", "min_lr", "base_momentum", "max_momentum"}
+
     def load_state_dict(self, state_dict):
+        name = type(self).__name__
         groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
-        if groups is None or "state" not in state_dict:
-            raise ValueError("load_state_dict: expects a dict with 'state' and 'param_groups'")
+        if not isinstance(groups, list) or not isinstance(state_dict.get("state"), dict) or \
+                not all(isinstance(g, dict) and isinstance(g.get("params"), (list, tuple))
+                        for g in groups):
+            raise ValueError(f"{name}.load_state_dict: expects a dict with 'state' (a dict) and "
+                             "'param_groups' (a list of dicts, each with a 'params' list)")
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"load_state_dict: the checkpoint has {len(groups)} parameter "
-                             f"groups, the optimizer {len(self.param_groups)}")
+            raise ValueError(f"{name}.load_state_dict: the checkpoint has {len(groups)} "
+                             f"parameter groups, the optimizer {len(self.param_groups)}")
         params = {}
         problems = []
+        known = set(self.defaults) | self.scheduler_keys | {"params"}
+        for i, theirs in enumerate(groups):
+            foreign = sorted(set(theirs) - known - set(self.param_groups[i]))
+            if foreign:
+                problems.append(f"group {i}: settings {foreign} are not {name}'s (a checkpoint "
+                                "of another optimizer?)")
+        for entries in state_dict["state"].values():
+            foreign = sorted(set(entries) - set(self.state_names)) if isinstance(
+                entries, dict) else ["<not a dict>"]
+            if foreign:
+                problems.append(f"state entries {foreign} are not {name}'s (it keeps "
+                                f"{list(self.state_names)})")
+                break
         for i, (mine, theirs) in enumerate(zip(self.param_groups, groups)):
             if len(mine["params"]) != len(theirs["params"]):
                 problems.append(f"group {i}: {len(theirs['params'])} parameters in the "

@@ -4,6 +4,8 @@ from graphgrad.optim.optimizer import Optimizer
 
 
 class SGD(Optimizer):
+    state_names = ("momentum_buffer", "started")
+
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, maximize=False):
         if momentum < 0:

@@ -51,7 +51,7 @@ class FusedProgram:
             lines += ["    " + line for line in self.lines(steps, {}, env, "")]
             lines.append("    return out")
             source = "\n".join(lines) + "\n"
-            exec(compile(source, f"<graphgrad:fused{self.id}>", "exec"), env)
+            exec(compile(source, "<graphgrad:fused>", "exec"), env)
             self._variants[alias] = (env["kernel"], scratch_types, source)
         return self._variants[alias]
 
@@ -63,7 +63,7 @@ class FusedProgram:
             args = [rename.get(a, a) for a in args]
             target = rename.get(target, target)
             out.append(call_expr(node.op, node.attrs, tuple(v.type for v in node.inputs), args,
-                                 target, env, f"{key}_{self.id}_{i}"))
+                                 target, env, f"{key}_{i}"))
         return out
 
     def steps(self, alias):

@@ -5,7 +5,6 @@ one line `v7 = k7(v3, v5)` calling a pre-bound kernel held in the function's glo
 lines at last use. No dict lookups, shape checks or Python-level dispatch remain in the hot path.
 `interpret` is the slow, simple reference loop over slots that the tests compare against.
 """
-import itertools
 import sys
 
 import numpy as np
@@ -13,7 +12,6 @@ import numpy as np
 from graphgrad.errors import GraphgradError, RuntimeExecutionError
 from graphgrad.ir.codegen import call_expr
 
-_counter = itertools.count()
 
 
 def _var(slot, n_inputs):
@@ -107,7 +105,9 @@ class Executable:
     def __init__(self, schedule):
         self.schedule = schedule
         self.source, env, self._lines = generate_source(schedule)
-        filename = f"<graphgrad:{schedule.graph.name}:{next(_counter)}>"
+        # one file name per graph name: compiled code names are interned by CPython, so names
+        # that grew with every retrace would never be freed
+        filename = f"<graphgrad:{schedule.graph.name}>"
         code = compile(self.source, filename, "exec")
         exec(code, env)
         self.run = env["run"]
@@ -123,7 +123,7 @@ class Executable:
         tb = sys.exc_info()[2]
         index = None
         while tb is not None:
-            if tb.tb_frame.f_code.co_filename == self._filename:
+            if tb.tb_frame.f_code is self.run.__code__:
                 index = self._lines.get(tb.tb_lineno)
             tb = tb.tb_next
         if index is None:

@@ -22,6 +22,15 @@ class Instruction:
         return self.label
 
 
+def _checks_first(graph):
+    """Graph order, except that checks of data (e.g. class indices in range) run as early as
+    their inputs allow: a failing call then raises before any state is updated in place."""
+    if not any(n.op.extra.get("check") for n in graph.nodes):
+        return graph.nodes
+    from graphgrad.ir.analysis import topological_nodes
+    return topological_nodes(graph, early=lambda n: n.op.extra.get("check", False))
+
+
 class Schedule:
     def __init__(self, graph, plan=True, write_into=None):
         self.graph = graph
@@ -32,7 +41,7 @@ class Schedule:
         self.n_inputs = len(graph.inputs)
         self.constants = {}          # slot -> precomputed array
         self.instructions = []
-        for n in graph.nodes:
+        for n in _checks_first(graph):
             slot[n.out] = len(slot)
             kernel = n.op.make_kernel(tuple(v.type for v in n.inputs), n.attrs)
             if n.op.nullary and not n.op.random:
