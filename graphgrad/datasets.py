@@ -20,9 +20,9 @@ from graphgrad.errors import GraphgradError
 from graphgrad.ops.creation import from_numpy
 from graphgrad.tensor import Tensor
 
-__all__ = ["xor", "spiral", "digits", "mnist", "fashion_mnist", "cifar10", "read_idx",
-           "stratified_split", "DatasetError", "DatasetNotFoundError", "FASHION_CLASSES",
-           "CIFAR10_CLASSES"]
+__all__ = ["CIFAR10_CLASSES", "FASHION_CLASSES", "DatasetError", "DatasetNotFoundError",
+           "cifar10", "digits", "fashion_mnist", "mnist", "read_idx", "spiral",
+           "stratified_split", "xor"]
 
 FASHION_MNIST_ROOT = "/usr/share/datasets/fashion-mnist"
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
@@ -82,7 +82,7 @@ def stratified_split(x, y, test_size=0.2, seed=0):
     if xa.shape[:1] != (n,) or ya.ndim != 1:
         raise ValueError(f"stratified_split: y must be 1-D and x must have as many rows, got "
                          f"x {xa.shape} and y {ya.shape}")
-    n_test = int(round(test_size * n)) if isinstance(test_size, float) else test_size
+    n_test = round(test_size * n) if isinstance(test_size, float) else test_size
     if isinstance(n_test, bool) or not isinstance(n_test, (int, np.integer)) or \
             not 0 < n_test < n:
         raise ValueError(f"stratified_split: test_size must be a fraction in (0, 1) or a count "
