@@ -312,8 +312,9 @@ def _first_max(x, out_hw, attrs):
         better = v > best
         if v.dtype.kind == "f":
             better |= np.isnan(v)
-        np.copyto(best, v, where=better)
-        index[better] = t
+        # arithmetic instead of masked copies: several times faster with random masks
+        np.maximum(best, v, out=best)
+        index += better * np.int32(t) - better * index
     return xp, taps, index
 
 
@@ -351,9 +352,11 @@ def _max_pool_backward_out(out, g, x, **attrs):
     """Scatter g to the first maximum of each window of x."""
     xp, taps, index = _first_max(x, g.shape[2:], attrs)
     dxp = _zeros_padded(out, xp.shape)
+    picked = np.empty_like(g)
     for t, sl in taps:
         view = dxp[sl]
-        np.add(view, g, out=view, where=index == t)
+        np.multiply(g, index == t, out=picked)    # not a masked add: those are slow
+        np.add(view, picked, out=view)
     return _crop_into(out, dxp, *attrs["padding"])
 
 
@@ -361,8 +364,11 @@ def _max_pool_select_out(out, c, x, **attrs):
     """Gather c at the first maximum of each window of x (the transpose of the scatter)."""
     _, taps, index = _first_max(x, out.shape[2:], attrs)
     cp = _pool_pad(c, out.shape[2:], 0, **attrs)
+    out[...] = 0
+    picked = np.empty_like(out)
     for t, sl in taps:                        # every output takes exactly one tap's value
-        np.copyto(out, cp[sl], where=index == t)
+        np.multiply(cp[sl], index == t, out=picked)
+        np.add(out, picked, out=out)
     return out
 
 
