@@ -36,9 +36,12 @@ def make_fast_path(entry, treedef, signature):
                                                                        else " = args"))
     for i, spec in enumerate(signature[2:]):
         lines += _check_argument(i, spec, env)
+    known = {}                              # tensor -> local variable already holding its data
     for k, guard in enumerate(entry.guards):
         lines += _check_guard(k, guard, env)
-    inputs = [_read_source(j, source, env) for j, source in enumerate(entry.sources)]
+        if guard.kind == "tensor":
+            known[id(guard.obj)] = f"s{k}"
+    inputs = [_read_source(j, source, env, known) for j, source in enumerate(entry.sources)]
     lines.append("    try:")
     lines.append(f"        outs = _run({', '.join(inputs)})")
     lines.append("    except Exception as e:")
@@ -76,6 +79,15 @@ def _check_guard(k, guard, env):
     o = f"_O{k}"
     if guard.kind == "training":
         return [f"    if {o}.training is not {guard.expected}: return _MISS"]
+    if guard.kind == "attributes":     # a module's plain hyperparameters, one by one
+        lines = []
+        for j, (name, value) in enumerate(guard.expected):
+            env[f"_A{k}_{j}"] = value
+            lines.append(f"    if {o}.__dict__.get({name!r}, _MISS) != _A{k}_{j}: "
+                         "return _MISS")
+        # an attribute added later would not be seen here; the general path compares all
+        env[f"_N{k}"] = len(guard.expected)
+        return lines
     if guard.kind == "grad_none":
         return [f"    if ({o}._grad is None) is not {guard.expected}: return _MISS"]
     if guard.kind == "tensor":
@@ -90,10 +102,12 @@ def _check_guard(k, guard, env):
     return [f"    if {g}.getter() != {g}.expected: return _MISS"]
 
 
-def _read_source(j, source, env):
+def _read_source(j, source, env, known):
     if isinstance(source, ArgSource):
         return f"d{source.index}"
     if isinstance(source, TensorSource):
+        if id(source.tensor) in known:      # read by its guard just before
+            return known[id(source.tensor)]
         env[f"_T{j}"] = source.tensor
         return f"_T{j}._data"
     if isinstance(source, GradSource):

@@ -321,7 +321,8 @@ class Trace:
                 snapshot = _simple_attributes(m)
                 if snapshot:
                     self.guards.append(Guard(f"{name or type(m).__name__} attributes",
-                                             lambda m=m: _simple_attributes(m), snapshot))
+                                             lambda m=m: _simple_attributes(m), snapshot,
+                                             "attributes", m))
         for name, t in list(module.named_parameters(prefix)) + list(module.named_buffers(prefix)):
             self.names.setdefault(id(t), name)
 

@@ -1,4 +1,6 @@
 """Elementwise primitives: infer, impl and vjp side by side, one block per op."""
+import math
+
 import numpy as np
 
 from graphgrad.dispatch import bind, no_grad
@@ -186,10 +188,10 @@ def _where_vjp(g, c, a, b, *, out):
 def _masked_by_multiplying(out, c, a, b):
     """where(c, a, 0) as a * c: ten times faster than a masked copy with random masks (relu's
     gradient). Exact when the product holds no inf/nan, which one cheap sum checks."""
-    if b.ndim != 0 or b != 0 or a.dtype.kind != "f" or a.shape != out.shape:
+    if b.ndim or b or a.shape != out.shape or a.dtype.kind != "f":
         return False
     np.multiply(a, c, out=out)
-    return bool(np.isfinite(np.add.reduce(out, axis=None)))
+    return math.isfinite(np.add.reduce(out, axis=None))
 
 
 def _where_out(out, c, a, b):

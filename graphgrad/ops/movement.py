@@ -55,7 +55,8 @@ def _permute_vjp(g, x, *, out, perm):
 
 
 PERMUTE = defop("permute", _permute_infer, lambda x, *, perm: np.transpose(x, perm), _permute_vjp,
-                alias=True, expr=lambda a, out, t, *, perm: f"{a[0]}.transpose({perm!r})")
+                alias=True, expr=lambda a, out, t, *, perm: f"{a[0]}.T" if perm == (1, 0)
+                else f"{a[0]}.transpose({perm!r})")
 
 # -- broadcast_to -----------------------------------------------------------------------------
 

@@ -36,8 +36,10 @@ class FusedProgram:
         # kernel(out, *scratch, *inputs): the memory planner provides the scratch arrays
         self.kernel, self.scratch_types, self.source = self.variant(None)
         root = graph.nodes[-1]
-        # the root alone writes `out`, after reading its inputs: safe in place if its op is
-        self.inplace = root.op.inplace
+        # the root alone writes `out`, after reading its inputs: safe in place if its op is.
+        # A kernel that starts with a matmul is better off writing the product straight into
+        # a fresh `out` than into scratch (which sharing `out` with an input would force)
+        self.inplace = root.op.inplace and graph.nodes[0].op.name != "matmul"
 
     def variant(self, alias):
         """(kernel, scratch types, source) for an `out` array that may be the memory of input
