@@ -48,6 +48,9 @@ def main(argv=None):
         if unknown:
             parser.error(f"unknown workloads {unknown}; choose from "
                          f"{sorted(bench_module.WORKLOADS)}")
+        if args.plot and not bench_module.installed("matplotlib"):   # before minutes of work
+            parser.exit(2, "python -m graphgrad bench: --plot needs matplotlib (pip install "
+                           "matplotlib, or the examples extra)\n")
         bench_module.main(workloads, args.repeat, args.warmup, args.json, args.markdown,
                           args.plot, args.peers, args.threads)
     elif args.command == "dump":

@@ -128,6 +128,7 @@ def make_torch_step(workload, compiled, threads, seed=0):
         return loss
 
     if compiled:
+        torch._dynamo.reset()     # a fresh cache per workload: no recompile-limit fallbacks
         step = torch.compile(step)
     x, y = make_data(workload, seed)
     return step, (torch.from_numpy(x), torch.from_numpy(y))
