@@ -260,8 +260,8 @@ def _peer_makers(workload, threads):
 def machine_info():
     try:
         import threadpoolctl
-        pools = [dict(api=p["internal_api"], threads=p["num_threads"])
-                 for p in threadpoolctl.threadpool_info()]
+        pools = [dict(api=p["internal_api"], library=os.path.basename(p.get("filepath") or ""),
+                      threads=p["num_threads"]) for p in threadpoolctl.threadpool_info()]
     except ImportError:
         pools = "threadpoolctl not installed"
     return dict(python=platform.python_version(), numpy=np.__version__,
@@ -345,7 +345,7 @@ def main(workloads=DEFAULT_WORKLOADS, repeat=200, warmup=20, json_path=None, mar
         rows.append(run_workload(w, repeat, warmup, peers, threads))
     info = machine_info()
     pools = info["blas_pools"]
-    threads = (", ".join(f"{p['api']}: {p['threads']}" for p in pools)
+    threads = (", ".join(f"{p['library'] or p['api']}: {p['threads']}" for p in pools)
                if isinstance(pools, list) and pools else f"environment {info['threads']}")
     out(f"graphgrad bench: one SGD(momentum) training step per measurement; median of up to "
         f"{repeat} calls after {warmup} warm-up; BLAS threads: {threads}")
