@@ -205,12 +205,12 @@ class Tensor:
         return bool(data)
 
     def __float__(self):
-        return float(self.item() if type(self._data) is not Value else
-                     self._concrete("float(tensor)"))
+        self._concrete("float(tensor)")      # a TraceError while tracing
+        return float(self.item())
 
     def __int__(self):
-        return int(self.item() if type(self._data) is not Value else
-                   self._concrete("int(tensor)"))
+        self._concrete("int(tensor)")
+        return int(self.item())
 
     def __index__(self):
         data = self._concrete("using a tensor as a Python index")
