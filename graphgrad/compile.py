@@ -92,9 +92,7 @@ class CompiledFunction:
                 self.hits += 1
                 return result
         leaves, treedef = pytree.flatten((args, kwargs))
-        entry = self._lookup(leaves, treedef)
-        if entry is None:
-            entry = self._compile(args, kwargs, leaves, treedef)
+        entry = self._entry(args, kwargs, leaves, treedef)
         self._last = entry
         return entry.run(leaves)
 
@@ -118,8 +116,13 @@ class CompiledFunction:
                 parts.append((type(x), x))
         return tuple(parts)
 
-    def _lookup(self, leaves, treedef):
+    def _entry(self, args, kwargs, leaves, treedef):
+        """The cached entry for this call, compiled now if there is none."""
         signature = self._signature(leaves, treedef)
+        return self._lookup(signature) or self._compile(args, kwargs, leaves, treedef,
+                                                        signature)
+
+    def _lookup(self, signature):
         for key, entry in self.entries.items():
             if key[0] == signature and entry.guards_pass():
                 self.entries.move_to_end(key)
@@ -127,9 +130,8 @@ class CompiledFunction:
                 return entry
         return None
 
-    def _compile(self, args, kwargs, leaves, treedef):
+    def _compile(self, args, kwargs, leaves, treedef, signature):
         self._check_static(args, kwargs)
-        signature = self._signature(leaves, treedef)
         names = self._leaf_names(args, kwargs)
         reason = self._recompile_reason(signature, names)
         self.misses += 1
@@ -210,10 +212,7 @@ class CompiledFunction:
     def entry_for(self, *args, **kwargs):
         """The compiled entry for these arguments (tracing now if needed, without running)."""
         leaves, treedef = pytree.flatten((args, kwargs))
-        entry = self._lookup(leaves, treedef)
-        if entry is None:
-            entry = self._compile(args, kwargs, leaves, treedef)
-        return entry
+        return self._entry(args, kwargs, leaves, treedef)
 
     def graph(self, *args, which="forward", **kwargs):
         """The graph compiled for these arguments: "forward", "backward", "joint" or "step"."""

@@ -35,7 +35,7 @@ def _restore(snapshot):
 
 def run_debug(compiled, args, kwargs):
     leaves, treedef = pytree.flatten((args, kwargs))
-    entry = compiled._lookup(leaves, treedef) or compiled._compile(args, kwargs, leaves, treedef)
+    entry = compiled._entry(args, kwargs, leaves, treedef)
     tensors = _state_of(entry, leaves)
     before = _snapshot(tensors)
     rng_state = rng.get_state()

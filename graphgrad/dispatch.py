@@ -74,29 +74,45 @@ def check_nan(what, out, inputs, where=None):
                        f"({shapes}) at {where or user_location()}")
 
 
-class detect_anomaly:
-    """Context manager / decorator: every op checks its result, and the first one that turns
-    NaN-free inputs into a NaN raises AnomalyError naming the op, the shapes and the source
-    line (eagerly, in backward, and in compiled functions, which then run op by op)."""
+class _Scope:
+    """Sets `MODE.<field>` to `value` inside a `with` block, or around every call of a function
+    it decorates."""
+    field = "grad_enabled"
 
-    def __init__(self, mode=True):
-        self.mode = bool(mode)
+    def __init__(self, value):
+        self.value = bool(value)
 
     def __enter__(self):
-        self.prev = MODE.detect_anomaly
-        MODE.detect_anomaly = self.mode
+        self.prev = getattr(MODE, self.field)
+        setattr(MODE, self.field, self.value)
         return self
 
     def __exit__(self, *exc):
-        MODE.detect_anomaly = self.prev
+        setattr(MODE, self.field, self.prev)
         return False
 
     def __call__(self, fn):
+        field, value = self.field, self.value
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with detect_anomaly(self.mode):
+            prev = getattr(MODE, field)
+            setattr(MODE, field, value)
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                setattr(MODE, field, prev)
         return wrapper
+
+
+class detect_anomaly(_Scope):
+    """Context manager / decorator: every op checks its result, and the first one that turns
+    NaN-free inputs into a NaN raises AnomalyError naming the op, the shapes and the source
+    line (eagerly, in backward, and in compiled functions, which then run op by op)."""
+    field = "detect_anomaly"
+
+    def __init__(self, mode=True):
+        super().__init__(mode)
 
 
 def set_detect_anomaly(mode):
@@ -105,79 +121,43 @@ def set_detect_anomaly(mode):
 
 # -- grad mode -------------------------------------------------------------------------------
 
-class set_grad_enabled:
+class set_grad_enabled(_Scope):
     """Context manager and decorator that switches gradient recording on or off."""
 
     def __init__(self, mode=True):
-        self.mode = bool(mode)
+        super().__init__(mode)
         self.prev = MODE.grad_enabled
-        MODE.grad_enabled = self.mode   # like torch: calling it as a function sets the mode
+        MODE.grad_enabled = self.value  # like torch: calling it as a function sets the mode
 
     def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        MODE.grad_enabled = self.prev
-        return False
+        return self                     # already set
 
     def __call__(self, fn):
-        mode = self.mode
         MODE.grad_enabled = self.prev   # used as a decorator: do not change the mode now
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            prev = MODE.grad_enabled
-            MODE.grad_enabled = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                MODE.grad_enabled = prev
-        return wrapper
+        return super().__call__(fn)
 
 
-class _GradMode:
-    mode = True
+class _FixedGradMode(_Scope):
+    """no_grad / enable_grad: also usable as bare decorators (`@gg.no_grad`)."""
 
     def __new__(cls, fn=None):
         self = super().__new__(cls)
-        if fn is not None:          # used as a bare decorator: @gg.no_grad
+        if fn is not None:
             return self(fn)
         return self
 
     def __init__(self, fn=None):
         pass
 
-    def __enter__(self):
-        self.prev = MODE.grad_enabled
-        MODE.grad_enabled = self.mode
-        return self
 
-    def __exit__(self, *exc):
-        MODE.grad_enabled = self.prev
-        return False
-
-    def __call__(self, fn):
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            prev = MODE.grad_enabled
-            MODE.grad_enabled = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                MODE.grad_enabled = prev
-        return wrapper
-
-
-class no_grad(_GradMode):
+class no_grad(_FixedGradMode):
     """Context manager / decorator: ops record no gradients inside."""
-    mode = False
+    value = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_FixedGradMode):
     """Context manager / decorator: ops record gradients inside (e.g. within no_grad)."""
-    mode = True
+    value = True
 
 
 def is_grad_enabled():
@@ -195,10 +175,6 @@ class untraced:
     def __exit__(self, *exc):
         MODE.trace = self.prev
         return False
-
-
-def is_tracing():
-    return MODE.trace is not None
 
 
 from graphgrad.tensor import Tensor  # noqa: E402  (tensor.py needs bind at import)

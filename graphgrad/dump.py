@@ -58,7 +58,7 @@ def _compiled_of(target):
 
 def dump(spec, out_dir):
     """Write the graphs; returns the list of files written."""
-    from graphgrad.ir.dot import dot_available
+    from graphgrad.ir.dot import write_files
     compiled, example = _compiled_of(load_target(spec))
     if example is not None:
         compiled.entry_for(*example[0], **example[1])
@@ -68,7 +68,6 @@ def dump(spec, out_dir):
                            "the script, or point dump at a function returning (fn, args)")
     os.makedirs(out_dir, exist_ok=True)
     written = []
-    svg = dot_available()
     for k, entry in enumerate(entries):
         views = {"traced": entry.traced, "optimized": entry.graph("optimized")}
         for which in ("forward", "backward"):
@@ -77,11 +76,6 @@ def dump(spec, out_dir):
             except ValueError:
                 pass              # no backward: nothing required gradients
         for which, graph in views.items():
-            stem = os.path.join(out_dir, f"{compiled.name}.{k}.{which}")
-            with open(stem + ".txt", "w") as f:
-                f.write(str(graph) + "\n")
-            written.append(graph.save(stem + ".dot"))
-            written.append(stem + ".txt")
-            if svg:
-                written.append(graph.save(stem + ".svg"))
+            written += write_files(graph, os.path.join(out_dir, f"{compiled.name}.{k}.{which}"),
+                                   svg=True)
     return written

@@ -9,6 +9,7 @@ import numpy as np
 from graphgrad import autograd, pytree
 from graphgrad.config import config
 from graphgrad.dispatch import MODE
+from graphgrad.ir.dot import write_files
 from graphgrad.passes import autodiff, dce, partition, run_passes
 from graphgrad.runtime import Executable, Schedule, interpret
 from graphgrad.tensor import Tensor
@@ -162,13 +163,7 @@ class Entry:
     def dump(self, folder):
         os.makedirs(folder, exist_ok=True)
         for which, g in [("traced", self.traced)] + sorted(self.graphs.items()):
-            stem = os.path.join(folder, f"{self.name}.{id(self):x}.{which}")
-            with open(stem + ".txt", "w") as f:
-                f.write(str(g) + "\n")
-            try:
-                g.save(stem + ".dot")
-            except ImportError:
-                pass
+            write_files(g, os.path.join(folder, f"{self.name}.{id(self):x}.{which}"))
 
 
 _dumps = itertools.count()

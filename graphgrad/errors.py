@@ -31,16 +31,3 @@ class RuntimeExecutionError(GraphgradError, RuntimeError):
 
 class AnomalyError(GraphgradError, RuntimeError):
     """Under `gg.detect_anomaly()`: the first op that produced a NaN from NaN-free inputs."""
-
-
-def fmt_shapes(*values):
-    """'(3, 4) float32, (5,) int64' for error messages."""
-    parts = []
-    for v in values:
-        shape = getattr(v, "shape", None)
-        dtype = getattr(v, "dtype", None)
-        if shape is None:
-            parts.append(repr(v))
-        else:
-            parts.append(f"{tuple(shape)} {dtype}")
-    return ", ".join(parts)

@@ -85,8 +85,6 @@ def _check_guard(k, guard, env):
             env[f"_A{k}_{j}"] = value
             lines.append(f"    if {o}.__dict__.get({name!r}, _MISS) != _A{k}_{j}: "
                          "return _MISS")
-        # an attribute added later would not be seen here; the general path compares all
-        env[f"_N{k}"] = len(guard.expected)
         return lines
     if guard.kind == "grad_none":
         return [f"    if ({o}._grad is None) is not {guard.expected}: return _MISS"]

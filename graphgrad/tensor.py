@@ -9,7 +9,7 @@ import numpy as np
 
 from graphgrad.errors import AutogradError, ShapeError, TraceError
 from graphgrad.ir.graph import Value
-from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype, short_dtype
+from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
 
 
 class Tensor:
@@ -515,10 +515,6 @@ def _unwrap_nested(data):
     if isinstance(data, (list, tuple)):
         return [_unwrap_nested(x) for x in data]
     return data
-
-
-def describe(t):
-    return f"{t.shape} {short_dtype(t.dtype)}"
 
 
 from graphgrad import autograd, dispatch, ops  # noqa: E402  (circular: ops build Tensors)

@@ -131,3 +131,18 @@ def repr_svg(graph):
     if not dot_available():
         return None
     return to_dot(graph).create(format="svg").decode("utf-8")
+
+
+def write_files(graph, stem, svg=False):
+    """`stem.txt` (the printed graph) and `stem.dot` (when pydot is installed), plus
+    `stem.svg` when asked and Graphviz's `dot` exists. Returns the paths written."""
+    written = [stem + ".txt"]
+    with open(stem + ".txt", "w") as f:
+        f.write(str(graph) + "\n")
+    try:
+        written.append(save(graph, stem + ".dot"))
+    except ImportError:
+        return written
+    if svg and dot_available():
+        written.append(save(graph, stem + ".svg"))
+    return written

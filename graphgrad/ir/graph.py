@@ -87,8 +87,6 @@ class Graph:
                 users.setdefault(v, []).append(n)
         return users
 
-    def input_kind(self, value):
-        return self.input_kinds[self.inputs.index(value)]
 
     def copy(self, **changes):
         fields = dict(inputs=self.inputs, nodes=self.nodes, outputs=self.outputs,

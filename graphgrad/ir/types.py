@@ -10,7 +10,6 @@ float64 = np.dtype(np.float64)
 int64 = np.dtype(np.int64)
 bool_ = np.dtype(np.bool_)
 
-SUPPORTED_DTYPES = (float32, float64, int64, bool_, np.dtype(np.int32), np.dtype(np.float16))
 DEFAULT_FLOAT = float32
 
 
@@ -52,10 +51,6 @@ def as_dtype(dtype):
         return np.dtype(dtype)
     except TypeError:
         raise TypeError(f"not a dtype: {dtype!r}") from None
-
-
-def is_float(dtype):
-    return dtype.kind == "f"
 
 
 def broadcast_shapes(op, *shapes):

@@ -8,7 +8,7 @@ from graphgrad.errors import ShapeError as _ShapeError
 from graphgrad.ops._core import as_tensor as _as_tensor
 from graphgrad.ops._core import describe as _describe
 from graphgrad.ops.composite import log_softmax, one_hot, softmax  # noqa: F401
-from graphgrad.ops.composite import one_hot_float as _one_hot_float
+from graphgrad.ops.composite import one_hot_of_dtype as _one_hot_of_dtype
 from graphgrad.ops.elementwise import relu, sigmoid, tanh  # noqa: F401
 from graphgrad.ops.nn_ops import leaky_relu, softplus  # noqa: F401
 
@@ -95,26 +95,43 @@ def cross_entropy(input, target, weight=None, ignore_index=None, reduction="mean
         w = None if weight is None else _as_tensor(weight).astype(logp.dtype)
         per_class = logp * probs if w is None else logp * probs * w
         return _reduce("cross_entropy", -per_class.sum(-1), reduction)
+    return _class_nll("cross_entropy", input, logp, target, weight, ignore_index, reduction,
+                      label_smoothing)
+
+
+def nll_loss(input, target, weight=None, ignore_index=None, reduction="mean"):
+    """Negative log-likelihood of log-probabilities `input` (N, C) at integer `target`."""
+    input, target = _as_tensor(input), _as_tensor(target)
+    logp = _class_dim_last(input)
+    return _class_nll("nll_loss", input, logp, target, weight, ignore_index, reduction)
+
+
+def _class_nll(name, input, logp, target, weight, ignore_index, reduction, label_smoothing=0.0):
+    """-log p at integer class targets, with class weights, ignored targets and label smoothing
+    as torch defines them; `logp` has the class axis last."""
     if target.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: targets must be integer class indices or float "
-                        f"probabilities, got {_describe(target)}")
+        raise TypeError(f"{name}: targets must be integer class indices"
+                        + (" or float probabilities" if name == "cross_entropy" else "")
+                        + f", got {_describe(target)}")
+    class_dim = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[class_dim]
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     if target.shape != expected:
-        raise _ShapeError(f"cross_entropy: target {_describe(target)} does not fit input "
-                         f"{_describe(input)}; expected target shape {expected}")
+        raise _ShapeError(f"{name}: target {_describe(target)} does not fit input "
+                          f"{_describe(input)}; expected target shape {expected}")
     valid = None
     if ignore_index is not None:
         valid = target != ignore_index
         target = ops.where(valid, target, 0)
-    onehot = _one_hot_float(target, n_classes, logp.dtype, what="cross_entropy")
+    onehot = _one_hot_of_dtype(target, n_classes, logp.dtype, what=name)
     nll = -(logp * onehot).sum(-1)
     sample_w = None
     class_w = None
     if weight is not None:
         class_w = _as_tensor(weight).astype(logp.dtype)
         if class_w.shape != (n_classes,):
-            raise _ShapeError(f"cross_entropy: weight {_describe(class_w)} must have one entry per "
-                             f"class ({n_classes})")
+            raise _ShapeError(f"{name}: weight {_describe(class_w)} must have one entry per "
+                              f"class ({n_classes})")
         sample_w = (onehot * class_w).sum(-1)
         nll = nll * sample_w
     if label_smoothing:
@@ -126,40 +143,8 @@ def cross_entropy(input, target, weight=None, ignore_index=None, reduction="mean
         nll = nll * mask
         sample_w = mask if sample_w is None else sample_w * mask
     if sample_w is None or reduction != "mean":
-        return _reduce("cross_entropy", nll, reduction)
+        return _reduce(name, nll, reduction)
     return nll.sum() / sample_w.sum()
-
-
-def nll_loss(input, target, weight=None, ignore_index=None, reduction="mean"):
-    """Negative log-likelihood of log-probabilities `input` (N, C) at integer `target`."""
-    input, target = _as_tensor(input), _as_tensor(target)
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: targets must be integer class indices, got "
-                        f"{_describe(target)}")
-    class_dim = 0 if input.ndim == 1 else 1
-    expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
-    if target.shape != expected:
-        raise _ShapeError(f"nll_loss: target {_describe(target)} does not fit input "
-                         f"{_describe(input)}; expected target shape {expected}")
-    logp = _class_dim_last(input)
-    valid = None
-    if ignore_index is not None:
-        valid = target != ignore_index
-        target = ops.where(valid, target, 0)
-    onehot = _one_hot_float(target, input.shape[class_dim], logp.dtype, what="nll_loss")
-    nll = -(logp * onehot).sum(-1)
-    sample_w = None
-    if weight is not None:
-        sample_w = (onehot * _as_tensor(weight).astype(logp.dtype)).sum(-1)
-    if valid is not None:
-        mask = valid.astype(logp.dtype)
-        sample_w = mask if sample_w is None else sample_w * mask
-    if sample_w is None:
-        return _reduce("nll_loss", nll, reduction)
-    nll = nll * sample_w
-    if reduction == "mean":
-        return nll.sum() / sample_w.sum()
-    return _reduce("nll_loss", nll, reduction)
 
 
 from graphgrad.nn.functions import (batch_norm, binary_cross_entropy,  # noqa: E402,F401

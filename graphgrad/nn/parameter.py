@@ -19,7 +19,3 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
-
-
-class Buffer(Tensor):
-    """Marks a tensor as a module buffer when assigned as a module attribute."""

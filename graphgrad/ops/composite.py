@@ -37,10 +37,11 @@ def one_hot(t, num_classes=-1):
         raise TypeError(f"one_hot: expects an integer tensor, got {describe(t)}")
     if num_classes < 0:
         num_classes = int(t._concrete("one_hot without num_classes").max()) + 1
-    t = bind(CHECK_INDEX, t, low=0, high=int(num_classes), what="one_hot")
-    return cast(unsqueeze(t, -1) == arange(num_classes), np.int64)
+    return one_hot_of_dtype(t, num_classes, np.int64)
 
 
-def one_hot_float(t, num_classes, dtype, what="one_hot"):
+def one_hot_of_dtype(t, num_classes, dtype, what="one_hot"):
+    """One-hot rows of `dtype` along a new last axis; indices are range-checked when the
+    kernel runs (also inside compiled graphs)."""
     t = bind(CHECK_INDEX, t, low=0, high=int(num_classes), what=what)
     return cast(unsqueeze(t, -1) == arange(num_classes), dtype)

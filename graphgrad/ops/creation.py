@@ -78,12 +78,6 @@ def tensor(data, dtype=None, requires_grad=False):
     return _finish(bind(CONSTANT, value=to_array(data, dtype)), requires_grad)
 
 
-def as_tensor(data, dtype=None):
-    if isinstance(data, Tensor) and (dtype is None or data.dtype == as_dtype(dtype)):
-        return data
-    return tensor(data, dtype)
-
-
 def from_numpy(array):
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expects a NumPy array, got {type(array).__name__}")

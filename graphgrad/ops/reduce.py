@@ -229,7 +229,3 @@ def any(x, dim=None, keepdim=False):
 def all(x, dim=None, keepdim=False):
     from graphgrad.ops.elementwise import cast, logical_not
     return sum(cast(logical_not(cast(x, np.bool_)), np.int64), dim, keepdim) == 0
-
-
-def prod_of(shape):
-    return int(np.prod(shape, dtype=np.int64))

@@ -41,10 +41,5 @@ def run_passes(graph, passes, verify=None, dump_dir=None):
 
 
 def _dump(graph, folder, index, name):
-    stem = os.path.join(folder, f"{graph.name}.{index:02d}.{name}")
-    with open(stem + ".txt", "w") as f:
-        f.write(str(graph) + "\n")
-    try:
-        graph.save(stem + ".dot")
-    except ImportError:
-        pass
+    from graphgrad.ir.dot import write_files
+    write_files(graph, os.path.join(folder, f"{graph.name}.{index:02d}.{name}"))

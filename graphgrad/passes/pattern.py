@@ -10,7 +10,6 @@ from graphgrad.ir.graph import Node, Value
 from graphgrad.ir.op import get_op
 from graphgrad.ir.types import TensorType
 
-CONSTANT_OPS = ("constant", "full")
 
 
 class P:

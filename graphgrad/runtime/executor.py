@@ -111,7 +111,6 @@ class Executable:
         code = compile(self.source, filename, "exec")
         exec(code, env)
         self.run = env["run"]
-        self._filename = filename
 
     def __call__(self, *inputs):
         try:

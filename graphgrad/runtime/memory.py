@@ -133,7 +133,7 @@ def plan_memory(schedule, write_into=None):
     size = {g: max(candidates[s].nbytes for s in slots) for g, slots in members.items()}
     graph.add_nodes_from(members)
     intervals = sorted(((span[g][0], span[g][1], g) for g in members), key=lambda t: t[:2])
-    for a, (start_a, end_a, ga) in enumerate(intervals):
+    for a, (_, end_a, ga) in enumerate(intervals):
         for start_b, _, gb in intervals[a + 1:]:
             if start_b > end_a:
                 break

@@ -57,7 +57,6 @@ class Schedule:
                                                  n.op.make_out_kernel(n.attrs)))
         self.n_slots = len(slot)
         self.outputs = tuple(slot[v] for v in graph.outputs)
-        self.slot_of = slot
         self.memory = None
         self.release_after = self._liveness()
         if plan:
