@@ -470,6 +470,12 @@ def test_passes_can_be_chosen():
     x, y = gg.randn(16, 4), gg.tensor(np.arange(16) % 3)
     raw = gg.compile(step, passes=[])
     assert raw.graph(x, y, which="step") is raw.entry_for(x, y).graph("optimized")
+    optimized = gg.compile(step).graph(x, y, which="optimized")
+    unoptimized = raw.graph(x, y, which="optimized")
+    assert "fused" not in unoptimized.op_counts() and "fused" in optimized.op_counts()
+    assert len(optimized.nodes) < len(unoptimized.nodes)
+    only_dce = gg.compile(step, passes=[gg.passes.dce]).entry_for(x, y)
+    assert [r.name for r in only_dce.records["forward"]] == ["dce"]
 
 
 # -- gg.grad / gg.value_and_grad / gg.trace ----------------------------------------------------
