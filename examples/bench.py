@@ -1,6 +1,6 @@
 """Eager against compiled: graphgrad's benchmark (`python -m graphgrad bench`) on a few
 workloads, one full training step (forward, loss, backward, SGD update) per measurement, with
-medians over many repeats. The columns are explained in graphgrad/bench.py.
+medians over many repeats. The columns are explained in graphgrad/tools/bench.py.
 
     python examples/bench.py                         # mnist-sized MLP and the small CNN
     python examples/bench.py --workloads tiny small mnist cnn transformer --markdown
@@ -10,7 +10,7 @@ BLAS uses every CPU this process may use unless OMP_NUM_THREADS etc. say otherwi
 """
 import common
 
-from graphgrad import bench
+from graphgrad.tools import bench
 
 
 def main():

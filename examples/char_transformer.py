@@ -1,4 +1,4 @@
-"""A tiny character-level GPT (graphgrad.models.TransformerLM: 2 pre-norm blocks, 4 heads,
+"""A tiny character-level GPT (graphgrad.tools.models.TransformerLM: 2 pre-norm blocks, 4 heads,
 64 dimensions, a 64-character context) trained on English text that ships with Python itself:
 the docstrings of some standard-library modules (about 200,000 characters, depending on the
 Python version). 90% of the text trains, the last 10% is held out. Prints the training loss,
@@ -24,7 +24,8 @@ import numpy as np
 
 import graphgrad as gg
 import graphgrad.nn.functional as F
-from graphgrad import models, optim
+from graphgrad import optim
+from graphgrad.tools import models
 
 MODULES = ("argparse", "collections", "textwrap", "json", "functools", "string", "random",
            "statistics", "fractions", "decimal", "datetime", "pathlib", "subprocess",

@@ -14,7 +14,8 @@ import numpy as np
 
 import graphgrad as gg
 import graphgrad.nn.functional as F
-from graphgrad import models, nn, optim
+from graphgrad import nn, optim
+from graphgrad.tools import models
 from graphgrad.ir.dot import dot_available
 
 VIEWS = ("step", "forward", "backward", "update", "optimized")

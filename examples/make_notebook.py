@@ -122,7 +122,7 @@ report = cf.explain(xs, w, b)          # cache key, passes, fused groups, memory
 The built-in benchmark times one full training step in each mode (here with few repeats;
 `python -m graphgrad bench` from a shell runs every workload with BLAS on one thread)."""),
     ("code", """\
-from graphgrad import bench
+from graphgrad.tools import bench
 
 rows = bench.main(["tiny", "small"], repeat=20, warmup=5)"""),
     ("markdown", """\

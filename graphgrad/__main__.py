@@ -42,7 +42,7 @@ def main(argv=None):
 
     if args.command == "bench":
         _pin_threads(args.threads)
-        from graphgrad import bench as bench_module
+        from graphgrad.tools import bench as bench_module
         workloads = args.workloads or bench_module.DEFAULT_WORKLOADS
         unknown = [w for w in workloads if w not in bench_module.WORKLOADS]
         if unknown:
@@ -54,7 +54,7 @@ def main(argv=None):
         bench_module.main(workloads, args.repeat, args.warmup, args.json, args.markdown,
                           args.plot, args.peers, args.threads)
     elif args.command == "dump":
-        from graphgrad.dump import dump as dump_graphs
+        from graphgrad.tools.dump import dump as dump_graphs
         try:
             files = dump_graphs(args.target, args.out)
         except (ValueError, FileNotFoundError, AttributeError, TypeError, RuntimeError) as e:
@@ -63,7 +63,7 @@ def main(argv=None):
         for f in files:
             print(f"  {os.path.basename(f)}")
     elif args.command == "demo":
-        from graphgrad.demo import run_demo
+        from graphgrad.tools.demo import run_demo
         run_demo(args.out, args.steps)
 
 

@@ -13,7 +13,7 @@ from graphgrad.errors import ShapeError
 from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
 from graphgrad.nn import functional as F
 from graphgrad.nn import init
-from graphgrad.nn.functions import attention_weights
+from graphgrad.nn.functional import attention_weights
 from graphgrad.nn.layers import Linear
 from graphgrad.nn.module import Module
 from graphgrad.nn.parameter import Parameter

@@ -1,7 +1,8 @@
 """All op functions. Importing this package registers every primitive in `ir.op.REGISTRY` and
 attaches the tensor methods (`x.exp()`, `x.sum(1)`, ...)."""
 from graphgrad.ops._core import as_tensor, as_tensor_like, unbroadcast  # noqa: F401
-from graphgrad.ops.composite import log_softmax, one_hot, softmax  # noqa: F401
+from graphgrad.ops.class_index import one_hot  # noqa: F401
+from graphgrad.ops.softmax import log_softmax, softmax  # noqa: F401
 from graphgrad.ops.creation import (arange, empty, empty_like, eye, from_numpy, full,  # noqa: F401
                                     full_like, linspace, ones, ones_like, rand, rand_like, randint,
                                     randn, randn_like, randperm, tensor, zeros, zeros_like)
@@ -16,10 +17,12 @@ from graphgrad.ops.movement import (broadcast_to, cat, chunk, concat, concatenat
                                     setitem, split, squeeze, stack, t, transpose, unsqueeze, view)
 from graphgrad.ops.reduce import (all, amax, amin, any, argmax, argmin, logsumexp,  # noqa: F401
                                   max, mean, min, std, sum, var)
-from graphgrad.ops.nn_ops import (elu, erf, gelu, leaky_relu, masked_fill, silu,  # noqa: F401
-                                  softplus)
-from graphgrad.ops.conv import (avg_pool2d, conv2d, conv_transpose2d, max_pool2d,  # noqa: F401
-                                pad)
+from graphgrad.ops.activation import elu, erf, gelu, leaky_relu, silu, softplus  # noqa: F401
+from graphgrad.ops.indexing import masked_fill  # noqa: F401
+from graphgrad.ops import loss as _loss  # noqa: F401  (registers binary_cross_entropy)
+from graphgrad.ops.convolution import conv2d, conv_transpose2d  # noqa: F401
+from graphgrad.ops.pooling import avg_pool2d, max_pool2d  # noqa: F401
+from graphgrad.ops.padding import pad  # noqa: F401
 from graphgrad.tensor import Tensor
 
 _METHODS = [

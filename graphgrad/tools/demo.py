@@ -34,7 +34,8 @@ def load_data(seed=0):
 
 def make_model(x_train, classes):
     """(model, description): a small CNN for images, an MLP for points."""
-    from graphgrad import models, nn
+    from graphgrad import nn
+    from graphgrad.tools import models
     if x_train.ndim == 4:
         model = models.SmallCNN(x_train.shape[1], classes, x_train.shape[2], (16, 32))
         return model, "CNN (conv-BatchNorm-ReLU-maxpool x2, linear)"
@@ -110,7 +111,7 @@ def run_demo(out_dir="graphgrad-demo", steps=600, out=print, bench_workloads=BEN
     """Train, report test accuracy, write the graphs, print the benchmark table.
     Returns a dict: dataset, accuracy, seconds, files."""
     import graphgrad as gg
-    from graphgrad import bench
+    from graphgrad.tools import bench
 
     limit, threads = _one_blas_thread()
     with limit:

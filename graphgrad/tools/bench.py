@@ -35,7 +35,7 @@ LR, MOMENTUM = 0.01, 0.9
 
 def build_model(workload, seed=0):
     import graphgrad as gg
-    from graphgrad import models
+    from graphgrad.tools import models
     spec = WORKLOADS[workload]
     gg.manual_seed(seed)
     if spec["kind"] == "mlp":
@@ -88,7 +88,7 @@ def make_step(workload, mode, seed=0):
 
 
 def make_numpy_step(workload, mode, seed=0):
-    from graphgrad.bench_reference import GemmOnly, NumpyMLP
+    from graphgrad.tools.bench_reference import GemmOnly, NumpyMLP
     spec = WORKLOADS[workload]
     x, y = make_data(workload, seed)
     if mode == "gemm":

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from graphgrad.demo import load_data, run_demo
+from graphgrad.tools.demo import load_data, run_demo
 
 
 def _run(tmp_path, steps=40):

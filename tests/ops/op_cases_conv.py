@@ -13,7 +13,8 @@ from helpers import OpCase
 import graphgrad as gg
 import graphgrad.nn.functional as F
 from graphgrad.dispatch import bind
-from graphgrad.ops import conv as C
+from graphgrad.ops import convolution as C
+from graphgrad.ops import pooling as P
 
 RNG = np.random.default_rng(20240923)
 
@@ -340,11 +341,11 @@ for suffix, shape, k, s, p, d, cm in MAXPOOL_CONFIGS:
              lambda x, k=k, s=s, p=p, d=d, cm=cm: F.max_pool2d(x, k, s, p, d, cm), [x],
              lambda x, k=k, s=s, p=p, d=d, cm=cm: np_max_pool2d(x, k, s, p, d, cm)),
         case("max_pool2d_backward" + suffix, "max_pool2d_backward",
-             prim(C.MAX_POOL2D_BACKWARD, **attrs), [u(*out_shape), x],
+             prim(P.MAX_POOL2D_BACKWARD, **attrs), [u(*out_shape), x],
              lambda g, x, k=k, s=s, p=p, d=d, cm=cm: np_max_pool2d_backward(g, x, k, s, p, d, cm),
              grad=(0,)),
         case("max_pool2d_select" + suffix, "max_pool2d_select",
-             prim(C.MAX_POOL2D_SELECT, **attrs), [u(*shape), x],
+             prim(P.MAX_POOL2D_SELECT, **attrs), [u(*shape), x],
              lambda v, x, k=k, s=s, p=p, d=d, cm=cm: np_max_pool2d_select(v, x, k, s, p, d, cm),
              grad=(0,)),
     ]
@@ -367,7 +368,7 @@ for suffix, shape, k, s, p, cm, inc, div in AVGPOOL_CONFIGS:
              lambda x, k=k, s=s, p=p, cm=cm, inc=inc, div=div: np_avg_pool2d(x, k, s, p, cm, inc,
                                                                              div)),
         case("avg_pool2d_backward" + suffix, "avg_pool2d_backward",
-             prim(C.AVG_POOL2D_BACKWARD, x_shape=shape, **attrs), [u(*out_shape)],
+             prim(P.AVG_POOL2D_BACKWARD, x_shape=shape, **attrs), [u(*out_shape)],
              lambda g, shape=shape, k=k, s=s, p=p, cm=cm, inc=inc, div=div:
              np_avg_pool2d_backward(g, shape, k, s, p, cm, inc, div)),
     ]

@@ -10,7 +10,9 @@ import pytest
 import graphgrad as gg
 import graphgrad.nn.functional as F
 from graphgrad import nn, optim
-from graphgrad.ops import conv as C
+from graphgrad.ops import convolution as C
+from graphgrad.ops import padding as PD
+from graphgrad.ops import pooling as P
 
 TOL = {np.float32: (1e-4, 1e-3), np.float64: (1e-10, 1e-10)}   # (forward, gradients) rtol
 DTYPES = [pytest.param(np.float32, id="f32"), pytest.param(np.float64, id="f64")]
@@ -473,9 +475,9 @@ def test_dtype_mismatch_is_an_error():
 
 
 
-CONV_OPS = (C.CONV2D, C.CONV2D_INPUT_GRAD, C.CONV2D_WEIGHT_GRAD, C.MAX_POOL2D,
-            C.MAX_POOL2D_BACKWARD, C.MAX_POOL2D_SELECT, C.AVG_POOL2D, C.AVG_POOL2D_BACKWARD,
-            C.PAD)
+CONV_OPS = (C.CONV2D, C.CONV2D_INPUT_GRAD, C.CONV2D_WEIGHT_GRAD, P.MAX_POOL2D,
+            P.MAX_POOL2D_BACKWARD, P.MAX_POOL2D_SELECT, P.AVG_POOL2D, P.AVG_POOL2D_BACKWARD,
+            PD.PAD)
 
 
 def test_out_kernels_overwrite_the_whole_planned_buffer():

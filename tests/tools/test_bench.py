@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from graphgrad import bench
+from graphgrad.tools import bench
 
 
 @pytest.mark.parametrize("workload", ["tiny", "deep-narrow"])
