@@ -49,7 +49,7 @@ class OpNode:
         inputs, out = self.saved
         saved = [SavedTensor(self, i, a) for i, a in enumerate(inputs + (out,))]
         attrs = self.attrs
-        if self.op.extra.get("vjp_needs"):   # the rule can skip gradients nobody needs
+        if self.op.vjp_needs:   # the rule can skip gradients nobody needs
             attrs = dict(attrs, needs=tuple(p is not None for p in self.parents))
         try:
             with no_grad():

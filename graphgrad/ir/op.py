@@ -15,9 +15,11 @@
   generated code (e.g. `x.reshape(shape)`), so the runtime calls NumPy without a wrapper frame.
 Flags: `inplace` (out_impl may write over an input of the output's shape), `alias` (the result
 may be a view of input 0: reshape, permute, ...), `internal` (made by compiler passes, never
-called from user code).
+called from user code), `vjp_needs` (the VJP rule takes `needs`, one bool per input, and skips
+gradients nobody needs), `check` (the kernel validates data, e.g. class indices in range: the
+runtime runs it as early as possible, before any state is written).
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Optional
 
@@ -39,8 +41,9 @@ class Op:
     inplace: bool = False
     alias: bool = False
     internal: bool = False
+    vjp_needs: bool = False
+    check: bool = False
     doc: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def differentiable(self):

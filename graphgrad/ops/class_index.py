@@ -27,7 +27,7 @@ def _check_index_impl(x, *, low, high, what):
 # Validates integer indices when the kernel runs (also inside compiled graphs, where the values
 # are unknown at trace time); returns its input unchanged.
 CHECK_INDEX = defop("check_index", _check_index_infer, _check_index_impl, alias=True,
-                    extra={"check": True})
+                    check=True)
 
 
 def one_hot(t, num_classes=-1):

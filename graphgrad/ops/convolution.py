@@ -178,7 +178,7 @@ def _weight_grad_vjp(c, x, g, *, out, w_shape, **geom):
             bind(CONV2D, x, c, **geom))
 
 
-CONV2D = defop_out("conv2d", _conv2d_infer, _conv2d_out, _conv2d_vjp, extra={"vjp_needs": True})
+CONV2D = defop_out("conv2d", _conv2d_infer, _conv2d_out, _conv2d_vjp, vjp_needs=True)
 CONV2D_INPUT_GRAD = defop_out("conv2d_input_grad", _input_grad_infer, _input_grad_out,
                               _input_grad_vjp)
 CONV2D_WEIGHT_GRAD = defop_out("conv2d_weight_grad", _weight_grad_infer, _weight_grad_out,

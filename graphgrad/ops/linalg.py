@@ -38,7 +38,7 @@ def _matmul_vjp(g, a, b, *, out, needs=(True, True)):
 
 
 MATMUL = defop("matmul", _matmul_infer, np.matmul, _matmul_vjp, inplace=False,
-               extra={"vjp_needs": True})
+               vjp_needs=True)
 
 
 def matmul(a, b):

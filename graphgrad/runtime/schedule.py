@@ -25,10 +25,10 @@ class Instruction:
 def _checks_first(graph):
     """Graph order, except that checks of data (e.g. class indices in range) run as early as
     their inputs allow: a failing call then raises before any state is updated in place."""
-    if not any(n.op.extra.get("check") for n in graph.nodes):
+    if not any(n.op.check for n in graph.nodes):
         return graph.nodes
     from graphgrad.ir.analysis import topological_nodes
-    return topological_nodes(graph, early=lambda n: n.op.extra.get("check", False))
+    return topological_nodes(graph, early=lambda n: n.op.check)
 
 
 class Schedule:
