@@ -7,8 +7,8 @@ import numpy as _np
 
 from graphgrad import ir, passes, runtime  # noqa: F401
 from graphgrad.config import config
-from graphgrad.dispatch import (detect_anomaly, enable_grad, is_grad_enabled, no_grad,
-                                set_detect_anomaly, set_grad_enabled)
+from graphgrad.modes import (detect_anomaly, enable_grad, is_grad_enabled, no_grad,  # noqa: F401
+                             set_detect_anomaly, set_grad_enabled)
 from graphgrad.errors import (AnomalyError, AutogradError, CheckpointError,  # noqa: F401
                               GraphgradError,
                               RuntimeExecutionError, ShapeError, TraceError)
@@ -17,8 +17,7 @@ from graphgrad.ops import (abs, all, any, max, min, pow, sum)  # noqa: F401  (sh
 from graphgrad.rng import manual_seed
 from graphgrad.tensor import Tensor
 from graphgrad import nn, optim  # noqa: E402,F401
-from graphgrad.compile import compile  # noqa: E402
-from graphgrad.transforms import grad, trace, value_and_grad  # noqa: E402
+from graphgrad.compiler import compile, grad, trace, value_and_grad  # noqa: E402
 from graphgrad import testing  # noqa: E402,F401
 from graphgrad.serialization import load, save  # noqa: E402,F401
 

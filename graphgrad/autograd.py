@@ -41,7 +41,7 @@ class OpNode:
         return f"{self.op.name}_backward"
 
     def apply(self, grads):
-        from graphgrad.dispatch import no_grad
+        from graphgrad.modes import no_grad
         if self.saved is None:
             raise AutogradError(
                 f"{self.name}: trying to backward through the graph a second time (its saved "

@@ -1,37 +1,29 @@
 """`bind`: the one entry point of every op. Eager mode runs the kernel now (and records the eager
-autograd tape); trace mode adds a node to the active trace. Both run the op's `infer` rule first,
-so a bad call fails the same way in both modes.
-"""
-import functools
+autograd tape); while a recorder is active (tracing, deriving a backward graph) the op becomes a
+graph node. Both run the op's `infer` rule first, so a bad call fails the same way in both
+modes.
 
+`Recorder` is the node recorder: it turns op applications on tracer tensors (tensors whose data
+is an IR `Value`) into nodes of the graph it builds. The compiler's trace extends it with
+inputs bound to outside state; the autodiff pass uses it as it is.
+"""
 import numpy as np
 
+from graphgrad.diagnostics import check_nan, user_location
 from graphgrad.errors import ShapeError, TraceError
-from graphgrad.ir.graph import Value
-
+from graphgrad.ir.graph import GraphBuilder, Value
+from graphgrad.ir.op import get_op
+from graphgrad.modes import MODE
 
 # log(0), 0/0, inf-inf give inf/nan as in PyTorch, without NumPy's warnings
 QUIET = dict(divide="ignore", invalid="ignore", over="ignore")
 
 
-class _Mode:
-    """Grad mode, anomaly detection and the active trace (None in eager mode)."""
-    __slots__ = ("grad_enabled", "trace", "detect_anomaly")
-
-    def __init__(self):
-        self.grad_enabled = True
-        self.trace = None
-        self.detect_anomaly = False
-
-
-MODE = _Mode()
-
-
 def bind(op, *inputs, **attrs):
     """Apply primitive `op` to Tensors `inputs` (eagerly, or by recording a graph node)."""
-    trace = MODE.trace
-    if trace is not None:
-        return trace.record(op, inputs, attrs)
+    recorder = MODE.recorder
+    if recorder is not None:
+        return recorder.record(op, inputs, attrs)
     return _eager(op, inputs, attrs)
 
 
@@ -61,120 +53,67 @@ def _eager(op, inputs, attrs):
     return Tensor._wrap(out)
 
 
-def check_nan(what, out, inputs, where=None):
-    """Raise AnomalyError if `out` holds a NaN although none of `inputs` does."""
-    if out.dtype.kind != "f" or not np.isnan(out).any():
-        return
-    if any(a.dtype.kind == "f" and np.isnan(a).any() for a in inputs):
-        return
-    from graphgrad.errors import AnomalyError
-    from graphgrad.tracing import user_location
-    shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in inputs)
-    raise AnomalyError(f"detect_anomaly: {what} produced NaN from inputs without NaN "
-                       f"({shapes}) at {where or user_location()}")
+class Recorder:
+    """Records ops on tracer tensors as nodes of `builder`'s graph (every node carries its
+    phase and the user's source line). Concrete tensors met along the way become constants;
+    the compiler's trace binds them as inputs instead."""
 
+    def __init__(self, builder=None, phase="forward"):
+        self.builder = builder if builder is not None else GraphBuilder()
+        self.known = set(self.builder.inputs) | {n.out for n in self.builder.nodes}
+        self.phase = phase
 
-class _Scope:
-    """Sets `MODE.<field>` to `value` inside a `with` block, or around every call of a function
-    it decorates."""
-    field = "grad_enabled"
+    def record(self, op, inputs, attrs):
+        values = [self.value_of(t) for t in inputs]
+        rg = MODE.grad_enabled and op.vjp is not None and any(t._requires_grad for t in inputs)
+        meta = {"phase": self.phase, "source": user_location()}
+        out = self.builder.add_node(op, values, attrs, requires_grad=rg, meta=meta)
+        self.known.add(out)
+        return Tensor._tracer(out, rg)
 
-    def __init__(self, value):
-        self.value = bool(value)
+    def add_input(self, type, kind, name=None, requires_grad=False):
+        v = self.builder.add_input(type, kind, name, requires_grad=requires_grad)
+        self.known.add(v)
+        return v
 
-    def __enter__(self):
-        self.prev = getattr(MODE, self.field)
-        setattr(MODE, self.field, self.value)
-        return self
+    def value_of(self, t):
+        """The graph value a tensor stands for."""
+        data = t._data
+        if type(data) is Value:
+            if data not in self.known:
+                raise TraceError("a traced tensor from another (finished) compiled call is used "
+                                 f"here (at {user_location()}); return it from that function")
+            return data
+        return self.lift(t)
 
-    def __exit__(self, *exc):
-        setattr(MODE, self.field, self.prev)
-        return False
+    def lift(self, t):
+        """A concrete tensor used by a recorded op: here, a constant of the graph."""
+        out = self.builder.add_node(get_op("constant"), (), {"value": t._data},
+                                    meta={"phase": self.phase})
+        self.known.add(out)
+        return out
 
-    def __call__(self, fn):
-        field, value = self.field, self.value
+    # -- what tensors ask of the active recorder (the compiler's trace answers all of them) --
+    def is_leaf(self, t):
+        return type(t._data) is not Value
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            prev = getattr(MODE, field)
-            setattr(MODE, field, value)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                setattr(MODE, field, prev)
-        return wrapper
-
-
-class detect_anomaly(_Scope):
-    """Context manager / decorator: every op checks its result, and the first one that turns
-    NaN-free inputs into a NaN raises AnomalyError naming the op, the shapes and the source
-    line (eagerly, in backward, and in compiled functions, which then run op by op)."""
-    field = "detect_anomaly"
-
-    def __init__(self, mode=True):
-        super().__init__(mode)
-
-
-def set_detect_anomaly(mode):
-    MODE.detect_anomaly = bool(mode)
-
-
-# -- grad mode -------------------------------------------------------------------------------
-
-class set_grad_enabled(_Scope):
-    """Context manager and decorator that switches gradient recording on or off."""
-
-    def __init__(self, mode=True):
-        super().__init__(mode)
-        self.prev = MODE.grad_enabled
-        MODE.grad_enabled = self.value  # like torch: calling it as a function sets the mode
-
-    def __enter__(self):
-        return self                     # already set
-
-    def __call__(self, fn):
-        MODE.grad_enabled = self.prev   # used as a decorator: do not change the mode now
-        return super().__call__(fn)
-
-
-class _FixedGradMode(_Scope):
-    """no_grad / enable_grad: also usable as bare decorators (`@gg.no_grad`)."""
-
-    def __new__(cls, fn=None):
-        self = super().__new__(cls)
-        if fn is not None:
-            return self(fn)
-        return self
-
-    def __init__(self, fn=None):
+    def mark_leaf(self, t):
         pass
 
+    def unsupported(self, what):
+        raise TraceError(f"{what} is not supported while deriving a backward graph")
 
-class no_grad(_FixedGradMode):
-    """Context manager / decorator: ops record no gradients inside."""
-    value = False
+    def read_grad(self, t):
+        self.unsupported("reading .grad")
 
+    def write_grad(self, t, value):
+        self.unsupported("assigning .grad")
 
-class enable_grad(_FixedGradMode):
-    """Context manager / decorator: ops record gradients inside (e.g. within no_grad)."""
-    value = True
+    def assign(self, t, new):
+        self.unsupported("an in-place update")
 
-
-def is_grad_enabled():
-    return MODE.grad_enabled
-
-
-class untraced:
-    """Run a block eagerly even while tracing (used for lazily created persistent state)."""
-
-    def __enter__(self):
-        self.prev = MODE.trace
-        MODE.trace = None
-        return self
-
-    def __exit__(self, *exc):
-        MODE.trace = self.prev
-        return False
+    def backward(self, root, gradient=None):
+        self.unsupported("backward()")
 
 
 from graphgrad.tensor import Tensor  # noqa: E402  (tensor.py needs bind at import)

@@ -1,5 +1,5 @@
 """Tensor: a NumPy array in eager mode, an IR value while tracing. Every operator calls an op
-function from `graphgrad.ops`, which calls `dispatch.bind`.
+function from `graphgrad.ops`, which calls `graphgrad.dispatch.bind`.
 
 In-place methods (`add_`, `t[i] = v`, `+=`, ...) rebind the tensor to a new array (eager) or to a
 new IR value (traced, i.e. functionalized) and bump its version counter; a tensor that autograd
@@ -9,7 +9,9 @@ import numpy as np
 
 from graphgrad.errors import AutogradError, ShapeError, TraceError
 from graphgrad.ir.graph import Value
+from graphgrad.diagnostics import data_dependent_error
 from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
+from graphgrad.modes import MODE, no_grad
 
 
 class Tensor:
@@ -117,16 +119,16 @@ class Tensor:
             raise AutogradError("requires_grad_(False) on a tensor computed by an op: use "
                                 ".detach() instead")
         self._requires_grad = requires_grad
-        trace = dispatch.MODE.trace
-        if trace is not None and requires_grad and type(self._data) is Value:
-            trace.mark_leaf(self)
+        recorder = MODE.recorder
+        if recorder is not None and requires_grad and type(self._data) is Value:
+            recorder.mark_leaf(self)
         return self
 
     @property
     def grad(self):
-        trace = dispatch.MODE.trace
-        if trace is not None:
-            return trace.read_grad(self)
+        recorder = MODE.recorder
+        if recorder is not None:
+            return recorder.read_grad(self)
         return self._grad
 
     @grad.setter
@@ -137,17 +139,17 @@ class Tensor:
             if value.shape != self.shape or value.dtype != self.dtype:
                 raise ShapeError(f"assigning grad of {value.shape} {value.dtype} to a tensor of "
                                  f"{self.shape} {self.dtype}")
-        trace = dispatch.MODE.trace
-        if trace is not None:
-            trace.write_grad(self, value)
+        recorder = MODE.recorder
+        if recorder is not None:
+            recorder.write_grad(self, value)
         else:
             self._grad = value
 
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (PyTorch semantics)."""
-        trace = dispatch.MODE.trace
-        if trace is not None:
-            trace.backward(self, gradient)
+        recorder = MODE.recorder
+        if recorder is not None:
+            recorder.backward(self, gradient)
         else:
             autograd.backward(self, gradient, retain_graph)
 
@@ -176,7 +178,6 @@ class Tensor:
     # -- leaving graphgrad ----------------------------------------------------------------------
     def _concrete(self, what):
         if type(self._data) is Value:
-            from graphgrad.tracing import data_dependent_error
             raise data_dependent_error(what)
         return self._data
 
@@ -285,12 +286,12 @@ class Tensor:
     # -- in-place -------------------------------------------------------------------------------
     def _inplace(self, compute, name):
         """Compute `compute(snapshot_of_self)` and make self that value (functionally)."""
-        trace = dispatch.MODE.trace
-        leaf = self._grad_fn is None if trace is None else trace.is_leaf(self)
-        if self._requires_grad and leaf and dispatch.MODE.grad_enabled:
+        recorder = MODE.recorder
+        leaf = self._grad_fn is None if recorder is None else recorder.is_leaf(self)
+        if self._requires_grad and leaf and MODE.grad_enabled:
             raise AutogradError(f"{name}: a leaf tensor that requires grad is used in an in-place "
                                 "operation; wrap the update in `with gg.no_grad():`")
-        if trace is not None:
+        if recorder is not None:
             new = compute(self)    # traced values are immutable: no snapshot needed
         else:
             # the op reads a snapshot, so its autograd node does not see the version bump below
@@ -307,8 +308,8 @@ class Tensor:
                 raise TypeError(f"{name}: result type {new.dtype} can't be cast to the tensor's "
                                 f"dtype {self.dtype}")
             new = ops.cast(new, self.dtype)
-        if trace is not None:
-            trace.assign(self, new)
+        if recorder is not None:
+            recorder.assign(self, new)
         else:
             self._assign(new)
         return self
@@ -480,7 +481,7 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        with dispatch.no_grad():
+        with no_grad():
             self.copy_(value)
 
 
@@ -517,4 +518,4 @@ def _unwrap_nested(data):
     return data
 
 
-from graphgrad import autograd, dispatch, ops  # noqa: E402  (circular: ops build Tensors)
+from graphgrad import autograd, ops  # noqa: E402  (circular: ops build Tensors)

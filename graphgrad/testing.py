@@ -1,7 +1,7 @@
 """Public test helpers: finite-difference gradient checks and closeness assertions."""
 import numpy as np
 
-from graphgrad.dispatch import enable_grad
+from graphgrad.modes import enable_grad
 from graphgrad.tensor import Tensor
 
 

@@ -22,8 +22,8 @@ import numpy as np
 
 from graphgrad import metrics as _metrics
 from graphgrad import rng as _rng
-from graphgrad.compile import compile as _compile
-from graphgrad.dispatch import no_grad
+from graphgrad.compiler import compile as _compile
+from graphgrad.modes import no_grad
 from graphgrad.errors import CheckpointError
 from graphgrad.optim.lr_scheduler import ReduceLROnPlateau
 from graphgrad.serialization import load, save

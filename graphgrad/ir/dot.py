@@ -42,9 +42,9 @@ def to_dot(graph, rankdir="TB"):
         dot.add_node(pydot.Node(_id(v), label=_quote(_label(f"%{names[v]}", kind, str(v.type))),
                                 **style))
     for n in graph.nodes:
-        program = n.attrs.get("program")
-        if program is not None:
-            _add_fused(pydot, dot, n, program, names)
+        inner = n.subgraphs()
+        if inner:
+            _add_cluster(pydot, dot, n, next(iter(inner.values())), names)
             continue
         dot.add_node(_node(pydot, n, f"%{names[n.out]} = {n.op.name}"))
         for v in n.inputs:
@@ -58,7 +58,7 @@ def to_dot(graph, rankdir="TB"):
 
 
 def _node(pydot, n, title):
-    attrs = format_attrs({k: v for k, v in n.attrs.items() if k != "program"})
+    attrs = format_attrs({k: v for k, v in n.attrs.items() if k not in n.subgraphs()})
     label = _label(title, *([attrs[:60]] if attrs else []),
                    f"{short_dtype(n.out.dtype)}{list(n.out.shape)}")
     phase = n.meta.get("phase", "forward")
@@ -68,15 +68,17 @@ def _node(pydot, n, title):
     return pydot.Node(_id(n.out), label=_quote(label), **style)
 
 
-def _add_fused(pydot, dot, node, program, names):
-    """A fused node as a cluster of the ops inside it; its last op computes the node's value."""
+def _add_cluster(pydot, dot, node, graph, names):
+    """A node holding an inner graph (fused) as a cluster of the ops inside it; the inner
+    graph's last op computes the node's value."""
     phase = node.meta.get("phase", "forward")
-    cluster = pydot.Cluster(f"fused_{node.out.id}", label=_quote(f"%{names[node.out]}: fused"),
+    cluster = pydot.Cluster(f"{node.op.name}_{node.out.id}",
+                            label=_quote(f"%{names[node.out]}: {node.op.name}"),
                             style="dashed,rounded", color="#7a5cc4",
                             bgcolor="#f6f2ff" if phase == "forward" else "#fbeff6")
     dot.add_subgraph(cluster)
-    for inner in program.graph.nodes:
-        title = inner.op.name if inner is not program.graph.nodes[-1] else \
+    for inner in graph.nodes:
+        title = inner.op.name if inner is not graph.nodes[-1] else \
             f"%{names[node.out]} = {inner.op.name}"
         drawn = _node(pydot, inner, title)
         drawn.set("fillcolor", "#e9e1ff")

@@ -54,6 +54,10 @@ class Node:
         args = ", ".join(f"%{v.id}" for v in self.inputs)
         return f"%{self.out.id} = {self.op.name}({args})"
 
+    def subgraphs(self):
+        """The graph-valued attributes (a fused node's inner graph): name -> Graph."""
+        return {k: v for k, v in self.attrs.items() if isinstance(v, Graph)}
+
 
 class Graph:
     """inputs -> nodes (topological order) -> outputs, with a role ("kind") per input and output.

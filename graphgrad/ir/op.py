@@ -17,7 +17,10 @@ Flags: `inplace` (out_impl may write over an input of the output's shape), `alia
 may be a view of input 0: reshape, permute, ...), `internal` (made by compiler passes, never
 called from user code), `vjp_needs` (the VJP rule takes `needs`, one bool per input, and skips
 gradients nobody needs), `check` (the kernel validates data, e.g. class indices in range: the
-runtime runs it as early as possible, before any state is written).
+runtime runs it as early as possible, before any state is written), `broadcast` (a broadcast
+view, which NumPy ufuncs perform by themselves: fused kernels skip it, folding keeps it
+symbolic), `fusion_head` (may head a fused group whose elementwise ops post-process its result,
+as matmul + bias + activation).
 """
 from dataclasses import dataclass
 from functools import partial
@@ -43,6 +46,8 @@ class Op:
     internal: bool = False
     vjp_needs: bool = False
     check: bool = False
+    broadcast: bool = False
+    fusion_head: bool = False
     doc: str = ""
 
     @property

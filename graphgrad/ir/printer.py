@@ -32,7 +32,8 @@ def format_attr(value):
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, tuple):
-        return "(" + ",".join(format_attr(x) for x in value) + ("," if len(value) == 1 else "") + ")"
+        inner = ",".join(format_attr(x) for x in value)
+        return "(" + inner + ("," if len(value) == 1 else "") + ")"
     if callable(value) and hasattr(value, "__name__"):
         return value.__name__
     return repr(value)
@@ -40,6 +41,18 @@ def format_attr(value):
 
 def format_attrs(attrs):
     return ", ".join(f"{k}={format_attr(v)}" for k, v in sorted(attrs.items()))
+
+
+def op_chain(graph):
+    return "->".join(n.op.name for n in graph.nodes)
+
+
+def format_node_attrs(node):
+    """A node's attributes; graph-valued ones (a fused node's inner graph) as their op chain."""
+    inner = node.subgraphs()
+    text = format_attrs({k: v for k, v in node.attrs.items() if k not in inner})
+    chains = ", ".join(f"{k}={{{op_chain(g)}}}" for k, g in sorted(inner.items()))
+    return ", ".join(t for t in (text, chains) if t)
 
 
 def format_graph(graph):
@@ -50,12 +63,11 @@ def format_graph(graph):
     lines.append(f"{graph.name}(" + ", ".join(params) + ") {")
     for n in graph.nodes:
         args = ", ".join(f"%{names[v]}" for v in n.inputs)
-        attrs = format_attrs(n.attrs)
         name = n.op.name
-        program = n.attrs.get("program")
-        if program is not None:           # fused: show the ops inside
-            name = f"fused[{'->'.join(program.ops)}]"
-            attrs = format_attrs({k: v for k, v in n.attrs.items() if k != "program"})
+        inner = n.subgraphs()
+        for g in inner.values():           # e.g. fused: show the ops inside
+            name += f"[{op_chain(g)}]"
+        attrs = format_attrs({k: v for k, v in n.attrs.items() if k not in inner})
         call = f"{name}({args}" + ("; " + attrs if attrs and args else attrs) + ")"
         phase = n.meta.get("phase")
         tag = f"  # {phase}" if phase and phase != "forward" else ""
@@ -74,7 +86,7 @@ def format_tabular(graph):
         rows.append((f"%{names[v]}", f"input:{kind}", "", "", str(v.shape), short_dtype(v.dtype)))
     for n in graph.nodes:
         rows.append((f"%{names[n.out]}", n.op.name, ", ".join(f"%{names[v]}" for v in n.inputs),
-                     format_attrs(n.attrs), str(n.out.shape), short_dtype(n.out.dtype)))
+                     format_node_attrs(n), str(n.out.shape), short_dtype(n.out.dtype)))
     for i, (v, k) in enumerate(zip(graph.outputs, graph.output_kinds)):
         rows.append((f"out{i}", f"output:{k}", f"%{names[v]}", "", str(v.shape),
                      short_dtype(v.dtype)))

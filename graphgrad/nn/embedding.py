@@ -1,7 +1,7 @@
 """nn.Embedding: a lookup table of learnable vectors."""
 import numpy as np
 
-from graphgrad.dispatch import no_grad
+from graphgrad.modes import no_grad
 from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
 from graphgrad.nn import functional as F
 from graphgrad.nn import init

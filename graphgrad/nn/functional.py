@@ -11,7 +11,7 @@ import numpy as np
 
 from graphgrad import ops
 from graphgrad.dispatch import bind as _bind
-from graphgrad.dispatch import no_grad as _no_grad
+from graphgrad.modes import no_grad as _no_grad
 from graphgrad.errors import ShapeError as _ShapeError
 from graphgrad.ir.types import broadcast_shapes as _broadcast_shapes
 from graphgrad.ir.types import normalize_dim as _normalize_dim

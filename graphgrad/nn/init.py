@@ -7,12 +7,13 @@ import math
 import numpy as np
 
 from graphgrad import rng
-from graphgrad.dispatch import no_grad, untraced
+from graphgrad.capture import eagerly
+from graphgrad.modes import no_grad
 from graphgrad.errors import ShapeError
 
 
 def _fill(tensor, array):
-    with untraced(), no_grad():
+    with eagerly(), no_grad():
         tensor._data = np.asarray(array, dtype=tensor.dtype).reshape(tensor.shape)
         if tensor._vc is not None:
             tensor._vc[0] += 1

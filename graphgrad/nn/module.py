@@ -3,7 +3,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from graphgrad.dispatch import MODE, no_grad
+from graphgrad.capture import module_called
+from graphgrad.modes import no_grad
 from graphgrad.errors import ShapeError
 from graphgrad.ir.types import as_dtype
 from graphgrad.nn.parameter import Parameter
@@ -87,9 +88,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        trace = MODE.trace
-        if trace is not None:
-            trace.register_module(self)
+        module_called(self)
         return self.forward(*args, **kwargs)
 
     # -- traversal ----------------------------------------------------------------------------
@@ -186,12 +185,13 @@ class Module:
         a checkpoint or a "best weights" snapshot from changing under you."""
         out = OrderedDict()
         for mod_prefix, m in self.named_modules(prefix):
+            key = (lambda name, p=mod_prefix: f"{p}.{name}" if p else name)
             for name, p in m._parameters.items():
                 if p is not None:
-                    out[f"{mod_prefix}.{name}" if mod_prefix else name] = Tensor._wrap(p._data.copy())
+                    out[key(name)] = Tensor._wrap(p._data.copy())
             for name, b in m._buffers.items():
                 if b is not None and name not in m._non_persistent:
-                    out[f"{mod_prefix}.{name}" if mod_prefix else name] = Tensor._wrap(b._data.copy())
+                    out[key(name)] = Tensor._wrap(b._data.copy())
         return out
 
     def _state_targets(self):

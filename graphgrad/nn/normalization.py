@@ -6,7 +6,7 @@ becomes a writeback after each call) and are used in eval mode.
 """
 import numpy as np
 
-from graphgrad.dispatch import no_grad
+from graphgrad.modes import no_grad
 from graphgrad.errors import ShapeError
 from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
 from graphgrad.nn import functional as F

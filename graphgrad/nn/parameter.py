@@ -5,6 +5,8 @@ from graphgrad.tensor import Tensor, to_array
 
 
 class Parameter(Tensor):
+    _kind = "param"     # how graphs label its input
+
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = to_array([], "float32")

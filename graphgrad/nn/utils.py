@@ -7,7 +7,7 @@ change the gradient tensors, and inside a compiled training step (between `loss.
 import math
 
 from graphgrad import ops
-from graphgrad.dispatch import no_grad
+from graphgrad.modes import no_grad
 from graphgrad.tensor import Tensor
 
 

@@ -8,7 +8,8 @@ import operator
 import numpy as np
 
 from graphgrad import rng
-from graphgrad.dispatch import MODE, bind
+from graphgrad.capture import is_tracing
+from graphgrad.dispatch import bind
 from graphgrad.errors import ShapeError
 from graphgrad.ir.types import DEFAULT_FLOAT, TensorType, as_dtype
 from graphgrad.ops._core import defop
@@ -69,7 +70,7 @@ def _finish(t, requires_grad):
 
 def tensor(data, dtype=None, requires_grad=False):
     """Like torch.tensor: Python floats -> float32, ints -> int64, arrays keep their dtype."""
-    if MODE.trace is None:
+    if not is_tracing():
         return Tensor(data, dtype=dtype, requires_grad=requires_grad)
     if isinstance(data, Tensor):
         from graphgrad.ops.elementwise import cast, clone
@@ -81,7 +82,7 @@ def tensor(data, dtype=None, requires_grad=False):
 def from_numpy(array):
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expects a NumPy array, got {type(array).__name__}")
-    if MODE.trace is None:
+    if not is_tracing():
         return Tensor._wrap(to_array(array))    # shares the array's memory, like torch
     return tensor(array)
 

@@ -3,7 +3,8 @@ import math
 
 import numpy as np
 
-from graphgrad.dispatch import bind, no_grad
+from graphgrad.dispatch import bind
+from graphgrad.modes import no_grad
 from graphgrad.ir.types import TensorType, as_dtype, broadcast_shapes
 from graphgrad.ops._core import (broadcast_infer, defop, describe, float_operand, operands,
                                  same_as_input, unbroadcast)

@@ -37,7 +37,7 @@ def _matmul_vjp(g, a, b, *, out, needs=(True, True)):
             unbroadcast(bind(MATMUL, _swap_last(a), g), b.shape) if needs[1] else None)
 
 
-MATMUL = defop("matmul", _matmul_infer, np.matmul, _matmul_vjp, inplace=False,
+MATMUL = defop("matmul", _matmul_infer, np.matmul, _matmul_vjp, inplace=False, fusion_head=True,
                vjp_needs=True)
 
 

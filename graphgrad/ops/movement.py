@@ -1,4 +1,5 @@
-"""Shape and movement primitives: reshape, permute, broadcast_to, getitem/setitem, index_add, cat."""
+"""Shape and movement primitives: reshape, permute, broadcast_to, getitem/setitem, index_add,
+cat."""
 import numpy as np
 
 from graphgrad.dispatch import bind
@@ -73,6 +74,7 @@ def _broadcast_infer(x, *, shape):
 BROADCAST_TO = defop("broadcast_to", _broadcast_infer,
                      lambda x, *, shape: np.broadcast_to(x, shape),
                      lambda g, x, *, out, shape: (unbroadcast(g, x.shape),), alias=True,
+                     broadcast=True,
                      expr=lambda a, out, t, *, shape: f"_np.broadcast_to({a[0]}, {shape!r})")
 
 # -- indexing ---------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ binds them by reference.
 """
 import numpy as np
 
-from graphgrad.dispatch import MODE, no_grad, untraced
+from graphgrad.capture import eagerly, guarded, on_trace_failure, runtime_scalar
+from graphgrad.modes import enable_grad, no_grad
 from graphgrad.errors import ShapeError
 from graphgrad.ops.creation import zeros_like
 from graphgrad.tensor import Tensor
@@ -70,7 +71,6 @@ class Optimizer:
     def step(self, closure=None):
         loss = None
         if closure is not None:
-            from graphgrad.dispatch import enable_grad
             with enable_grad():
                 loss = closure()
         with no_grad():
@@ -91,49 +91,39 @@ class Optimizer:
         0-d input read at every call while tracing, so changing it never retraces."""
         def get(g=group):
             return g[key] if item is None else g[key][item]
-        trace = MODE.trace
-        if trace is None:
-            return get()
         index = self._group_index(group)
         name = key if item is None else f"{key}[{item}]"
         if len(self.param_groups) > 1:
             name += f"@{index}"
-        return trace.scalar_input((id(self), index, key, item), get, dtype, name)
+        return runtime_scalar((id(self), index, key, item), get, dtype, name)
 
     def _enabled(self, group, key):
         """Whether a hyperparameter is non-zero: that shapes the graph, so it is guarded."""
-        trace = MODE.trace
-        if trace is None:
-            return bool(group[key])
         index = self._group_index(group)
-        return trace.guard_value(f"{type(self).__name__}.param_groups[{index}][{key!r}] != 0",
-                                 lambda g=group: bool(g[key]))
+        return guarded(f"{type(self).__name__}.param_groups[{index}][{key!r}] != 0",
+                       lambda g=group: bool(g[key]))
 
     def _hyper(self, group, key):
         """A hyperparameter that shapes the graph: guarded (a change retraces)."""
-        trace = MODE.trace
-        if trace is None:
-            return group[key]
         index = self._group_index(group)
-        return trace.guard_value(f"{type(self).__name__}.param_groups[{index}][{key!r}]",
-                                 lambda g=group: g[key])
+        return guarded(f"{type(self).__name__}.param_groups[{index}][{key!r}]",
+                       lambda g=group: g[key])
 
     def _group_index(self, group):
         return next(i for i, g in enumerate(self.param_groups) if g is group)
 
     def _state_tensor(self, p, name, init=None):
-        """Persistent per-parameter state, created eagerly (zeros) the first time."""
+        """Persistent per-parameter state, created eagerly (zeros) the first time, even while
+        tracing, so that a compiled step binds it by reference."""
         created = p not in self.state
         state = self.state.setdefault(p, {})
         t = state.get(name)
         if t is None:
-            trace = MODE.trace
-            if trace is not None:    # a failed trace must not leave new state behind
-                if created:          # runs last (undo runs in reverse): drop p once empty
-                    trace.undo.append(lambda: None if self.state.get(p)
-                                      else self.state.pop(p, None))
-                trace.undo.append(lambda: state.pop(name, None))
-            with untraced():
+            # a failed trace must not leave new state behind (undo runs in reverse order)
+            if created:
+                on_trace_failure(lambda: None if self.state.get(p) else self.state.pop(p, None))
+            on_trace_failure(lambda: state.pop(name, None))
+            with eagerly():
                 t = zeros_like(p, dtype=p._data.dtype) if init is None else init(p)
             t._kind = "state"
             t._name = f"{type(self).__name__.lower()}.{name}"

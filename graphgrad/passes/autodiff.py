@@ -1,25 +1,26 @@
 """Symbolic reverse mode: the backward graph built from the ops' VJP rules.
 
 The VJP rules are written with graphgrad op functions, so calling them on tracer tensors under
-the active trace emits ordinary graph nodes (matmul, sum, ...). Gradients of values used more
+an active recorder emits ordinary graph nodes (matmul, sum, ...). Gradients of values used more
 than once are accumulated with `add` nodes; inputs that do not influence the outputs get None.
 """
-from graphgrad.dispatch import MODE, enable_grad
+from graphgrad.dispatch import Recorder
 from graphgrad.errors import GraphgradError
 from graphgrad.ir.analysis import ancestors, descendants
 from graphgrad.ir.graph import Graph, GraphBuilder
+from graphgrad.modes import MODE, enable_grad, recording
 from graphgrad.tensor import Tensor
 
 
 def emit_backward(outputs, seeds, wrt, start=0):
-    """Under the active trace, emit nodes computing sum_i seeds[i] * d outputs[i] / d wrt.
+    """Under the active recorder, emit nodes computing sum_i seeds[i] * d outputs[i] / d wrt.
 
     Only nodes from position `start` on, on a path from `wrt` to `outputs`, that were recorded
     with gradients enabled, are differentiated; the walk stops at `wrt` values.
     Returns one Value (or None) per entry of `wrt`.
     """
-    trace = MODE.trace
-    builder = trace.builder
+    recorder = MODE.recorder
+    builder = recorder.builder
     nodes = builder.nodes[start:]
     view = Graph(builder.inputs, builder.nodes, outputs).to_networkx()
     relevant = descendants(None, wrt, view) & ancestors(None, outputs, view)
@@ -52,7 +53,7 @@ def emit_backward(outputs, seeds, wrt, start=0):
     result = []
     for w in wrt:
         g = grads.get(w)
-        result.append(None if g is None else trace.value_of(g))
+        result.append(None if g is None else recorder.value_of(g))
     return result
 
 
@@ -69,16 +70,11 @@ def autodiff(graph, wrt=None, of=None):
     graph's `meta["grad_outputs"]` maps each `wrt` entry to its output index (None: no
     gradient, the input does not influence `of`).
     """
-    from graphgrad.tracing import Trace, tracing
     wrt = [v for v in graph.inputs if v.requires_grad] if wrt is None else list(wrt)
     of = [v for v in graph.outputs if v.requires_grad] if of is None else list(of)
-    trace = Trace(graph.name)
-    trace.builder = GraphBuilder.from_graph(graph)
-    trace.known = set(graph.inputs) | {n.out for n in graph.nodes}
-    trace.phase = "backward"
-    with tracing(trace):
-        seeds = [trace.builder.add_input(v.type, "seed", f"grad_out{i}") for i, v in enumerate(of)]
-        trace.known.update(seeds)
+    recorder = Recorder(GraphBuilder.from_graph(graph), phase="backward")
+    with recording(recorder):
+        seeds = [recorder.add_input(v.type, "seed", f"grad_out{i}") for i, v in enumerate(of)]
         grads = emit_backward(of, seeds, wrt)
     outputs = list(graph.outputs)
     kinds = list(graph.output_kinds)
@@ -90,7 +86,7 @@ def autodiff(graph, wrt=None, of=None):
             index.append(len(outputs))
             outputs.append(g)
             kinds.append("grad")
-    joint = trace.builder.finish(outputs, kinds)
+    joint = recorder.builder.finish(outputs, kinds)
     joint.meta["grad_outputs"] = index
     joint.meta["n_seeds"] = len(seeds)
     return joint

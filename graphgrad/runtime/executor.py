@@ -10,7 +10,8 @@ import sys
 import numpy as np
 
 from graphgrad.errors import GraphgradError, RuntimeExecutionError
-from graphgrad.ir.codegen import call_expr
+from graphgrad.ir.interpret import interpret as interpret_graph
+from graphgrad.runtime.codegen import call_expr
 
 
 
@@ -42,19 +43,22 @@ def generate_source(schedule):
             target = f"b{ins.output}"
             env[target] = buffers[ins.output]
         node = ins.node
-        program = node.attrs.get("program")
+        fused = ins.fused
         first = len(lines) + 1
-        if program is not None and target is not None:
+        if fused is not None and target is not None:
             # a fused kernel, inlined: its steps write into the planned scratch and target
-            steps, scratch_types = program.steps(schedule.memory.fused_alias.get(ins.output))
+            steps, scratch_types = fused.steps(schedule.memory.fused_alias.get(ins.output))
             rename = {"out": target}
             for j, a in enumerate(args):
                 rename[f"a{j}"] = a
             for k in range(len(scratch_types)):
                 rename[f"t{k}"] = f"s{ins.output}_{k}"
                 env[f"s{ins.output}_{k}"] = buffers[("scratch", ins.output, k)]
-            lines += ["    " + line for line in program.lines(steps, rename, env, str(i))]
+            lines += ["    " + line for line in fused.lines(steps, rename, env, str(i))]
             lines.append(f"    {var} = {target}")
+        elif fused is not None:             # not planned: the kernel allocates its result
+            env[f"k{i}"] = ins.kernel
+            lines.append(f"    {var} = k{i}({', '.join(args)})")
         else:
             call = call_expr(node.op, node.attrs, tuple(v.type for v in node.inputs), args,
                              target, env, str(i))
@@ -82,21 +86,17 @@ def generate_source(schedule):
 
 def _run_checked(ins, args, check):
     """One instruction, op by op (fused kernels too), each result checked for a new NaN."""
-    program = ins.node.attrs.get("program")
     label = ins.label.split("  [")[0]
-    if program is None:
+    if ins.fused is None:
         out = np.asarray(ins.kernel(*args))
         check(f"{ins.node.op.name} (compiled: {label})", out, [np.asarray(a) for a in args],
               ins.node.meta.get("source"))
         return out
-    values = dict(zip(program.graph.inputs, args))
-    for node in program.graph.nodes:
-        inner = [values[v] for v in node.inputs]
-        out = np.asarray(node.op.impl(*inner, **node.attrs))
+
+    def check_inner(node, out, inputs):
         check(f"{node.op.name} (compiled: inside {label})", out,
-              [np.asarray(a) for a in inner], node.meta.get("source"))
-        values[node.out] = out
-    return values[program.graph.outputs[0]]
+              [np.asarray(a) for a in inputs], node.meta.get("source"))
+    return interpret_graph(ins.fused.graph, args, check_inner)[0]
 
 
 class Executable:
@@ -138,7 +138,7 @@ class Executable:
 def interpret(schedule, inputs, check_nan=False):
     """Reference executor: a plain loop over the instructions, releasing slots at last use.
     With `check_nan`, the first instruction turning NaN-free inputs into a NaN raises."""
-    from graphgrad.dispatch import check_nan as check
+    from graphgrad.diagnostics import check_nan as check
     slots = [None] * schedule.n_slots
     slots[:schedule.n_inputs] = inputs
     for slot, value in schedule.constants.items():

@@ -40,14 +40,12 @@ class MemoryPlan:
 
 def _inplace(ins):
     """May this instruction write its result over an input of the same shape?"""
-    program = ins.node.attrs.get("program")      # fused nodes: decided per program
-    return program.inplace if program is not None else ins.node.op.inplace
+    return ins.fused.inplace if ins.fused is not None else ins.node.op.inplace
 
 
 def _may_share(ins):
     """Can this instruction's result share memory with its inputs?"""
-    op = ins.node.op
-    return op.alias or op.out_impl is None
+    return ins.node.op.alias or ins.out_kernel is None
 
 
 def lifetimes(schedule):
@@ -118,9 +116,9 @@ def plan_memory(schedule, write_into=None):
                 break
     # scratch arrays of fused kernels: alive during their instruction only
     for i, ins in enumerate(instructions):
-        program = ins.node.attrs.get("program")
-        if program is not None and (ins.output in candidates or ins.output in into):
-            for k, t in enumerate(program.variant(alias.get(ins.output))[1]):
+        fused = ins.fused
+        if fused is not None and (ins.output in candidates or ins.output in into):
+            for k, t in enumerate(fused.variant(alias.get(ins.output))[1]):
                 key = ("scratch", ins.output, k)
                 candidates[key] = t
                 owner[key] = key
@@ -166,13 +164,13 @@ def _peak(schedule, buffers, into, defined, last, arena_bytes):
     outputs = set(schedule.outputs)
     for i, ins in enumerate(schedule.instructions):
         op = ins.node.op
-        program = ins.node.attrs.get("program")
-        if program is not None:
+        fused = ins.fused
+        if fused is not None:
             # unplanned, every value inside the fused kernel would be an array of its own
-            unplanned += sum(n.out.type.nbytes for n in program.graph.nodes[:-1]
+            unplanned += sum(n.out.type.nbytes for n in fused.graph.nodes[:-1]
                              if not n.op.alias)
             if ins.output not in buffers and ins.output not in into:
-                scratch = max(scratch, sum(t.nbytes for t in program.scratch_types))
+                scratch = max(scratch, sum(t.nbytes for t in fused.scratch_types))
         if op.alias:
             continue            # a view: no memory of its own
         nbytes = ins.node.out.type.nbytes

@@ -4,19 +4,22 @@ Slots 0..n-1 hold the inputs; every node writes one slot. Constant nodes (nullar
 are evaluated once when the schedule is built. After each instruction, the slots it was the last
 reader of are released.
 """
+from graphgrad.ir.fused import inner_graph
 from graphgrad.ir.printer import value_names
+from graphgrad.runtime.fusion import FusedKernel
 
 
 class Instruction:
-    __slots__ = ("kernel", "out_kernel", "inputs", "output", "node", "label")
+    __slots__ = ("kernel", "out_kernel", "inputs", "output", "node", "label", "fused")
 
-    def __init__(self, kernel, inputs, output, node, label, out_kernel=None):
+    def __init__(self, kernel, inputs, output, node, label, out_kernel=None, fused=None):
         self.kernel = kernel        # callable(*arrays) -> array, attributes already bound
         self.out_kernel = out_kernel  # callable(out, *arrays) -> out, or None
         self.inputs = inputs        # tuple of slot numbers
         self.output = output        # slot number
         self.node = node
         self.label = label          # "%12 = matmul(%3, %7)" for error messages
+        self.fused = fused          # the FusedKernel of a fused node, else None
 
     def __repr__(self):
         return self.label
@@ -43,7 +46,13 @@ class Schedule:
         self.instructions = []
         for n in _checks_first(graph):
             slot[n.out] = len(slot)
-            kernel = n.op.make_kernel(tuple(v.type for v in n.inputs), n.attrs)
+            inner = inner_graph(n)
+            fused = FusedKernel(inner) if inner is not None else None
+            if fused is not None:
+                kernel, out_kernel = fused.run, fused.run_into
+            else:
+                kernel = n.op.make_kernel(tuple(v.type for v in n.inputs), n.attrs)
+                out_kernel = n.op.make_out_kernel(n.attrs)
             if n.op.nullary and not n.op.random:
                 self.constants[slot[n.out]] = kernel()
                 continue
@@ -53,8 +62,7 @@ class Schedule:
             if source:
                 label += f"  [{source}]"
             self.instructions.append(Instruction(kernel, tuple(slot[v] for v in n.inputs),
-                                                 slot[n.out], n, label,
-                                                 n.op.make_out_kernel(n.attrs)))
+                                                 slot[n.out], n, label, out_kernel, fused))
         self.n_slots = len(slot)
         self.outputs = tuple(slot[v] for v in graph.outputs)
         self.memory = None

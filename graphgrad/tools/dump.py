@@ -29,7 +29,7 @@ def load_target(spec):
 
 
 def _as_compiled(fn):
-    from graphgrad.compile import CompiledFunction, CompiledModule
+    from graphgrad.compiler import CompiledFunction, CompiledModule
     if isinstance(fn, CompiledModule):
         return fn._compiled
     if isinstance(fn, CompiledFunction):
@@ -41,7 +41,7 @@ def _as_compiled(fn):
 
 def _compiled_of(target):
     """(compiled function, example (args, kwargs) or None) for a dump target."""
-    from graphgrad.compile import compile
+    from graphgrad.compiler import compile
     compiled = _as_compiled(target)
     if compiled is not None:
         return compiled, None

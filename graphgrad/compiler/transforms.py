@@ -2,9 +2,11 @@
 import functools
 
 from graphgrad import pytree
-from graphgrad.compile import CompiledFunction, leaf_names, trace_function
-from graphgrad.dispatch import MODE, enable_grad
+from graphgrad.compiler.api import CompiledFunction
+from graphgrad.compiler.signature import leaf_names
+from graphgrad.compiler.trace import trace_function
 from graphgrad.errors import ShapeError
+from graphgrad.modes import MODE, enable_grad
 from graphgrad.tensor import Tensor
 
 
@@ -21,8 +23,8 @@ def value_and_grad(fn, argnums=0):
     def inner(*args, **kwargs):
         from graphgrad.ops.creation import ones, zeros_like
         from graphgrad.passes.autodiff import emit_backward
-        trace = MODE.trace
-        start = len(trace.builder.nodes)
+        recorder = MODE.recorder
+        start = len(recorder.builder.nodes)
         xs = list(args)
         for i in nums:
             if i >= len(args) or not isinstance(args[i], Tensor):
@@ -30,14 +32,14 @@ def value_and_grad(fn, argnums=0):
             if args[i].dtype.kind != "f":
                 raise TypeError(f"grad: argument {i} must be floating point, got "
                                 f"{args[i].dtype}")
-            xs[i] = Tensor._tracer(trace.value_of(args[i]), True)
+            xs[i] = Tensor._tracer(recorder.value_of(args[i]), True)
         with enable_grad():
             out = fn(*xs, **kwargs)
             if not isinstance(out, Tensor) or out.numel() != 1 or out.dtype.kind != "f":
                 raise ShapeError(f"grad: the function must return a scalar float tensor, got "
                                  f"{_describe(out)}")
             seed = ones(out.shape, dtype=out.dtype)
-            grads = emit_backward([trace.value_of(out)], [trace.value_of(seed)],
+            grads = emit_backward([recorder.value_of(out)], [recorder.value_of(seed)],
                                   [xs[i]._data for i in nums], start=start)
         result = []
         for i, g in zip(nums, grads):
@@ -49,7 +51,7 @@ def value_and_grad(fn, argnums=0):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if MODE.trace is not None:
+        if MODE.recorder is not None:
             return inner(*args, **kwargs)
         return compiled(*args, **kwargs)
 
@@ -71,12 +73,12 @@ def grad(fn, argnums=0):
 
 def trace(fn, *example_args, **example_kwargs):
     """The graph of `fn` traced on example arguments (no passes, nothing compiled or run)."""
-    if MODE.trace is not None:
+    if MODE.recorder is not None:
         raise RuntimeError("gg.trace cannot be called inside a compiled function")
     leaves, treedef = pytree.flatten((example_args, example_kwargs))
     names = leaf_names(fn, example_args, example_kwargs)
     name = getattr(fn, "__name__", type(fn).__name__)
-    return trace_function(fn, name, example_args, example_kwargs, leaves, treedef, names)[1]
+    return trace_function(fn, name, leaves, treedef, names).graph
 
 
 def _describe(x):

@@ -1,44 +1,45 @@
-"""A compiled entry: the graphs, schedules, input sources, writebacks and guards of one call
-signature, how it runs (the general path; see fastpath.py for the fast one), and the eager
-autograd node through which a compiled forward's backward schedule runs."""
+"""A compiled entry: the graphs, schedules, input bindings, writebacks and guards of one call
+signature; how it runs (the general path; `compiler/fastpath.py` generates the fast one from
+the same bindings); and the eager-autograd node through which a compiled forward's backward
+schedule runs."""
 import itertools
 import os
 
-import numpy as np
-
 from graphgrad import autograd, pytree
+from graphgrad.compiler.bindings import StateInput
+from graphgrad.compiler.guards import all_hold
 from graphgrad.config import config
-from graphgrad.dispatch import MODE
-from graphgrad.ir.dot import write_files
+from graphgrad.errors import AutogradError
+from graphgrad.ir.subgraph import phase_subgraph
+from graphgrad.modes import MODE
 from graphgrad.passes import autodiff, dce, partition, run_passes
 from graphgrad.runtime import Executable, Schedule, interpret
 from graphgrad.tensor import Tensor
-from graphgrad.tracing import ArgGradSource, ArgSource, GradSource, ScalarSource, TensorSource
 
 _TENSOR = object()   # marks where a result tensor goes in the output structure
 
 
 class Entry:
-    """One compiled signature: its graphs, schedules, input sources, writebacks and guards."""
+    """One compiled signature: its graphs, schedules, input bindings, writebacks and guards."""
 
-    def __init__(self, name, trace, graph, out_leaves, out_tree, out_values, sinks, resets):
+    def __init__(self, name, traced):
         self.name = name
-        self.traced = graph                  # as traced (whole step: forward+backward+update)
-        self.sources = trace.sources
-        self.guards = trace.guards
-        self.sinks = [s for s, _ in sinks]
-        self.resets = resets
-        self.out_tree = out_tree
-        self.out_template = [_TENSOR if isinstance(x, Tensor) else x for x in out_leaves]
-        self.n_outputs = sum(1 for v in out_values if v is not None)
-        self.whole_step = trace.backward_called
+        self.traced = traced.graph           # as traced (whole step: forward+backward+update)
+        self.inputs = traced.trace.inputs
+        self.guards = traced.trace.guards
+        self.sinks = traced.sinks
+        self.resets = traced.resets
+        self.out_tree = traced.out_tree
+        self.out_template = [_TENSOR if isinstance(x, Tensor) else x for x in traced.out_leaves]
+        self.n_outputs = sum(1 for v in traced.out_values if v is not None)
+        self.whole_step = traced.trace.backward_called
         self.graphs = {}
         self.records = {}
         self.backward_exe = None
         self.signature = None
         self.reason = None
         self.fast = None
-        self._getters = [_getter(s) for s in self.sources]
+        self.compile_seconds = 0.0
 
     # -- compilation --------------------------------------------------------------------------
     def build_single(self, passes):
@@ -53,20 +54,9 @@ class Entry:
         """State updates computed straight into the state's current array: output position ->
         input position (a parameter's new value overwrites its old array, like torch's
         in-place optimizer step)."""
-        inputs = {}
-        for i, source in enumerate(self.sources):
-            if isinstance(source, TensorSource):
-                inputs[id(source.tensor)] = i
-            elif isinstance(source, ArgSource):
-                inputs[("arg", source.index)] = i
-        into = {}
-        for k, sink in enumerate(self.sinks):
-            if sink.attr != "data":
-                continue
-            key = ("arg", sink.target) if isinstance(sink.target, int) else id(sink.target)
-            if key in inputs:
-                into[self.n_outputs + k] = inputs[key]
-        return into
+        inputs = {b.key: i for i, b in enumerate(self.inputs) if b.key is not None}
+        return {self.n_outputs + k: inputs[sink.key] for k, sink in enumerate(self.sinks)
+                if sink.attr == "data" and sink.key in inputs}
 
     def build_aot(self, passes, diff_outputs):
         """`diff_outputs`: positions of the results that require grad (one value may be
@@ -90,35 +80,31 @@ class Entry:
         self.backward_exe = Executable(Schedule(backward))
         self.n_saved = n_saved
         inputs = self.traced.inputs
-        self.wrt_sources = [inputs.index(v) for v in wrt]
+        self.wrt_inputs = [inputs.index(v) for v in wrt]
         self.grad_positions = [None if i is None else i - n_fwd for i in grad_map]
         self.diff_outputs = list(diff_outputs)
         self.diff_types = [(self.traced.outputs[p].shape, self.traced.outputs[p].dtype)
                            for p in diff_outputs]
 
-    # -- running ------------------------------------------------------------------------------
+    # -- running (the general path) -----------------------------------------------------------
     def guards_pass(self):
-        for g in self.guards:
-            if g.check() is not None:
-                return False
-        return True
+        return all_hold(self.guards)
 
     def run(self, leaves):
-        inputs = [get(leaves) for get in self._getters]
+        arrays = [b.read(leaves) for b in self.inputs]
         if MODE.detect_anomaly:       # op by op, checking each result
-            outs = interpret(self.forward_exe.schedule, inputs, check_nan=True)
+            outs = interpret(self.forward_exe.schedule, arrays, check_nan=True)
         else:
-            outs = self.forward_exe(*inputs)
+            outs = self.forward_exe(*arrays)
         n_out = self.n_outputs
         n_sinks = len(self.sinks)
-        for sink, arr in zip(self.sinks, outs[n_out:n_out + n_sinks]):
-            _write(sink, arr, leaves)
-        for target in self.resets:
-            t = leaves[target] if isinstance(target, int) else target
-            t._grad = None
+        for sink, array in zip(self.sinks, outs[n_out:n_out + n_sinks]):
+            sink.write(leaves, array)
+        for reset in self.resets:
+            reset.write(leaves)
         results = [Tensor._wrap(a) for a in outs[:n_out]]
         if self.backward_exe is not None:
-            self._attach_backward(results, inputs, outs[n_out + n_sinks:], leaves)
+            self._attach_backward(results, outs[n_out + n_sinks:], leaves)
         return self.finish(results)
 
     def finish(self, results):
@@ -127,15 +113,15 @@ class Entry:
         flat = [next(it) if x is _TENSOR else x for x in self.out_template]
         return pytree.unflatten(self.out_tree, flat)
 
-    def _attach_backward(self, results, inputs, saved, leaves):
+    def _attach_backward(self, results, saved, leaves):
         parents = []
-        for i in self.wrt_sources:
-            source = self.sources[i]
-            t = leaves[source.index] if isinstance(source, ArgSource) else source.tensor
+        for i in self.wrt_inputs:
+            binding = self.inputs[i]
+            t = binding.tensor if isinstance(binding, StateInput) else leaves[binding.index]
             parents.append(autograd.edge_of(t))
         node = CompiledBackward(self, parents, tuple(saved))
         # compiled optimizer steps update state arrays in place: refuse a stale backward
-        cells = [s.tensor._version_cell() for s in self.sources if isinstance(s, TensorSource)]
+        cells = [b.tensor._version_cell() for b in self.inputs if isinstance(b, StateInput)]
         node.versions = tuple((c, c[0]) for c in cells)
         for k, pos in enumerate(self.diff_outputs):
             r = results[pos]
@@ -147,23 +133,15 @@ class Entry:
     def graph(self, which):
         if which in ("step", "traced"):
             return self.traced
-        if which == "joint":
+        if which in ("joint", "optimized"):
             return self.graphs.get("joint", self.graphs["forward"])
         if self.whole_step and which in ("forward", "backward", "update"):
-            from graphgrad.ir.subgraph import phase_subgraph
             return phase_subgraph(self.graphs["unfused"], which)
-        if which == "optimized":
-            return self.graphs.get("joint", self.graphs["forward"])
         if which not in self.graphs:
             raise ValueError(f"graph(which={which!r}): this entry has "
                              f"{sorted(self.graphs) + ['step']}; a backward graph exists when "
                              "outputs require grad or the function calls backward()")
         return self.graphs[which]
-
-    def dump(self, folder):
-        os.makedirs(folder, exist_ok=True)
-        for which, g in [("traced", self.traced)] + sorted(self.graphs.items()):
-            write_files(g, os.path.join(folder, f"{self.name}.{id(self):x}.{which}"))
 
 
 _dumps = itertools.count()
@@ -186,39 +164,6 @@ def _before_fusion(traced, records):
     return graph
 
 
-def _getter(source):
-    if isinstance(source, ArgSource):
-        i = source.index
-        return lambda leaves: leaves[i]._data
-    if isinstance(source, TensorSource):
-        t = source.tensor
-        return lambda leaves: t._data
-    if isinstance(source, GradSource):
-        t = source.tensor
-        return lambda leaves: t._grad._data
-    if isinstance(source, ArgGradSource):
-        i = source.index
-        return lambda leaves: leaves[i]._grad._data
-    if isinstance(source, ScalarSource):
-        get, dtype = source.getter, source.dtype
-        return lambda leaves: np.asarray(get(), dtype)
-    raise TypeError(f"unknown source {source!r}")
-
-
-def _write(sink, array, leaves):
-    t = leaves[sink.target] if isinstance(sink.target, int) else sink.target
-    if sink.attr == "data":
-        t._data = array
-        if t._vc is not None:
-            t._vc[0] += 1
-    else:
-        g = t._grad
-        if g is None:
-            t._grad = Tensor._wrap(array)
-        else:
-            g._data = array
-
-
 class CompiledBackward:
     """The eager-autograd node of a compiled forward: runs the compiled backward schedule."""
     __slots__ = ("entry", "parents", "saved", "n_outputs", "out_type", "versions")
@@ -235,7 +180,6 @@ class CompiledBackward:
         return f"Compiled{self.entry.name}Backward"
 
     def apply(self, grads):
-        from graphgrad.errors import AutogradError
         if self.saved is None:
             raise AutogradError(f"{self.name}: trying to backward through the graph a second "
                                 "time (its saved values were freed); call "

@@ -1,10 +1,11 @@
 """`gg.compile`: trace once per signature, run the compiled schedule afterwards.
 
-A call is looked up by its signature (tensor shapes/dtypes/requires_grad, static argument values,
-grad mode) and then by the guards of the entries stored under it (outside tensors' shapes, module
-training flags, ...). A miss traces the Python function with tracer tensors into a graph, runs
-the passes, and builds the runtime schedules; a hit runs the schedule without running the
-function's Python body.
+A call is looked up by its `Signature` (tensor shapes/dtypes/requires_grad, static argument
+values, grad mode) and then by the guards of the entries stored under it (outside tensors'
+shapes, module training flags, ...). A miss traces the Python function with tracer tensors into
+a graph (`compiler/trace.py`), runs the passes, and builds the runtime schedules
+(`compiler/entry.py`); a hit runs the schedule without running the function's Python body,
+usually through the entry's generated fast path (`compiler/fastpath.py`).
 """
 import functools
 import inspect
@@ -13,19 +14,16 @@ import time
 import warnings
 from collections import OrderedDict, deque, namedtuple
 
-import numpy as np
-
 from graphgrad import pytree
+from graphgrad.compiler.entry import Entry
+from graphgrad.compiler.fastpath import MISS, make_fast_path
+from graphgrad.compiler.signature import Signature, leaf_names
+from graphgrad.compiler.trace import trace_function
 from graphgrad.config import config
-from graphgrad.dispatch import MODE
-from graphgrad.errors import GraphgradError, TraceError
-from graphgrad.fastpath import MISS, make_fast_path
-from graphgrad.ir.graph import Value
-from graphgrad.entry import Entry
+from graphgrad.diagnostics import user_location
+from graphgrad.modes import MODE
 from graphgrad.passes import DEFAULT_PASSES
 from graphgrad.tensor import Tensor
-from graphgrad.tracing import (Trace, python_value_guards, tracing, user_location,
-                               with_location)
 
 CacheInfo = namedtuple("CacheInfo", "hits misses traces entries limit recompile_reasons")
 
@@ -78,12 +76,12 @@ class CompiledFunction:
 
     # -- calling ------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if MODE.trace is not None:            # inside another compiled function: inline
+        if MODE.recorder is not None:         # inside another compiled function: inline
             return self.fn(*args, **kwargs)
         if self.mode == "eager":
             return self.fn(*args, **kwargs)
         if self.mode == "debug":
-            from graphgrad.debug_mode import run_debug
+            from graphgrad.compiler.debug import run_debug
             return run_debug(self, args, kwargs)
         last = self._last
         if last is not None and last.fast is not None and not MODE.detect_anomaly:
@@ -92,33 +90,13 @@ class CompiledFunction:
                 self.hits += 1
                 return result
         leaves, treedef = pytree.flatten((args, kwargs))
-        entry = self._entry(args, kwargs, leaves, treedef)
+        entry = self.entry_for_leaves(args, kwargs, leaves, treedef)
         self._last = entry
         return entry.run(leaves)
 
-    def _signature(self, leaves, treedef):
-        parts = [treedef, MODE.grad_enabled]
-        for x in leaves:
-            if type(x) is Tensor or isinstance(x, Tensor):
-                d = x._data
-                if type(d) is Value:
-                    raise TraceError("a traced tensor from a finished compiled call was passed "
-                                     "to a compiled function")
-                parts.append((d.shape, d.dtype.str, x._requires_grad,
-                              x._requires_grad and x._grad is None))
-            else:
-                try:
-                    hash(x)
-                except TypeError:
-                    raise TypeError(f"compile: the argument {x!r} of type {type(x).__name__} is "
-                                    "not hashable; non-tensor arguments are static (part of "
-                                    "the cache key) and must be hashable") from None
-                parts.append((type(x), x))
-        return tuple(parts)
-
-    def _entry(self, args, kwargs, leaves, treedef):
+    def entry_for_leaves(self, args, kwargs, leaves, treedef):
         """The cached entry for this call, compiled now if there is none."""
-        signature = self._signature(leaves, treedef)
+        signature = Signature.of(leaves, treedef, MODE.grad_enabled)
         return self._lookup(signature) or self._compile(args, kwargs, leaves, treedef,
                                                         signature)
 
@@ -132,20 +110,21 @@ class CompiledFunction:
 
     def _compile(self, args, kwargs, leaves, treedef, signature):
         self._check_static(args, kwargs)
-        names = self._leaf_names(args, kwargs)
+        names = leaf_names(self.fn, args, kwargs)
         reason = self._recompile_reason(signature, names)
         self.misses += 1
-        entry = build_entry(self, args, kwargs, leaves, treedef, names)
+        entry = build_entry(self, leaves, treedef, names, signature)
         self.traces += 1
-        entry.signature = signature
         entry.reason = reason
-        entry.fast = make_fast_path(entry, treedef, signature)
         if reason:
             self.recompile_reasons.append(reason)
             if "recompiles" in config.logs:
                 print(f"[graphgrad] recompiling {self.name}: {reason}", file=sys.stderr)
-        key = (signature, self.traces)
-        self.entries[key] = entry
+        self.entries[(signature, self.traces)] = entry
+        self._evict()
+        return entry
+
+    def _evict(self):
         limit = config.recompile_limit
         while len(self.entries) > max(limit, 1):
             _, evicted = self.entries.popitem(last=False)
@@ -157,8 +136,7 @@ class CompiledFunction:
                               f"({limit} cached graphs); the least recently used ones are "
                               "evicted. Changing shapes or static arguments on every call "
                               "retraces each time: pad inputs to a few fixed shapes, or raise "
-                              "gg.config.recompile_limit.", stacklevel=3)
-        return entry
+                              "gg.config.recompile_limit.", stacklevel=5)
 
     def _check_static(self, args, kwargs):
         """Arguments named in static_argnames are part of the cache key: not tensors."""
@@ -173,9 +151,6 @@ class CompiledFunction:
                 raise TypeError(f"compile: {name!r} is listed in static_argnames, so its value "
                                 "is part of the cache key; pass a Python value, not a tensor")
 
-    def _leaf_names(self, args, kwargs):
-        return leaf_names(self.fn, args, kwargs)
-
     def _recompile_reason(self, signature, names):
         if not self.entries:
             return None
@@ -183,36 +158,14 @@ class CompiledFunction:
         if same:                      # same arguments: a guard on outside state failed
             failed = [r for r in (g.check() for g in same[-1].guards) if r]
             return "; ".join(failed) or "guards failed"
-        key = next(reversed(self.entries))
-        old = key[0]
-        if old[0] != signature[0]:
-            return f"argument structure now {signature[0]}, before {old[0]}"
-        if old[1] != signature[1]:
-            return f"grad mode now {signature[1]}, before {old[1]}"
-        diffs = []
-        for name, new, prev in zip(names, signature[2:], old[2:]):
-            if new == prev:
-                continue
-            if isinstance(new, tuple) and len(new) == 4 and isinstance(prev, tuple) and \
-                    len(prev) == 4:
-                if new[0] != prev[0]:
-                    diffs.append(f"arg {name}: shape now {new[0]}, before {prev[0]}")
-                if new[1] != prev[1]:
-                    diffs.append(f"arg {name}: dtype now {np.dtype(new[1])}, before "
-                                 f"{np.dtype(prev[1])}")
-                if new[2] != prev[2]:
-                    diffs.append(f"arg {name}: requires_grad now {new[2]}, before {prev[2]}")
-                elif new[3] != prev[3]:
-                    diffs.append(f"arg {name}: .grad is None now {new[3]}, before {prev[3]}")
-            else:
-                diffs.append(f"arg {name}: now {_short(new)}, before {_short(prev)}")
-        return "; ".join(diffs) or "signature changed"
+        before = next(reversed(self.entries))[0]
+        return signature.diff(before, names)
 
     # -- introspection ------------------------------------------------------------------------
     def entry_for(self, *args, **kwargs):
         """The compiled entry for these arguments (tracing now if needed, without running)."""
         leaves, treedef = pytree.flatten((args, kwargs))
-        return self._entry(args, kwargs, leaves, treedef)
+        return self.entry_for_leaves(args, kwargs, leaves, treedef)
 
     def graph(self, *args, which="forward", **kwargs):
         """The graph compiled for these arguments: "forward", "backward", "joint" or "step"."""
@@ -227,34 +180,11 @@ class CompiledFunction:
         self._last = None
 
     def explain(self, *args, **kwargs):
-        from graphgrad.explain import explain
+        from graphgrad.compiler.debug import explain
         return explain(self, self.entry_for(*args, **kwargs))
 
     def __repr__(self):
         return f"<compiled {self.name}: {len(self.entries)} cached graphs>"
-
-
-def leaf_names(fn, args, kwargs):
-    """Readable names for the flattened arguments: 'x', 'batch[0]', ..."""
-    n_leaves = len(pytree.flatten((args, kwargs))[0])
-    try:
-        bound = inspect.signature(fn).bind(*args, **kwargs)
-        positional = list(bound.arguments.items())[:len(args)]
-    except (TypeError, ValueError):
-        positional = [(f"arg{i}", a) for i, a in enumerate(args)]
-    names = []
-    for name, value in positional:
-        names.extend(name + p for p in pytree.leaf_paths(value))
-    for name, value in kwargs.items():
-        names.extend(name + p for p in pytree.leaf_paths(value))
-    if len(names) != n_leaves:
-        names = [f"arg{i}" for i in range(n_leaves)]
-    return names
-
-
-def _short(x):
-    text = repr(x[1] if isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], type) else x)
-    return text if len(text) < 60 else text[:57] + "..."
 
 
 class CompiledModule:
@@ -288,52 +218,24 @@ class CompiledModule:
         return f"Compiled({self._orig_mod!r})"
 
 
-# -- building an entry -------------------------------------------------------------------------
-
-def trace_function(fn, name, args, kwargs, leaves, treedef, names, call_site=None):
-    """Run `fn` on tracers; returns (trace, graph, out_leaves, out_tree, out_values, sinks,
-    resets). Outside state is restored whether tracing succeeds or not."""
-    trace = Trace(name)
-    trace.guards.extend(python_value_guards(fn))
-    traced_leaves = []
-    for i, (x, leaf_name) in enumerate(zip(leaves, names)):
-        traced_leaves.append(trace.add_arg(i, x, leaf_name) if isinstance(x, Tensor) else x)
-    t_args, t_kwargs = pytree.unflatten(treedef, traced_leaves)
-    try:
-        with tracing(trace):
-            result = fn(*t_args, **t_kwargs)
-            out_leaves, out_tree = pytree.flatten(result)
-            out_values = [trace.value_of(x) if isinstance(x, Tensor) else None
-                          for x in out_leaves]
-            sinks, resets = trace.sinks()
-    except (GraphgradError, TypeError, ValueError, IndexError) as e:
-        trace.rollback()
-        raise with_location(e, name, call_site) from None
-    except BaseException:
-        trace.rollback()
-        raise
-    finally:
-        trace.restore()
-    tensor_outs = [v for v in out_values if v is not None]
-    graph = trace.builder.finish(tensor_outs + [v for _, v in sinks],
-                                 ["out"] * len(tensor_outs) + [s.attr for s, _ in sinks])
-    return trace, graph, out_leaves, out_tree, out_values, sinks, resets
-
-
-def build_entry(compiled, args, kwargs, leaves, treedef, names):
+def build_entry(compiled, leaves, treedef, names, signature):
+    """Trace, run the passes, build the schedules (and the fast path) for one signature."""
     start = time.perf_counter()
-    trace, graph, out_leaves, out_tree, out_values, sinks, resets = trace_function(
-        compiled.fn, compiled.name, args, kwargs, leaves, treedef, names, user_location())
-    entry = Entry(compiled.name, trace, graph, out_leaves, out_tree, out_values, sinks, resets)
-    tensor_values = [v for v in out_values if v is not None]
+    traced = trace_function(compiled.fn, compiled.name, leaves, treedef, names,
+                            user_location())
+    entry = Entry(compiled.name, traced)
+    entry.signature = signature
+    tensor_values = [v for v in traced.out_values if v is not None]
     diff_outputs = [i for i, v in enumerate(tensor_values) if v.requires_grad]
-    aot = (MODE.grad_enabled and not trace.backward_called and diff_outputs
-           and any(v.requires_grad for v in graph.inputs))
+    aot = (MODE.grad_enabled and not entry.whole_step and diff_outputs
+           and any(v.requires_grad for v in traced.graph.inputs))
     if aot:
         entry.build_aot(compiled.passes, diff_outputs)
     else:
         entry.build_single(compiled.passes)
+    entry.fast = make_fast_path(entry)
     entry.compile_seconds = time.perf_counter() - start
     if config.debug_dir:
-        entry.dump(config.debug_dir)
+        from graphgrad.compiler.debug import dump_entry
+        dump_entry(entry, config.debug_dir)
     return entry

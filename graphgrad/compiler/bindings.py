@@ -1,0 +1,174 @@
+"""Where a compiled graph's inputs come from and where its state updates go, at every call.
+
+Each binding is written once and serves both call paths: `read`/`write` run on the general
+path (`Entry.run`), `emit_read`/`emit_write` return the same rule as Python source for the
+generated fast path (`compiler/fastpath.py`), with the objects it needs held as constants.
+
+Inputs: `ArgInput` (a tensor argument), `ArgGradInput` (its existing `.grad`), `StateInput` (a
+tensor reached from a closure, module or optimizer: read by reference), `GradInput` (such a
+tensor's `.grad`), `ScalarInput` (a Python number such as a learning rate).
+Writebacks: `DataSink` (a new value for a tensor: an in-place update), `GradSink` (a new
+`.grad`), `GradReset` (`.grad` set to None).
+A target is either a flat argument position (int) or the tensor itself.
+"""
+import numpy as np
+
+from graphgrad.tensor import Tensor
+
+
+def resolve(target, leaves):
+    """The tensor a target names at this call."""
+    return leaves[target] if isinstance(target, int) else target
+
+
+def emit_target(fp, target):
+    return f"x{target}" if isinstance(target, int) else fp.const(target, "W")
+
+
+def target_key(target):
+    """Identifies a state tensor across inputs and sinks."""
+    return ("arg", target) if isinstance(target, int) else id(target)
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+class ArgInput:
+    kind = "arg"
+
+    def __init__(self, index, name):
+        self.index = index
+        self.name = name
+        self.key = ("arg", index)
+
+    def read(self, leaves):
+        return leaves[self.index]._data
+
+    def emit_read(self, fp):
+        return f"d{self.index}"          # the argument check has read it already
+
+
+class ArgGradInput:
+    """The existing `.grad` of a tensor argument (backward accumulates into it)."""
+    kind = "grad"
+    key = None
+
+    def __init__(self, index, name):
+        self.index = index
+        self.name = name
+
+    def read(self, leaves):
+        return leaves[self.index]._grad._data
+
+    def emit_read(self, fp):
+        return f"x{self.index}._grad._data"
+
+
+class StateInput:
+    """A tensor reached from a closure, a module or an optimizer, bound by reference."""
+
+    def __init__(self, tensor, kind, name):
+        self.tensor = tensor
+        self.kind = kind
+        self.name = name
+        self.key = id(tensor)
+
+    def read(self, leaves):
+        return self.tensor._data
+
+    def emit_read(self, fp):
+        local = fp.known.get(id(self.tensor))     # read by its guard just before
+        return local or f"{fp.const(self.tensor, 'T')}._data"
+
+
+class GradInput:
+    """An outside tensor's `.grad`, read before the function assigned it."""
+    kind = "grad"
+    key = None
+
+    def __init__(self, tensor, name):
+        self.tensor = tensor
+        self.name = name
+
+    def read(self, leaves):
+        return self.tensor._grad._data
+
+    def emit_read(self, fp):
+        return f"{fp.const(self.tensor, 'T')}._grad._data"
+
+
+class ScalarInput:
+    """A Python number read at each call (e.g. `param_group['lr']`): changing it does not
+    retrace."""
+    kind = "scalar"
+    key = None
+
+    def __init__(self, getter, dtype, name):
+        self.getter = getter
+        self.dtype = np.dtype(dtype)
+        self.name = name
+
+    def read(self, leaves):
+        return np.asarray(self.getter(), self.dtype)
+
+    def emit_read(self, fp):
+        fp.env["_asarray"] = np.asarray
+        return f"_asarray({fp.const(self.getter, 'S')}(), {fp.const(self.dtype, 'DT')})"
+
+
+# -- writebacks -------------------------------------------------------------------------------
+
+class DataSink:
+    """The tensor takes the new value (its version counter is bumped), as an in-place update
+    would. When the runtime computed the value straight into the tensor's array there is
+    nothing to move."""
+    attr = "data"
+
+    def __init__(self, target):
+        self.target = target
+        self.key = target_key(target)
+
+    def write(self, leaves, array):
+        t = resolve(self.target, leaves)
+        t._data = array
+        if t._vc is not None:
+            t._vc[0] += 1
+
+    def emit_write(self, fp, expr, in_place):
+        t = emit_target(fp, self.target)
+        lines = [] if in_place else [f"{t}._data = {expr}"]
+        return lines + [f"vc = {t}._vc", "if vc is not None: vc[0] += 1"]
+
+
+class GradSink:
+    attr = "grad"
+    key = None
+
+    def __init__(self, target):
+        self.target = target
+
+    def write(self, leaves, array):
+        t = resolve(self.target, leaves)
+        if t._grad is None:
+            t._grad = Tensor._wrap(array)
+        else:
+            t._grad._data = array
+
+    def emit_write(self, fp, expr, in_place):
+        fp.env["_wrap"] = Tensor._wrap
+        t = emit_target(fp, self.target)
+        return [f"g = {t}._grad",
+                f"if g is None: {t}._grad = _wrap({expr})",
+                f"else: g._data = {expr}"]
+
+
+class GradReset:
+    """`.grad` ends up None whatever it was (`opt.zero_grad()` with nothing after it)."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def write(self, leaves):
+        resolve(self.target, leaves)._grad = None
+
+    def emit_write(self, fp):
+        return [f"{emit_target(fp, self.target)}._grad = None"]

@@ -1,0 +1,284 @@
+"""Tracing a Python function into a graph.
+
+While `fn` runs on tracer tensors, the active `Trace` (a `Recorder` that also knows outside
+state) records every op as a node. Tensors from outside the function (parameters, buffers,
+optimizer state) become graph inputs bound *by reference* (`StateInput`). In-place writes to
+them and `.grad` assignments are logged, undone when tracing ends, and become writebacks
+(`DataSink`, `GradSink`, `GradReset`) that the compiled schedule performs after every call.
+Guards record what the graph assumed about that outside state.
+"""
+import numpy as np
+
+from graphgrad import pytree
+from graphgrad.compiler.bindings import (ArgGradInput, ArgInput, DataSink, GradInput, GradReset,
+                                         GradSink, ScalarInput, StateInput)
+from graphgrad.compiler.guards import (AttributesGuard, Guard, GradNoneGuard, GradStateGuard,
+                                       TensorGuard, TrainingGuard, simple_attributes)
+from graphgrad.compiler.python_guards import python_value_guards
+from graphgrad.diagnostics import with_location
+from graphgrad.dispatch import Recorder
+from graphgrad.errors import AutogradError, GraphgradError, ShapeError, TraceError
+from graphgrad.ir.graph import GraphBuilder, Value
+from graphgrad.ir.types import TensorType
+from graphgrad.modes import MODE, recording
+from graphgrad.tensor import Tensor
+
+
+class Trace(Recorder):
+    def __init__(self, name="graph"):
+        super().__init__(GraphBuilder(name))
+        self.inputs = []             # one binding per graph input
+        self.guards = []
+        self.lifted = {}             # id(tensor) -> Value
+        self.lifted_grads = {}       # id(tensor) -> tracer of its outside .grad
+        self.grad_inputs = {}        # id(tensor) -> the graph input that tracer started as
+        self.data_log = {}           # id(tensor) -> (tensor, original _data, grad_fn, rg)
+        self.grad_log = {}           # id(tensor) -> (tensor, original _grad)
+        self.leaves = {}             # id(tensor) -> tensor: leaves that require grad
+        self.arg_tracers = {}        # id(tracer) -> flat argument index
+        self.names = {}              # id(tensor) -> display name (parameters, buffers)
+        self.modules = {}
+        self.scalars = {}
+        self.backward_called = False
+        self.undo = []               # callables that undo Python-side effects if tracing fails
+
+    def bind_input(self, binding, type, requires_grad=False):
+        self.inputs.append(binding)
+        return self.add_input(type, binding.kind, binding.name, requires_grad)
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def add_arg(self, index, tensor, name):
+        rg = tensor.requires_grad
+        v = self.bind_input(ArgInput(index, name), TensorType(tensor.shape, tensor.dtype), rg)
+        tracer = Tensor._tracer(v, rg)
+        self.arg_tracers[id(tracer)] = index
+        if rg:
+            self.leaves[id(tracer)] = tracer
+            g = tensor._grad
+            if g is not None:
+                # the argument's existing .grad is an input too (backward accumulates into it)
+                gv = self.bind_input(ArgGradInput(index, f"{name}.grad"),
+                                     TensorType(g.shape, g.dtype))
+                tracer._grad = Tensor._tracer(gv, False)
+        return tracer
+
+    def lift(self, t):
+        """Bind an outside tensor as a graph input (once per tensor object)."""
+        key = id(t)
+        v = self.lifted.get(key)
+        if v is not None:
+            return v
+        kind = getattr(t, "_kind", "state")
+        name = self.names.get(key) or getattr(t, "_name", None)
+        v = self.bind_input(StateInput(t, kind, name), TensorType(t.shape, t.dtype),
+                            t._requires_grad)
+        self.lifted[key] = v
+        self.guards.append(TensorGuard(t, name or kind))
+        if t._requires_grad and t._grad_fn is None:
+            self.leaves[key] = t
+        return v
+
+    def scalar_input(self, key, getter, dtype, name):
+        """A 0-d input read from Python at every call (once per `key` within a trace)."""
+        key = (key, np.dtype(dtype).str)
+        tracer = self.scalars.get(key)
+        if tracer is None:
+            v = self.bind_input(ScalarInput(getter, dtype, name), TensorType((), np.dtype(dtype)))
+            tracer = self.scalars[key] = Tensor._tracer(v, False)
+        return tracer
+
+    def guard_value(self, description, getter):
+        guard = Guard(description, getter, getter())
+        self.guards.append(guard)
+        return guard.expected
+
+    def register_module(self, module, prefix=""):
+        if id(module) in self.modules:
+            return
+        for name, m in module.named_modules(prefix):
+            if id(m) not in self.modules:
+                self.modules[id(m)] = m
+                label = name or type(m).__name__
+                self.guards.append(TrainingGuard(m, label))
+                if simple_attributes(m):
+                    self.guards.append(AttributesGuard(m, label))
+        for name, t in list(module.named_parameters(prefix)) + list(module.named_buffers(prefix)):
+            self.names.setdefault(id(t), name)
+
+    # -- state ----------------------------------------------------------------------------------
+    def assign(self, t, new):
+        """In-place update: `t` now stands for `new`'s value (functionalization)."""
+        new_value = self.value_of(new)
+        key = id(t)
+        if key not in self.data_log:
+            if type(t._data) is not Value:
+                # an outside tensor: bind it (the update may read it) and remember the original
+                self.lift(t)
+                self.data_log[key] = (t, t._data, t._grad_fn, t._requires_grad)
+            elif key in self.arg_tracers:
+                self.data_log[key] = (t, t._data, t._grad_fn, t._requires_grad)
+        t._data = new_value
+        if new._requires_grad:
+            t._requires_grad = True
+
+    def _is_outside(self, t):
+        key = id(t)
+        if type(t._data) is not Value:
+            return True
+        return key in self.data_log and key not in self.arg_tracers
+
+    def mark_leaf(self, t):
+        self.leaves[id(t)] = t
+
+    def is_leaf(self, t):
+        """Tracers have no autograd history: leaves are the tensors the trace marked as such."""
+        return id(t) in self.leaves or type(t._data) is not Value
+
+    def read_grad(self, t):
+        key = id(t)
+        if key in self.grad_log or not self._is_outside(t):
+            return t._grad   # assigned while tracing, or a tensor of the trace (incl. args)
+        if key in self.lifted_grads:
+            return self.lifted_grads[key]
+        outside = t._grad
+        label = self.names.get(key) or getattr(t, "_name", None) or "tensor"
+        self.guards.append(GradNoneGuard(t, label))
+        if outside is None:
+            self.lifted_grads[key] = None
+            return None
+        v = self.bind_input(GradInput(t, f"{label}.grad"),
+                            TensorType(outside.shape, outside.dtype))
+        self.guards.append(GradStateGuard(t, label))
+        tracer = Tensor._tracer(v, False)
+        self.lifted_grads[key] = tracer
+        self.grad_inputs[key] = v
+        # from now on `t.grad` is this tracer: in-place updates of it are written back
+        self.grad_log[key] = (t, outside)
+        t._grad = tracer
+        return tracer
+
+    def write_grad(self, t, value):
+        key = id(t)
+        if key not in self.grad_log:
+            # overwriting does not depend on the old value: no guard on it
+            self.grad_log[key] = (t, t._grad)
+        t._grad = value
+
+    # -- autograd inside the graph --------------------------------------------------------------
+    def backward(self, root, gradient=None):
+        from graphgrad.ops.creation import ones
+        from graphgrad.passes.autodiff import emit_backward
+        if not root._requires_grad:
+            raise AutogradError("backward: the tensor does not require grad and has no grad_fn "
+                                "(no input of the computation had requires_grad=True)")
+        if gradient is None:
+            if int(np.prod(root.shape)) != 1:
+                raise AutogradError(f"backward: grad can be implicitly created only for scalar "
+                                    f"outputs; this one has shape {root.shape}: pass `gradient`")
+            seed = ones(root.shape, dtype=root.dtype)
+        else:
+            if gradient.shape != root.shape:
+                raise ShapeError(f"backward: gradient has shape {gradient.shape}, the tensor "
+                                 f"has {root.shape}")
+            seed = gradient.astype(root.dtype)
+        leaves = [t for t in self.leaves.values() if t._requires_grad]
+        wrt = [t._data if type(t._data) is Value else self.lifted.get(id(t)) for t in leaves]
+        pairs = [(t, v) for t, v in zip(leaves, wrt) if v is not None]
+        prev = self.phase
+        self.phase = "backward"
+        try:
+            grads = emit_backward([self.value_of(root)], [self.value_of(seed)],
+                                  [v for _, v in pairs])
+            for (t, _), g in zip(pairs, grads):
+                if g is None:
+                    continue
+                g = Tensor._tracer(g, g.requires_grad)
+                old = self.read_grad(t)
+                self.write_grad(t, g if old is None else old + g)
+        finally:
+            self.phase = "update" if prev == "forward" else prev
+        self.backward_called = True
+
+    # -- finishing ------------------------------------------------------------------------------
+    def _target(self, key, t):
+        return self.arg_tracers[key] if key in self.arg_tracers else t
+
+    def sinks(self):
+        """The writebacks: [(sink, Value)] for changed data and grads, and the `.grad`s reset to
+        None."""
+        out = []
+        resets = []
+        for key, (t, original, grad_fn, rg) in self.data_log.items():
+            if t._data is not original:
+                out.append((DataSink(self._target(key, t)), self.value_of(t)))
+        for key, (t, original) in self.grad_log.items():
+            current = t._grad
+            if current is None:
+                resets.append(GradReset(self._target(key, t)))   # whatever .grad is, it ends None
+                continue
+            if current is original:
+                continue
+            lifted = self.lifted_grads.get(key)
+            if current is lifted and current._data is self.grad_inputs.get(key):
+                continue            # read, never changed
+            out.append((GradSink(self._target(key, t)), self.value_of(current)))
+        return out, resets
+
+    def rollback(self):
+        """Tracing failed: undo the Python-side effects registered with `undo`."""
+        while self.undo:
+            self.undo.pop()()
+
+    def restore(self):
+        """Undo every change made to outside objects while tracing."""
+        for t, original, grad_fn, rg in self.data_log.values():
+            t._data = original
+            t._grad_fn = grad_fn
+            t._requires_grad = rg
+        for t, original in self.grad_log.values():
+            t._grad = original
+
+
+class Traced:
+    """What tracing a function produced: the trace, the graph (tensor results, then the values
+    the sinks write back) and the shape of the function's result."""
+
+    def __init__(self, trace, graph, out_leaves, out_tree, out_values, sinks, resets):
+        self.trace = trace
+        self.graph = graph
+        self.out_leaves = out_leaves
+        self.out_tree = out_tree
+        self.out_values = out_values
+        self.sinks = sinks
+        self.resets = resets
+
+
+def trace_function(fn, name, leaves, treedef, names, call_site=None):
+    """Run `fn` on tracers. Outside state is restored whether tracing succeeds or not."""
+    if MODE.recorder is not None:
+        raise TraceError("internal: nested traces")
+    trace = Trace(name)
+    trace.guards.extend(python_value_guards(fn))
+    traced_leaves = []
+    for i, (x, leaf_name) in enumerate(zip(leaves, names)):
+        traced_leaves.append(trace.add_arg(i, x, leaf_name) if isinstance(x, Tensor) else x)
+    t_args, t_kwargs = pytree.unflatten(treedef, traced_leaves)
+    try:
+        with recording(trace):
+            result = fn(*t_args, **t_kwargs)
+            out_leaves, out_tree = pytree.flatten(result)
+            out_values = [trace.value_of(x) if isinstance(x, Tensor) else None
+                          for x in out_leaves]
+            sinks, resets = trace.sinks()
+    except (GraphgradError, TypeError, ValueError, IndexError) as e:
+        trace.rollback()
+        raise with_location(e, name, call_site) from None
+    except BaseException:
+        trace.rollback()
+        raise
+    finally:
+        trace.restore()
+    tensor_outs = [v for v in out_values if v is not None]
+    graph = trace.builder.finish(tensor_outs + [v for _, v in sinks],
+                                 ["out"] * len(tensor_outs) + [s.attr for s, _ in sinks])
+    return Traced(trace, graph, out_leaves, out_tree, out_values, [s for s, _ in sinks], resets)
