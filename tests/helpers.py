@@ -293,3 +293,30 @@ def check_no_grad(case, dtype):
         outs = as_list(gg.compile(case.fn)(*tensors(arrays, requires_grad=req)))
         for k, o in enumerate(outs):
             assert not o.requires_grad, f"compiled output {k} requires grad"
+
+
+# -- shared training setups -------------------------------------------------------------------
+
+def small_mlp(sizes=(4, 8, 3)):
+    """Linear-ReLU-Linear (the model most compiler tests train)."""
+    from graphgrad import nn
+    return nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2]))
+
+
+def class_batch(n=16, features=4, classes=3):
+    """Random inputs with integer class targets."""
+    return gg.randn(n, features), gg.tensor(np.arange(n) % classes)
+
+
+def training_step(model, opt, loss_fn=None, compiled=False):
+    """The usual step: zero_grad, forward, loss, backward, optimizer step; returns the loss."""
+    import graphgrad.nn.functional as F
+    loss_fn = loss_fn or F.cross_entropy
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return gg.compile(step) if compiled else step

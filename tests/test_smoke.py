@@ -1,8 +1,8 @@
 import numpy as np
 
 import graphgrad as gg
-import graphgrad.nn.functional as F
-from graphgrad import nn, optim
+from helpers import small_mlp, training_step
+from graphgrad import optim
 
 
 def test_eager_backward_of_square_sum():
@@ -15,17 +15,9 @@ def test_compiled_whole_step_matches_eager():
     losses = {}
     for mode in ("eager", "compiled"):
         gg.manual_seed(0)
-        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        model = small_mlp()
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        fn = gg.compile(step) if mode == "compiled" else step
+        fn = training_step(model, opt, compiled=mode == "compiled")
         x = gg.tensor(np.random.default_rng(0).standard_normal((16, 4)).astype(np.float32))
         y = gg.tensor(np.arange(16) % 3)
         losses[mode] = [fn(x, y).item() for _ in range(5)]

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
+from helpers import small_mlp, training_step
 import graphgrad.nn.functional as F
-from graphgrad import nn, optim
+from graphgrad import optim
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +25,7 @@ WARMUP = 500
 
 
 def _mlp():
-    return nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 3))
+    return small_mlp((8, 32, 3))
 
 
 def _data(n=64, seed=0):
@@ -61,13 +62,7 @@ def _train(step, steps, batches):
 
 
 def _make_step(model, opt):
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return training_step(model, opt)
 
 
 @pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])

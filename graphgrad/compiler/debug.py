@@ -87,7 +87,7 @@ def explain(compiled, entry, out=print):
     sig = entry.signature
     lines.append(f"  cache key: structure {sig.structure}, grad mode {sig.grad_enabled}")
     for i, spec in enumerate(sig.args):
-        lines.append(f"    argument leaf {i}: {spec}")
+        lines.append(f"    argument leaf {i}: {spec.describe()}")
     lines.append(f"  guards ({len(entry.guards)}):")
     for g in entry.guards:
         lines.append(f"    {g.description} == {g.expected!r}")

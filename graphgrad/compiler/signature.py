@@ -38,7 +38,10 @@ class TensorSpec:
         return out
 
     def describe(self):
-        return f"a {np.dtype(self.dtype)} tensor of shape {self.shape}"
+        text = f"a {np.dtype(self.dtype)} tensor of shape {self.shape}"
+        if self.requires_grad:
+            text += ", requires grad" + ("" if self.grad_none else ", .grad set")
+        return text
 
     def emit_check(self, i, fp):
         dtype = fp.const(np.dtype(self.dtype), "D")

@@ -13,6 +13,7 @@ def fold(graph):
     constant = get_op("constant")
     values = {}
     nodes = []
+    producers = graph.producers()    # folded nodes read their inputs' values lazily from here
     changed = False
     for node in graph.nodes:
         op = node.op
@@ -20,7 +21,7 @@ def fold(graph):
             values[node.out] = None         # computed lazily below, only if needed
             nodes.append(node)
             continue
-        if op.random or not node.inputs or op.name == "broadcast_to" or \
+        if op.random or not node.inputs or op.broadcast or \
                 any(v not in values for v in node.inputs):
             # broadcasts stay symbolic: a scalar is cheaper than a materialised array
             nodes.append(node)
@@ -28,7 +29,6 @@ def fold(graph):
         if int(np.prod(node.out.shape)) > MAX_FOLDED_ELEMENTS:
             nodes.append(node)
             continue
-        producers = {n.out: n for n in nodes}
         try:
             arrays = [_value(v, values, producers) for v in node.inputs]
             with np.errstate(all="ignore"):

@@ -1,12 +1,12 @@
 """gg.compile semantics (SPEC section 3): cache and guards, state by reference, live randomness,
 TraceError, AOT backward, whole training step, functional transforms."""
 import os
-import sys
 
 import numpy as np
 import pytest
 
 import graphgrad as gg
+from helpers import small_mlp, training_step
 import graphgrad.nn.functional as F
 from graphgrad import nn, optim
 
@@ -368,16 +368,9 @@ def test_aot_backward_reaches_eager_inputs_and_refuses_a_second_pass():
 
 def _mlp_step():
     gg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    model = small_mlp()
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return model, opt, step
+    return model, opt, training_step(model, opt)
 
 
 def test_whole_step_graph_views_list_ordinary_ops():

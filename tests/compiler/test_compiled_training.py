@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
+from helpers import training_step
 import graphgrad.nn.functional as F
 from graphgrad import nn, optim
 
@@ -63,13 +64,7 @@ def test_batch_size_change_retraces_and_old_signature_stays_cached():
     model = nn.Sequential(nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
     opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
 
-    @gg.compile
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = training_step(model, opt, compiled=True)
 
     rng = np.random.default_rng(0)
     big = (gg.tensor(rng.standard_normal((64, 784)).astype(np.float32)),
@@ -94,14 +89,7 @@ def test_step_lr_changes_do_not_retrace_and_match_eager():
         opt = optim.SGD(model.parameters(), lr=0.2, momentum=0.5)
         sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        fn = gg.compile(step) if mode == "compiled" else step
+        fn = training_step(model, opt, compiled=mode == "compiled")
         rng = np.random.default_rng(3)
         x = gg.tensor(rng.standard_normal((32, 20)).astype(np.float32))
         y = gg.tensor(rng.integers(0, 4, 32))

@@ -5,29 +5,20 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
 import pytest
 
 import graphgrad as gg
-import graphgrad.nn.functional as F
-from graphgrad import nn, optim
+from helpers import class_batch, small_mlp, training_step
+from graphgrad import optim
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot program is not installed")
 
 
 def _step():
-    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    model = small_mlp()
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-    @gg.compile
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step, (gg.randn(16, 4), gg.tensor(np.arange(16) % 3))
+    return training_step(model, opt, compiled=True), class_batch()
 
 
 @needs_dot

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
+from helpers import training_step
 import graphgrad.nn.functional as F
 from graphgrad import nn, optim
 from graphgrad.optim.lr_scheduler import StepLR
@@ -34,13 +35,7 @@ def make_model(dtype):
 
 
 def make_step(model, opt, compiled):
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return gg.compile(step) if compiled else step
+    return training_step(model, opt, F.mse_loss, compiled)
 
 
 def train(make_opt, dtype, compiled, steps=STEPS, scheduler=None):

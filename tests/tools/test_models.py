@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-import graphgrad.nn.functional as F
+from helpers import training_step
 from graphgrad import nn, optim
 
 
@@ -23,14 +23,7 @@ def _train_cnn(compiled, make_opt, steps=20):
     model = small_cnn()
     opt = make_opt(model.parameters())
 
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    fn = gg.compile(step) if compiled else step
+    fn = training_step(model, opt, compiled=compiled)
     rng = np.random.default_rng(0)
     batches = [(gg.tensor(rng.standard_normal((16, 1, 28, 28)).astype(np.float32)),
                 gg.tensor(rng.integers(0, 10, 16))) for _ in range(4)]
