@@ -14,29 +14,29 @@ tracer themselves, just as they reach values only through `bind`:
 - `is_tracing()` and `module_called(module)`: whether ops currently become graph nodes, and the
   note a module makes before its forward runs (its training flag and settings are guarded).
 """
-from graphgrad.modes import MODE, recording
+from graphgrad.modes import active_recorder, recording
 
 
 def is_tracing():
-    return MODE.recorder is not None
+    return active_recorder() is not None
 
 
 def runtime_scalar(key, getter, dtype, name):
-    recorder = MODE.recorder
+    recorder = active_recorder()
     if recorder is None or not hasattr(recorder, "scalar_input"):
         return getter()
     return recorder.scalar_input(key, getter, dtype, name)
 
 
 def guarded(description, getter):
-    recorder = MODE.recorder
+    recorder = active_recorder()
     if recorder is None or not hasattr(recorder, "guard_value"):
         return getter()
     return recorder.guard_value(description, getter)
 
 
 def on_trace_failure(undo):
-    recorder = MODE.recorder
+    recorder = active_recorder()
     if recorder is not None and hasattr(recorder, "undo"):
         recorder.undo.append(undo)
 
@@ -46,6 +46,6 @@ def eagerly():
 
 
 def module_called(module):
-    recorder = MODE.recorder
+    recorder = active_recorder()
     if recorder is not None and hasattr(recorder, "register_module"):
         recorder.register_module(module)

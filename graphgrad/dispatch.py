@@ -13,7 +13,7 @@ from graphgrad.diagnostics import check_nan, user_location
 from graphgrad.errors import ShapeError, TraceError
 from graphgrad.ir.graph import GraphBuilder, Value
 from graphgrad.ir.op import get_op
-from graphgrad.modes import MODE
+from graphgrad.modes import active_recorder, grad_enabled, anomaly_enabled
 
 # log(0), 0/0, inf-inf give inf/nan as in PyTorch, without NumPy's warnings
 QUIET = dict(divide="ignore", invalid="ignore", over="ignore")
@@ -21,7 +21,7 @@ QUIET = dict(divide="ignore", invalid="ignore", over="ignore")
 
 def bind(op, *inputs, **attrs):
     """Apply primitive `op` to Tensors `inputs` (eagerly, or by recording a graph node)."""
-    recorder = MODE.recorder
+    recorder = active_recorder()
     if recorder is not None:
         return recorder.record(op, inputs, attrs)
     return _eager(op, inputs, attrs)
@@ -44,9 +44,9 @@ def _eager(op, inputs, attrs):
         raise ShapeError(f"{op.name}: {e} (inputs {shapes})") from e
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    if MODE.detect_anomaly:
+    if anomaly_enabled():
         check_nan(op.name, out, arrays)
-    if MODE.grad_enabled and op.vjp is not None:
+    if grad_enabled() and op.vjp is not None:
         for t in inputs:
             if t._requires_grad:
                 return Tensor._from_op(out, op, attrs, inputs)
@@ -65,7 +65,7 @@ class Recorder:
 
     def record(self, op, inputs, attrs):
         values = [self.value_of(t) for t in inputs]
-        rg = MODE.grad_enabled and op.vjp is not None and any(t._requires_grad for t in inputs)
+        rg = grad_enabled() and op.vjp is not None and any(t._requires_grad for t in inputs)
         meta = {"phase": self.phase, "source": user_location()}
         out = self.builder.add_node(op, values, attrs, requires_grad=rg, meta=meta)
         self.known.add(out)

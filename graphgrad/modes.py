@@ -1,53 +1,53 @@
 """Grad mode, anomaly detection and the active recorder: the state every op consults.
 
-`MODE.recorder` is None in eager mode; while a function is traced (or a backward graph is
+Each is per thread (and per asyncio task), as in PyTorch: `with gg.no_grad()` in one thread
+does not turn autograd off in another, and a function being traced in one thread does not
+record the eager ops of another. They are context variables, read with `grad_enabled()`,
+`active_recorder()` and `anomaly_enabled()`.
+
+`active_recorder()` is None in eager mode; while a function is traced (or a backward graph is
 derived) it is the object that records each op as a graph node (see `graphgrad.dispatch`).
 `no_grad`, `enable_grad`, `set_grad_enabled` and `detect_anomaly` are context managers and
-decorators over one field each.
+decorators over one variable each.
 """
+import contextvars
 import functools
 
+_GRAD = contextvars.ContextVar("graphgrad_grad_enabled", default=True)
+_RECORDER = contextvars.ContextVar("graphgrad_recorder", default=None)
+_ANOMALY = contextvars.ContextVar("graphgrad_detect_anomaly", default=False)
 
-class _Mode:
-    __slots__ = ("grad_enabled", "recorder", "detect_anomaly")
-
-    def __init__(self):
-        self.grad_enabled = True
-        self.recorder = None
-        self.detect_anomaly = False
-
-
-MODE = _Mode()
+grad_enabled = _GRAD.get
+active_recorder = _RECORDER.get
+anomaly_enabled = _ANOMALY.get
 
 
 class _Scope:
-    """Sets `MODE.<field>` to `value` inside a `with` block, or around every call of a function
-    it decorates."""
-    field = "grad_enabled"
+    """Sets a variable to `value` inside a `with` block, or around every call of a function it
+    decorates."""
+    var = _GRAD
 
     def __init__(self, value):
         self.value = bool(value)
 
     def __enter__(self):
-        self.prev = getattr(MODE, self.field)
-        setattr(MODE, self.field, self.value)
+        self.token = self.var.set(self.value)
         return self
 
     def __exit__(self, *exc):
-        setattr(MODE, self.field, self.prev)
+        self.var.reset(self.token)
         return False
 
     def __call__(self, fn):
-        field, value = self.field, self.value
+        var, value = self.var, self.value
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            prev = getattr(MODE, field)
-            setattr(MODE, field, value)
+            token = var.set(value)
             try:
                 return fn(*args, **kwargs)
             finally:
-                setattr(MODE, field, prev)
+                var.reset(token)
         return wrapper
 
 
@@ -55,14 +55,14 @@ class detect_anomaly(_Scope):
     """Context manager / decorator: every op checks its result, and the first one that turns
     NaN-free inputs into a NaN raises AnomalyError naming the op, the shapes and the source
     line (eagerly, in backward, and in compiled functions, which then run op by op)."""
-    field = "detect_anomaly"
+    var = _ANOMALY
 
     def __init__(self, mode=True):
         super().__init__(mode)
 
 
 def set_detect_anomaly(mode):
-    MODE.detect_anomaly = bool(mode)
+    _ANOMALY.set(bool(mode))
 
 
 class set_grad_enabled(_Scope):
@@ -70,14 +70,18 @@ class set_grad_enabled(_Scope):
 
     def __init__(self, mode=True):
         super().__init__(mode)
-        self.prev = MODE.grad_enabled
-        MODE.grad_enabled = self.value  # like torch: calling it as a function sets the mode
+        self.prev = _GRAD.get()
+        _GRAD.set(self.value)           # like torch: calling it as a function sets the mode
 
     def __enter__(self):
         return self                     # already set
 
+    def __exit__(self, *exc):
+        _GRAD.set(self.prev)
+        return False
+
     def __call__(self, fn):
-        MODE.grad_enabled = self.prev   # used as a decorator: do not change the mode now
+        _GRAD.set(self.prev)            # used as a decorator: do not change the mode now
         return super().__call__(fn)
 
 
@@ -105,21 +109,21 @@ class enable_grad(_FixedGradMode):
 
 
 def is_grad_enabled():
-    return MODE.grad_enabled
+    return _GRAD.get()
 
 
 class recording:
-    """`with recording(recorder):` makes `recorder` the active one; `recording(None)` runs a
-    block eagerly even while tracing (lazily created persistent state)."""
+    """`with recording(recorder):` makes `recorder` the active one in this thread;
+    `recording(None)` runs a block eagerly even while tracing (lazily created persistent
+    state)."""
 
     def __init__(self, recorder):
         self.recorder = recorder
 
     def __enter__(self):
-        self.prev = MODE.recorder
-        MODE.recorder = self.recorder
+        self.token = _RECORDER.set(self.recorder)
         return self.recorder
 
     def __exit__(self, *exc):
-        MODE.recorder = self.prev
+        _RECORDER.reset(self.token)
         return False

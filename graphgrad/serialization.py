@@ -265,6 +265,9 @@ def _check_entries(entries, data_bytes, fail):
         if not isinstance(shape, list) or len(shape) > MAX_NDIM or \
                 not all(_is_int(d) and d >= 0 for d in shape):
             raise fail(f"tensor {i} has an invalid shape {shape!r} (non-negative ints expected)")
+        if math.prod(max(d, 1) for d in shape) * DTYPES[e["dtype"]].itemsize > _MAX_BYTES:
+            raise fail(f"tensor {i} has a shape {shape} too large for any array (even a "
+                       "zero-size one)")
         offset, nbytes = e["offset"], e["nbytes"]
         if not (_is_int(offset) and _is_int(nbytes) and offset >= 0 and nbytes >= 0):
             raise fail(f"tensor {i} has an invalid offset/length {offset!r}/{nbytes!r}")
@@ -332,6 +335,10 @@ def _check_tree(node, n_tensors, seen, fail, depth=0):
             _check_tree(pair[1], n_tensors, seen, fail, depth + 1)
     else:
         raise fail(f"unknown tag {tag!r} in the tree")
+
+
+# NumPy refuses shapes whose size in bytes, counting zero dims as one, overflows this
+_MAX_BYTES = np.iinfo(np.intp).max
 
 
 def _read_header(f, path, size):

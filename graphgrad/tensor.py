@@ -11,7 +11,7 @@ from graphgrad.errors import AutogradError, ShapeError, TraceError
 from graphgrad.ir.graph import Value
 from graphgrad.diagnostics import data_dependent_error
 from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
-from graphgrad.modes import MODE, no_grad
+from graphgrad.modes import active_recorder, grad_enabled, no_grad
 
 
 class Tensor:
@@ -119,14 +119,14 @@ class Tensor:
             raise AutogradError("requires_grad_(False) on a tensor computed by an op: use "
                                 ".detach() instead")
         self._requires_grad = requires_grad
-        recorder = MODE.recorder
+        recorder = active_recorder()
         if recorder is not None and requires_grad and type(self._data) is Value:
             recorder.mark_leaf(self)
         return self
 
     @property
     def grad(self):
-        recorder = MODE.recorder
+        recorder = active_recorder()
         if recorder is not None:
             return recorder.read_grad(self)
         return self._grad
@@ -139,7 +139,7 @@ class Tensor:
             if value.shape != self.shape or value.dtype != self.dtype:
                 raise ShapeError(f"assigning grad of {value.shape} {value.dtype} to a tensor of "
                                  f"{self.shape} {self.dtype}")
-        recorder = MODE.recorder
+        recorder = active_recorder()
         if recorder is not None:
             recorder.write_grad(self, value)
         else:
@@ -147,7 +147,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (PyTorch semantics)."""
-        recorder = MODE.recorder
+        recorder = active_recorder()
         if recorder is not None:
             recorder.backward(self, gradient)
         else:
@@ -286,9 +286,9 @@ class Tensor:
     # -- in-place -------------------------------------------------------------------------------
     def _inplace(self, compute, name):
         """Compute `compute(snapshot_of_self)` and make self that value (functionally)."""
-        recorder = MODE.recorder
+        recorder = active_recorder()
         leaf = self._grad_fn is None if recorder is None else recorder.is_leaf(self)
-        if self._requires_grad and leaf and MODE.grad_enabled:
+        if self._requires_grad and leaf and grad_enabled():
             raise AutogradError(f"{name}: a leaf tensor that requires grad is used in an in-place "
                                 "operation; wrap the update in `with gg.no_grad():`")
         if recorder is not None:

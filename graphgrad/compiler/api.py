@@ -21,7 +21,7 @@ from graphgrad.compiler.signature import Signature, leaf_names
 from graphgrad.compiler.trace import trace_function
 from graphgrad.config import config
 from graphgrad.diagnostics import user_location
-from graphgrad.modes import MODE
+from graphgrad.modes import active_recorder, grad_enabled, anomaly_enabled
 from graphgrad.passes import DEFAULT_PASSES
 from graphgrad.tensor import Tensor
 
@@ -76,7 +76,7 @@ class CompiledFunction:
 
     # -- calling ------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if MODE.recorder is not None:         # inside another compiled function: inline
+        if active_recorder() is not None:         # inside another compiled function: inline
             return self.fn(*args, **kwargs)
         if self.mode == "eager":
             return self.fn(*args, **kwargs)
@@ -84,7 +84,7 @@ class CompiledFunction:
             from graphgrad.compiler.debug import run_debug
             return run_debug(self, args, kwargs)
         last = self._last
-        if last is not None and last.fast is not None and not MODE.detect_anomaly:
+        if last is not None and last.fast is not None and not anomaly_enabled():
             result = last.fast(args, kwargs)      # the common case: same as the last call
             if result is not MISS:
                 self.hits += 1
@@ -96,7 +96,7 @@ class CompiledFunction:
 
     def entry_for_leaves(self, args, kwargs, leaves, treedef):
         """The cached entry for this call, compiled now if there is none."""
-        signature = Signature.of(leaves, treedef, MODE.grad_enabled)
+        signature = Signature.of(leaves, treedef, grad_enabled())
         return self._lookup(signature) or self._compile(args, kwargs, leaves, treedef,
                                                         signature)
 
@@ -227,7 +227,7 @@ def build_entry(compiled, leaves, treedef, names, signature):
     entry.signature = signature
     tensor_values = [v for v in traced.out_values if v is not None]
     diff_outputs = [i for i, v in enumerate(tensor_values) if v.requires_grad]
-    aot = (MODE.grad_enabled and not entry.whole_step and diff_outputs
+    aot = (grad_enabled() and not entry.whole_step and diff_outputs
            and any(v.requires_grad for v in traced.graph.inputs))
     if aot:
         entry.build_aot(compiled.passes, diff_outputs)

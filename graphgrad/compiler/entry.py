@@ -11,7 +11,7 @@ from graphgrad.compiler.guards import all_hold
 from graphgrad.config import config
 from graphgrad.errors import AutogradError
 from graphgrad.ir.subgraph import phase_subgraph
-from graphgrad.modes import MODE
+from graphgrad.modes import anomaly_enabled
 from graphgrad.passes import autodiff, dce, partition, run_passes
 from graphgrad.runtime import Executable, Schedule, interpret
 from graphgrad.tensor import Tensor
@@ -92,7 +92,7 @@ class Entry:
 
     def run(self, leaves):
         arrays = [b.read(leaves) for b in self.inputs]
-        if MODE.detect_anomaly:       # op by op, checking each result
+        if anomaly_enabled():       # op by op, checking each result
             outs = interpret(self.forward_exe.schedule, arrays, check_nan=True)
         else:
             outs = self.forward_exe(*arrays)
@@ -193,7 +193,7 @@ class CompiledBackward:
         seeds = [None] * (max(self.entry.seed_of) + 1)
         for k, g in zip(self.entry.seed_of, grads):     # a value returned twice: add up
             seeds[k] = g if seeds[k] is None else seeds[k] + g
-        if MODE.detect_anomaly:
+        if anomaly_enabled():
             outs = interpret(self.entry.backward_exe.schedule, [*self.saved, *seeds],
                              check_nan=True)
         else:

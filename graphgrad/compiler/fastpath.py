@@ -10,7 +10,7 @@ backward to attach) has no fast path and takes the general one.
 """
 import numpy as np
 
-from graphgrad.modes import MODE
+from graphgrad.modes import grad_enabled
 from graphgrad.tensor import Tensor
 
 MISS = object()
@@ -21,8 +21,8 @@ class FastPathSource:
     already hold a tensor's data (id(tensor) -> local name)."""
 
     def __init__(self):
-        self.env = {"_MISS": MISS, "_MODE": MODE, "_Tensor": Tensor, "_ndarray": np.ndarray,
-                    "_wrap": Tensor._wrap}
+        self.env = {"_MISS": MISS, "_grad_enabled": grad_enabled, "_Tensor": Tensor,
+                    "_ndarray": np.ndarray, "_wrap": Tensor._wrap}
         self.known = {}
         self._count = 0
 
@@ -49,7 +49,7 @@ def make_fast_path(entry):
         return None
     fp = FastPathSource()
     n = len(args_def.children)
-    body = [f"if kwargs or len(args) != {n} or _MODE.grad_enabled is not "
+    body = [f"if kwargs or len(args) != {n} or _grad_enabled() is not "
             f"{signature.grad_enabled}:",
             "    return _MISS"]
     if n:

@@ -20,7 +20,7 @@ from graphgrad.dispatch import Recorder
 from graphgrad.errors import AutogradError, GraphgradError, ShapeError, TraceError
 from graphgrad.ir.graph import GraphBuilder, Value
 from graphgrad.ir.types import TensorType
-from graphgrad.modes import MODE, recording
+from graphgrad.modes import active_recorder, recording
 from graphgrad.tensor import Tensor
 
 
@@ -255,7 +255,7 @@ class Traced:
 
 def trace_function(fn, name, leaves, treedef, names, call_site=None):
     """Run `fn` on tracers. Outside state is restored whether tracing succeeds or not."""
-    if MODE.recorder is not None:
+    if active_recorder() is not None:
         raise TraceError("internal: nested traces")
     trace = Trace(name)
     trace.guards.extend(python_value_guards(fn))

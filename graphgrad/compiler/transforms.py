@@ -6,7 +6,7 @@ from graphgrad.compiler.api import CompiledFunction
 from graphgrad.compiler.signature import leaf_names
 from graphgrad.compiler.trace import trace_function
 from graphgrad.errors import ShapeError
-from graphgrad.modes import MODE, enable_grad
+from graphgrad.modes import active_recorder, enable_grad
 from graphgrad.tensor import Tensor
 
 
@@ -23,7 +23,7 @@ def value_and_grad(fn, argnums=0):
     def inner(*args, **kwargs):
         from graphgrad.ops.creation import ones, zeros_like
         from graphgrad.passes.autodiff import emit_backward
-        recorder = MODE.recorder
+        recorder = active_recorder()
         start = len(recorder.builder.nodes)
         xs = list(args)
         for i in nums:
@@ -51,7 +51,7 @@ def value_and_grad(fn, argnums=0):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if MODE.recorder is not None:
+        if active_recorder() is not None:
             return inner(*args, **kwargs)
         return compiled(*args, **kwargs)
 
@@ -73,7 +73,7 @@ def grad(fn, argnums=0):
 
 def trace(fn, *example_args, **example_kwargs):
     """The graph of `fn` traced on example arguments (no passes, nothing compiled or run)."""
-    if MODE.recorder is not None:
+    if active_recorder() is not None:
         raise RuntimeError("gg.trace cannot be called inside a compiled function")
     leaves, treedef = pytree.flatten((example_args, example_kwargs))
     names = leaf_names(fn, example_args, example_kwargs)

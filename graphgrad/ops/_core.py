@@ -2,7 +2,7 @@
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.modes import MODE
+from graphgrad.modes import active_recorder
 from graphgrad.errors import ShapeError
 from graphgrad.ir.op import Op, register
 from graphgrad.ir.types import (DEFAULT_FLOAT, TensorType, broadcast_shapes, promote,
@@ -61,7 +61,7 @@ def broadcast_infer(name, out_dtype=None, float_only=False):
 def const(value, dtype):
     """A constant tensor: an array in eager mode, a `constant` node while tracing."""
     arr = np.asarray(value, dtype=dtype)
-    if MODE.recorder is None:
+    if active_recorder() is None:
         return Tensor._wrap(arr)
     from graphgrad.ops.creation import CONSTANT
     return bind(CONSTANT, value=arr)

@@ -8,7 +8,7 @@ from graphgrad.dispatch import Recorder
 from graphgrad.errors import GraphgradError
 from graphgrad.ir.analysis import ancestors, descendants
 from graphgrad.ir.graph import Graph, GraphBuilder
-from graphgrad.modes import MODE, enable_grad, recording
+from graphgrad.modes import active_recorder, enable_grad, recording
 from graphgrad.tensor import Tensor
 
 
@@ -19,7 +19,7 @@ def emit_backward(outputs, seeds, wrt, start=0):
     with gradients enabled, are differentiated; the walk stops at `wrt` values.
     Returns one Value (or None) per entry of `wrt`.
     """
-    recorder = MODE.recorder
+    recorder = active_recorder()
     builder = recorder.builder
     nodes = builder.nodes[start:]
     view = Graph(builder.inputs, builder.nodes, outputs).to_networkx()
