@@ -83,5 +83,6 @@ CASES = [
     row("lp_pool1d", "lp_pool1d", u(2, 3, 9) + 2.0, 2, 3),
     row("lp_pool1d-p3-stride", "lp_pool1d", u(1, 2, 10) + 2.0, 3, 3, 2),
     row("lp_pool2d", "lp_pool2d", u(2, 2, 6, 7) + 2.0, 2, 2),
+    row("lp_pool2d-inf", "lp_pool2d", distinct(1, 2, 6, 6) + 20.0, float("inf"), 2),
     row("lp_pool2d-rect-ceil", "lp_pool2d", u(1, 3, 7, 6) + 2.0, 1.5, (3, 2), (2, 2), True),
 ]
