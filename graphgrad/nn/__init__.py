@@ -14,9 +14,33 @@ from graphgrad.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 __all__ = ["Module", "Parameter", "Linear", "Sequential", "Identity", "ReLU", "Tanh", "Sigmoid",
            "Dropout", "functional", "init"]
 
-from graphgrad.nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d  # noqa: E402
+from graphgrad.nn.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d,  # noqa: E402
+                               ConvTranspose2d, ConvTranspose3d)
+from graphgrad.nn.layers import Flatten, Unflatten  # noqa: E402
+from graphgrad.nn.padding import (CircularPad1d, CircularPad2d, CircularPad3d,  # noqa: E402
+                                  ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d,
+                                  ReflectionPad2d, ReflectionPad3d, ReplicationPad1d,
+                                  ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
+                                  ZeroPad3d)
+from graphgrad.nn.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d,  # noqa: E402
+                                  AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
+                                  AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, LPPool1d,
+                                  LPPool2d, MaxPool1d, MaxPool2d, MaxPool3d, MaxUnpool1d,
+                                  MaxUnpool2d, MaxUnpool3d)
+from graphgrad.nn.resampling import (Fold, PixelShuffle, PixelUnshuffle, Unfold,  # noqa: E402
+                                     Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
 
 __all__ += ["Conv2d", "MaxPool2d", "AvgPool2d", "Flatten"]
+__all__ += ["Conv1d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+            "Unflatten", "MaxPool1d", "MaxPool3d", "AvgPool1d", "AvgPool3d",
+            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+            "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d",
+            "MaxUnpool3d", "LPPool1d", "LPPool2d", "Upsample", "UpsamplingNearest2d",
+            "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "Fold", "Unfold",
+            "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
+            "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+            "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
+            "CircularPad2d", "CircularPad3d"]
 __all__ += ["utils", "ModuleList", "ModuleDict", "LeakyReLU", "GELU", "ELU", "SiLU", "Softplus",
             "Softmax", "LogSoftmax", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
             "MultiheadAttention", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",

@@ -23,13 +23,23 @@ from graphgrad.ops.activation import softplus_of_negative as _softplus_of_negati
 from graphgrad.ops.class_index import CHECK_INDEX as _CHECK_INDEX
 from graphgrad.ops.class_index import one_hot  # noqa: F401
 from graphgrad.ops.class_index import one_hot_of_dtype as _one_hot_of_dtype
-from graphgrad.ops.convolution import conv2d, conv_transpose2d  # noqa: F401
+from graphgrad.ops.convolution import (conv1d, conv2d, conv3d, conv_transpose1d,  # noqa: F401
+                                       conv_transpose2d, conv_transpose3d)
 from graphgrad.ops.elementwise import relu, sigmoid, tanh  # noqa: F401
 from graphgrad.ops.indexing import masked_fill  # noqa: F401
 from graphgrad.ops.loss import binary_cross_entropy_elementwise as _bce_elementwise
 from graphgrad.ops.padding import pad  # noqa: F401
-from graphgrad.ops.pooling import avg_pool2d, max_pool2d  # noqa: F401
+from graphgrad.ops.pooling_nd import (avg_pool1d, avg_pool2d, avg_pool3d, lp_pool1d,  # noqa: F401
+                                      lp_pool2d, max_pool1d, max_pool2d, max_pool3d,
+                                      max_unpool1d, max_unpool2d, max_unpool3d)
 from graphgrad.ops.softmax import log_softmax, softmax  # noqa: F401
+from graphgrad.ops.patches import fold, pixel_shuffle, pixel_unshuffle, unfold  # noqa: F401
+from graphgrad.ops.pooling_adaptive import (adaptive_avg_pool1d,  # noqa: F401
+                                            adaptive_avg_pool2d, adaptive_avg_pool3d,
+                                            adaptive_max_pool1d, adaptive_max_pool2d,
+                                            adaptive_max_pool3d)
+from graphgrad.ops.resize import (interpolate, upsample, upsample_bilinear,  # noqa: F401
+                                  upsample_nearest)
 from graphgrad.tensor import Tensor as _Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")

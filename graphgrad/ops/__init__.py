@@ -20,9 +20,13 @@ from graphgrad.ops.reduce import (all, amax, amin, any, argmax, argmin, logsumex
 from graphgrad.ops.activation import elu, erf, gelu, leaky_relu, silu, softplus  # noqa: F401
 from graphgrad.ops.indexing import masked_fill  # noqa: F401
 from graphgrad.ops import loss as _loss  # noqa: F401  (registers binary_cross_entropy)
-from graphgrad.ops.convolution import conv2d, conv_transpose2d  # noqa: F401
-from graphgrad.ops.pooling import avg_pool2d, max_pool2d  # noqa: F401
+from graphgrad.ops.convolution import (conv1d, conv2d, conv3d, conv_transpose1d,  # noqa: F401
+                                       conv_transpose2d, conv_transpose3d)
+from graphgrad.ops.pooling_nd import (avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,  # noqa: F401
+                                      max_pool3d)
 from graphgrad.ops.padding import pad  # noqa: F401
+from graphgrad.ops.patches import pixel_shuffle, pixel_unshuffle  # noqa: F401
+from graphgrad.ops.pooling_adaptive import adaptive_avg_pool1d, adaptive_max_pool1d  # noqa: F401
 from graphgrad.tensor import Tensor
 
 _METHODS = [

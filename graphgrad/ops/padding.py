@@ -66,6 +66,10 @@ def pad(input, pad, mode="constant", value=None):
                          f"got {mode!r}")
     if value:
         raise ValueError(f"pad: mode {mode!r} takes no fill value, got {value!r}")
+    k = len(pad) // 2
+    if k > 3 or x.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(f"pad: {mode} padding of {k} dims needs a {k + 1}-D or "
+                                  f"{k + 2}-D input (at most 3 padded dims), got {describe(x)}")
     for dim, (b, a) in enumerate(pairs):
         n = x.shape[dim]
         limit = {"reflect": n - 1, "circular": n}.get(mode, max(b, a))

@@ -1,20 +1,29 @@
-"""Shared helpers of the NCHW primitives (convolution, pooling, padding): argument checks,
-kernel taps as strided slices, spatial padding, and `defop_out` for kernels that write into a
-preallocated output."""
+"""Shared helpers of the (N, C, *spatial) primitives (convolution, pooling, fold, padding):
+argument checks, kernel taps as strided slices, spatial padding, and `defop_out` for kernels
+that write into a preallocated output. Spatial helpers work for any number of spatial dims;
+paddings are flat tuples (before_0, after_0, before_1, after_1, ...)."""
+import itertools
+
 import numpy as np
 
 from graphgrad.errors import ShapeError
 from graphgrad.ops._core import defop, describe
+
+DIM_NAMES = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 
 
 def got(*xs):
     return "got " + ", ".join(describe(x) for x in xs)
 
 
-def check_4d(name, x, what, args):
-    if len(x.shape) != 4:
-        raise ShapeError(f"{name}: expects a 4-D {what}, got shape {tuple(x.shape)} "
+def check_nd(name, x, ndim, what, args):
+    if len(x.shape) != ndim:
+        raise ShapeError(f"{name}: expects a {ndim}-D {what}, got shape {tuple(x.shape)} "
                          f"({got(*args)})")
+
+
+def check_4d(name, x, what, args):
+    check_nd(name, x, 4, what, args)
 
 
 def check_float(name, *xs):
@@ -25,28 +34,35 @@ def check_float(name, *xs):
         raise TypeError(f"{name}: expects floating-point tensors ({got(*xs)})")
 
 
-def taps(kernel, stride, dilation, out_hw):
-    """(tap number, index) per kernel tap: the strided slice of the padded input it reads."""
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
-    for i in range(kh):
-        for j in range(kw):
-            yield i * kw + j, (slice(None), slice(None),
-                               slice(i * dh, i * dh + (oh - 1) * sh + 1, sh),
-                               slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
+def taps(kernel, stride, dilation, out):
+    """(tap number, index) per kernel tap, taps in row-major order: the strided slice of the
+    padded (N, C, *spatial) input it reads."""
+    for t, offsets in enumerate(itertools.product(*(range(k) for k in kernel))):
+        yield t, (slice(None), slice(None)) + tuple(
+            slice(i * d, i * d + (o - 1) * s + 1, s)
+            for i, d, o, s in zip(offsets, dilation, out, stride))
 
 
-def pad_hw(x, top, bottom, left, right, fill=0):
-    if not (top or bottom or left or right):
+def pad_spatial(x, pads, fill=0):
+    """x padded with `fill` on its spatial dims by the flat (before, after, ...) `pads`."""
+    if not any(pads):
         return x
-    n, c, h, w = x.shape
-    out = np.full((n, c, h + top + bottom, w + left + right), fill, x.dtype)
-    out[:, :, top:top + h, left:left + w] = x
+    before, after = pads[0::2], pads[1::2]
+    shape = x.shape[:2] + tuple(n + b + a for n, b, a in zip(x.shape[2:], before, after))
+    out = np.full(shape, fill, x.dtype)
+    out[(Ellipsis,) + tuple(slice(b, b + n) for b, n in zip(before, x.shape[2:]))] = x
     return out
 
 
-def crop_into(out, xp, top, left):
+def pad_hw(x, top, bottom, left, right, fill=0):
+    return pad_spatial(x, (top, bottom, left, right), fill)
+
+
+def crop_into(out, xp, *before):
+    """out = xp without its padding (`before`: the leading padding of each spatial dim)."""
     if xp is not out:
-        out[...] = xp[:, :, top:top + out.shape[2], left:left + out.shape[3]]
+        out[...] = xp[(Ellipsis,) + tuple(slice(b, b + n) for b, n in zip(before,
+                                                                          out.shape[2:]))]
     return out
 
 
@@ -67,32 +83,44 @@ def defop_out(name, infer, out_impl, vjp, **flags):
     return defop(name, infer, impl, vjp, out_impl=out_impl, **flags)
 
 
-def pair(name, what, value, minimum, args):
+def ntuple(name, what, value, minimum, args, n=2):
+    """An int or a sequence of ints as an n-tuple (a 1-sequence is repeated), each at least
+    `minimum`."""
     try:
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-            pair = (int(value),) * 2
+            out = (int(value),) * n
         else:
-            pair = tuple(int(v) for v in value)
+            out = tuple(int(v) for v in value)
     except (TypeError, ValueError):
-        pair = ()
-    if len(pair) == 1:
-        pair = pair * 2
-    if len(pair) != 2 or min(pair) < minimum:
+        out = ()
+    if len(out) == 1:
+        out = out * n
+    if len(out) != n or min(out) < minimum:
         kind = "positive" if minimum else "non-negative"
-        raise ValueError(f"{name}: {what} must be a {kind} int or pair of ints, got {value!r} "
+        many = {1: "", 2: " or pair of ints", 3: " or triple of ints"}[n]
+        raise ValueError(f"{name}: {what} must be a {kind} int{many}, got {value!r} "
                          f"(inputs {', '.join(describe(x) for x in args)})")
-    return pair
+    return out
+
+
+def pair(name, what, value, minimum, args):
+    return ntuple(name, what, value, minimum, args, 2)
+
+
+def as_batch_nd(name, x, nd, args):
+    """(C, *spatial) inputs are treated as a batch of one, as in torch."""
+    if x.ndim == nd + 1:
+        from graphgrad.ops.movement import reshape
+        return reshape(x, (1,) + x.shape), True
+    if x.ndim != nd + 2:
+        unbatched = "(C, " + DIM_NAMES[nd][7:]
+        raise ShapeError(f"{name}: expects a {nd + 1}-D {unbatched} or {nd + 2}-D "
+                         f"{DIM_NAMES[nd]} input, got shape {x.shape} ({got(*args)})")
+    return x, False
 
 
 def as_batch(name, x, args):
-    """3-D (C, H, W) inputs are treated as a batch of one, as in torch."""
-    if x.ndim == 3:
-        from graphgrad.ops.movement import reshape
-        return reshape(x, (1,) + x.shape), True
-    if x.ndim != 4:
-        raise ShapeError(f"{name}: expects a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                         f"shape {x.shape} ({got(*args)})")
-    return x, False
+    return as_batch_nd(name, x, 2, args)
 
 
 def unbatch(out, unbatched):
