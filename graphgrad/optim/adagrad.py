@@ -35,6 +35,10 @@ class Adagrad(ScalarStateMixin, Optimizer):
         return (scalar_state(self, p, "step"),
                 self._state_tensor(p, "sum", init=lambda p: ops.full_like(p, value)))
 
+    def share_memory(self):
+        """torch moves the sums to shared memory for multiprocessing; graphgrad's state is
+        NumPy memory of this process: nothing to do."""
+
     def _update_group(self, group):
         lr_decay = self._hyper(group, "lr_decay")
         eps = self._hyper(group, "eps")
