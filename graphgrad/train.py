@@ -227,6 +227,26 @@ def _split_batch(batch):
                                                   if isinstance(batch, (tuple, list)) else ""))
 
 
+def _binary_threshold(loss_fn):
+    """0.5 for a loss on probabilities, 0.0 for one on logits, None if not a binary loss."""
+    from graphgrad.nn import BCELoss, BCEWithLogitsLoss
+    from graphgrad.nn.functional import (binary_cross_entropy,
+                                         binary_cross_entropy_with_logits)
+    if isinstance(loss_fn, BCEWithLogitsLoss) or loss_fn is binary_cross_entropy_with_logits:
+        return 0.0
+    if isinstance(loss_fn, BCELoss) or loss_fn is binary_cross_entropy:
+        return 0.5
+    return None
+
+
+def _thresholded(metric, threshold):
+    """A classification metric of binary scores: class 1 where the score > threshold."""
+    def binary(out, y):
+        return metric(np.asarray(out) > threshold, y)
+    binary.__name__ = getattr(metric, "__name__", "metric")
+    return binary
+
+
 def _batch_size(y):
     return y.shape[0] if isinstance(y, Tensor) and y.ndim else 1
 
@@ -238,7 +258,10 @@ class Trainer:
     scheduler: stepped after every epoch (ReduceLROnPlateau with val_loss, or loss without a
     val_loader); scheduler_interval="step" steps it after every batch instead (OneCycleLR).
     metrics: names from METRICS ("accuracy", "precision", "recall", "f1") or callables
-    f(outputs, targets) -> float, computed on the whole epoch's outputs.
+    f(outputs, targets) -> float, computed on the whole epoch's outputs. With a binary loss
+    (BCELoss / binary_cross_entropy: probabilities; BCEWithLogitsLoss /
+    binary_cross_entropy_with_logits: logits) the named metrics threshold the outputs at 0.5
+    (probabilities) or 0 (logits): the class is output > threshold.
     callbacks: EarlyStopping, Checkpoint or other Callback objects.
     progress: a tqdm bar per epoch (None: only when stdout is a terminal; needs tqdm).
     """
@@ -261,12 +284,14 @@ class Trainer:
         self.scheduler = scheduler
         self.scheduler_interval = scheduler_interval
         self.metrics = {}
+        threshold = _binary_threshold(loss_fn)
         for m in metrics:
             if isinstance(m, str):
                 if m not in METRICS:
                     raise ValueError(f"Trainer: unknown metric {m!r}; known: {sorted(METRICS)} "
                                      "(or pass a callable)")
-                self.metrics[m] = METRICS[m]
+                self.metrics[m] = METRICS[m] if threshold is None else \
+                    _thresholded(METRICS[m], threshold)
             elif callable(m):
                 self.metrics[getattr(m, "__name__", type(m).__name__)] = m
             else:

@@ -1,5 +1,6 @@
 """SGD with momentum, dampening, Nesterov and weight decay (torch.optim.SGD's update)."""
 from graphgrad import ops
+from graphgrad.optim._common import check, check_impl_flags, check_lr
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -7,16 +8,18 @@ class SGD(Optimizer):
     state_names = ("momentum_buffer", "started")
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False, maximize=False):
-        if momentum < 0:
-            raise ValueError(f"SGD: invalid momentum {momentum}")
-        if weight_decay < 0:
-            raise ValueError(f"SGD: invalid weight_decay {weight_decay}")
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
+        check_lr("SGD", lr)
+        check("SGD", "momentum value", momentum, momentum >= 0, ">= 0")
+        check("SGD", "weight_decay value", weight_decay, weight_decay >= 0, ">= 0")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+        check_impl_flags("SGD", foreach, fused, differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _update_group(self, group):
         use_momentum = self._enabled(group, "momentum")

@@ -1,0 +1,119 @@
+"""Helpers the optimizers share: torch's argument checks, float32 step counters that survive a
+state_dict round trip, and torch's lerp.
+
+torch keeps `step` (and NAdam's `mu_product`) as float32 scalars whatever the parameter dtype:
+a float16 counter would stop at 2048, and NAdam's momentum product is rounded to float32 at
+every step, which the float64 trajectories must reproduce.
+"""
+import numbers
+
+import numpy as np
+
+from graphgrad import ops
+from graphgrad.errors import ShapeError
+from graphgrad.tensor import Tensor
+
+SCALAR_DTYPE = np.float32
+
+
+def check_lr(name, lr):
+    """The base class's rule, checked first as torch does."""
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr >= 0:   # also NaN
+        raise ValueError(f"{name}: Invalid learning rate: {lr!r} (must be a number >= 0)")
+
+
+def check(name, what, value, ok, rule):
+    """Raise torch's `Invalid <what>: <value>` ValueError (with the rule) unless `ok`."""
+    if not ok:
+        raise ValueError(f"{name}: Invalid {what}: {value} (must be {rule})")
+
+
+def check_betas(name, betas):
+    betas = tuple(float(b.item()) if isinstance(b, Tensor) else b for b in betas)
+    for i, beta in enumerate(betas):
+        check(name, f"beta parameter at index {i}", beta, 0.0 <= beta < 1.0,
+              "in [0, 1); betas=(beta1, beta2)")
+    return betas
+
+
+def check_impl_flags(name, foreach=None, fused=None, differentiable=False):
+    """foreach / fused / differentiable choose torch kernels, not results; graphgrad accepts
+    them and raises where torch refuses the combination."""
+    if fused and differentiable:
+        raise RuntimeError(f"{name}: `fused` does not support `differentiable`")
+    if fused and foreach:
+        raise RuntimeError(f"{name}: `fused` and `foreach` cannot be `True` together.")
+
+
+def scalar_state(opt, p, name, value=0.0):
+    """A float32 0-d state tensor (the step count, NAdam's mu_product)."""
+    return opt._state_tensor(p, name, init=lambda p: ops.full((), value, dtype=SCALAR_DTYPE))
+
+
+def lerp(start, end, weight):
+    """torch.lerp's rounding: start + w (end - start) for |w| < 0.5, else end - (end - start)
+    (1 - w). A traced weight takes the first form."""
+    if isinstance(weight, numbers.Real) and abs(weight) >= 0.5:
+        return end - (end - start) * (1.0 - weight)
+    return start + (end - start) * weight
+
+
+def as_dtype(x, dtype):
+    """A Python number stays one (it adopts the tensor's dtype); a tensor scalar is cast."""
+    return x.astype(dtype) if hasattr(x, "astype") else x
+
+
+class ScalarStateMixin:
+    """load_state_dict keeps the 0-d entries in `scalar_state_init` float32 and exact (the
+    base converts every state tensor to the parameter dtype), writes them into the existing
+    tensors a compiled step is bound to, and restarts missing ones at their initial value."""
+    scalar_state_init = {"step": 0.0}
+
+    def load_state_dict(self, state_dict):
+        name = type(self).__name__
+        scalars, rest = {}, state_dict
+        if isinstance(state_dict, dict) and isinstance(state_dict.get("state"), dict):
+            rest = dict(state_dict, state={})
+            for pid, entries in state_dict["state"].items():
+                if isinstance(entries, dict):
+                    scalars[pid] = {k: _scalar(name, k, pid, v) for k, v in entries.items()
+                                    if k in self.scalar_state_init}
+                    entries = {k: v for k, v in entries.items()
+                               if k not in self.scalar_state_init}
+                rest["state"][pid] = entries
+        bound = {p: dict(entries) for p, entries in self.state.items()}
+        super().load_state_dict(rest)       # validates everything else, or changes nothing
+        params = {}
+        for mine, theirs in zip(self.param_groups, state_dict["param_groups"]):
+            params.update((int(pid), p) for pid, p in zip(theirs["params"], mine["params"]))
+        saved = {params[int(pid)]: entries for pid, entries in scalars.items()}
+        for p, entries in self.state.items():
+            for key, init in self.scalar_state_init.items():
+                old = bound.get(p, {}).get(key)
+                value = saved.get(p, {}).get(key)
+                if value is None and old is None:
+                    continue
+                value = np.array(init if value is None else value, dtype=SCALAR_DTYPE)
+                if old is None:
+                    old = Tensor._wrap(value)
+                    old._kind = "state"
+                    old._name = f"{name.lower()}.{key}"
+                else:
+                    _overwrite(old, value)
+                entries[key] = old
+
+
+def _scalar(name, key, pid, value):
+    """A checkpoint's 0-d state entry (a tensor, an array or a number) as a float."""
+    array = np.asarray(value._data if isinstance(value, Tensor) else value)
+    if array.size != 1 or array.dtype.kind not in "biuf":
+        raise ShapeError(f"{name}.load_state_dict: state {key!r} of parameter {pid} must be "
+                         f"one number, got shape {array.shape} ({array.dtype}); nothing was "
+                         "loaded")
+    return float(array.reshape(()))
+
+
+def _overwrite(t, array):
+    t._data = array
+    if t._vc is not None:
+        t._vc[0] += 1

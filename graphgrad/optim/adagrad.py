@@ -1,0 +1,65 @@
+"""Adagrad (Duchi et al. 2011), torch.optim.Adagrad's update: the state (step, sum) exists
+from construction, as in torch."""
+import numpy as np
+
+from graphgrad import ops
+from graphgrad.optim._common import (ScalarStateMixin, check, check_impl_flags, check_lr,
+                                     scalar_state)
+from graphgrad.optim.optimizer import Optimizer
+
+
+class Adagrad(ScalarStateMixin, Optimizer):
+    state_names = ("step", "sum")
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                 initial_accumulator_value=0.0, eps=1e-10, foreach=None, *, maximize=False,
+                 differentiable=False, fused=None):
+        check_lr("Adagrad", lr)
+        check("Adagrad", "lr_decay value", lr_decay, 0.0 <= lr_decay, ">= 0")
+        check("Adagrad", "weight_decay value", weight_decay, 0.0 <= weight_decay, ">= 0")
+        check("Adagrad", "initial_accumulator_value value", initial_accumulator_value,
+              0.0 <= initial_accumulator_value, ">= 0")
+        check("Adagrad", "epsilon value", eps, 0.0 <= eps, ">= 0")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                      weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable, fused=fused))
+        check_impl_flags("Adagrad", foreach, fused, differentiable)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(group, p)
+
+    def _init_state(self, group, p):
+        value = group["initial_accumulator_value"]
+        return (scalar_state(self, p, "step"),
+                self._state_tensor(p, "sum", init=lambda p: ops.full_like(p, value)))
+
+    def share_memory(self):
+        """torch moves the sums to shared memory for multiprocessing; graphgrad's state is
+        NumPy memory of this process: nothing to do."""
+
+    def _update_group(self, group):
+        lr_decay = self._hyper(group, "lr_decay")
+        eps = self._hyper(group, "eps")
+        weight_decay = self._hyper(group, "weight_decay")
+        maximize = self._hyper(group, "maximize")
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            step, state_sum = self._init_state(group, p)
+            step.add_(1.0)
+            if maximize:
+                g = -g
+            if weight_decay:
+                g = g + weight_decay * p
+            if lr_decay:
+                # torch's Python-float clr = lr / (1 + (step - 1) * lr_decay)
+                lr = self._runtime(group, "lr", np.float64)
+                clr = (lr / (1.0 + (step.astype(np.float64) - 1.0) * lr_decay)).astype(p.dtype)
+            else:
+                clr = self._lr(group, p.dtype)
+            state_sum.copy_(state_sum + g * g)
+            std = ops.sqrt(state_sum) + eps
+            p.sub_(clr * g / std)

@@ -1,0 +1,70 @@
+"""NAdam (Dozat 2016), torch.optim.NAdam's update: Adam with Nesterov momentum whose
+coefficient mu_t warms up with `momentum_decay`; the product of the mu_t is a float32 state,
+rounded at every step as in torch."""
+import numpy as np
+
+from graphgrad import ops
+from graphgrad.optim._common import (SCALAR_DTYPE, ScalarStateMixin, as_dtype, check,
+                                     check_betas, check_impl_flags, check_lr, scalar_state)
+from graphgrad.optim.optimizer import Optimizer
+
+
+class NAdam(ScalarStateMixin, Optimizer):
+    state_names = ("step", "mu_product", "exp_avg", "exp_avg_sq")
+    scalar_state_init = {"step": 0.0, "mu_product": 1.0}
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
+                 maximize=False, capturable=False, differentiable=False):
+        check_lr("NAdam", lr)
+        check("NAdam", "epsilon value", eps, 0.0 <= eps, ">= 0")
+        betas = check_betas("NAdam", betas)
+        check("NAdam", "weight_decay value", weight_decay, 0.0 <= weight_decay, ">= 0")
+        check("NAdam", "momentum_decay value", momentum_decay, 0.0 <= momentum_decay, ">= 0")
+        check_impl_flags("NAdam", foreach, None, differentiable)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize, foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable))
+
+    def _update_group(self, group):
+        eps = self._hyper(group, "eps")
+        weight_decay = self._hyper(group, "weight_decay")
+        momentum_decay = self._hyper(group, "momentum_decay")
+        maximize = self._hyper(group, "maximize")
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            if maximize:
+                g = -g
+            # torch computes these scalars as Python floats: float64 here
+            lr = self._runtime(group, "lr", np.float64)
+            beta1 = self._runtime(group, "betas", np.float64, item=0)
+            beta2 = self._runtime(group, "betas", np.float64, item=1)
+            step = scalar_state(self, p, "step")
+            mu_product = scalar_state(self, p, "mu_product", 1.0)
+            exp_avg = self._state_tensor(p, "exp_avg")
+            exp_avg_sq = self._state_tensor(p, "exp_avg_sq")
+            step.add_(1.0)
+            t = step.astype(np.float64)
+            bias_correction2 = 1.0 - ops.pow(beta2, t)
+            if weight_decay:
+                if self._hyper(group, "decoupled_weight_decay"):
+                    p.mul_(as_dtype(1.0 - lr * weight_decay, p.dtype))
+                else:
+                    g = g + weight_decay * p
+            mu = beta1 * (1.0 - 0.5 * ops.pow(0.96, t * momentum_decay))
+            mu_next = beta1 * (1.0 - 0.5 * ops.pow(0.96, (t + 1.0) * momentum_decay))
+            mu_product.copy_(mu_product * mu.astype(SCALAR_DTYPE))
+            product = mu_product.astype(np.float64)
+            product_next = product * mu_next
+            exp_avg.lerp_(g, as_dtype(1.0 - beta1, p.dtype))
+            exp_avg_sq.mul_(as_dtype(beta2, p.dtype)).addcmul_(
+                g, g, value=as_dtype(1.0 - beta2, p.dtype))
+            denom = ops.sqrt(exp_avg_sq / bias_correction2.astype(p.dtype)) + eps
+            grad_step = (lr * (1.0 - mu) / (1.0 - product)).astype(p.dtype)
+            avg_step = (lr * mu_next / (1.0 - product_next)).astype(p.dtype)
+            p.sub_(grad_step * g / denom)
+            p.sub_(avg_step * exp_avg / denom)

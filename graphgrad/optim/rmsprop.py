@@ -1,0 +1,60 @@
+"""RMSprop (Hinton's lecture 6e), torch.optim.RMSprop's update: `centered` normalizes by the
+variance estimate, `momentum` keeps a buffer of the normalized steps."""
+from graphgrad import ops
+from graphgrad.optim._common import (ScalarStateMixin, check, check_impl_flags, check_lr, lerp,
+                                     scalar_state)
+from graphgrad.optim.optimizer import Optimizer
+
+
+class RMSprop(ScalarStateMixin, Optimizer):
+    state_names = ("step", "square_avg", "momentum_buffer", "grad_avg")
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        check_lr("RMSprop", lr)
+        check("RMSprop", "epsilon value", eps, 0.0 <= eps, ">= 0")
+        check("RMSprop", "momentum value", momentum, 0.0 <= momentum, ">= 0")
+        check("RMSprop", "weight_decay value", weight_decay, 0.0 <= weight_decay, ">= 0")
+        check("RMSprop", "alpha value", alpha, 0.0 <= alpha, ">= 0")
+        check_impl_flags("RMSprop", foreach, None, differentiable)
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps,
+                                      centered=centered, weight_decay=weight_decay,
+                                      capturable=capturable, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable))
+
+    def _update_group(self, group):
+        alpha = self._hyper(group, "alpha")
+        eps = self._hyper(group, "eps")
+        weight_decay = self._hyper(group, "weight_decay")
+        centered = self._hyper(group, "centered")
+        use_momentum = self._enabled(group, "momentum")
+        maximize = self._hyper(group, "maximize")
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            step = scalar_state(self, p, "step")
+            square_avg = self._state_tensor(p, "square_avg")
+            if maximize:
+                g = -g
+            step.add_(1.0)
+            if weight_decay:
+                g = g + weight_decay * p
+            square_avg.copy_(square_avg * alpha + (1.0 - alpha) * g * g)
+            if centered:
+                grad_avg = self._state_tensor(p, "grad_avg")
+                grad_avg.copy_(lerp(grad_avg, g, 1.0 - alpha))
+                avg = ops.sqrt(square_avg - grad_avg * grad_avg)
+            else:
+                avg = ops.sqrt(square_avg)
+            avg = avg + eps
+            lr = self._lr(group, p.dtype)
+            if use_momentum:
+                # a runtime input: CyclicLR / OneCycleLR cycle it without retracing
+                momentum = self._runtime(group, "momentum", p.dtype)
+                buf = self._state_tensor(p, "momentum_buffer")
+                buf.copy_(buf * momentum + g / avg)
+                p.sub_(lr * buf)
+            else:
+                p.sub_(lr * g / avg)
