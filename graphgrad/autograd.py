@@ -74,6 +74,7 @@ class SavedTensor(Tensor):
         self._grad_fn = None
         self._out_index = 0
         self._vc = None
+        self._view = None
         self.__dict__["saved"] = (node, index, array)
 
     @property

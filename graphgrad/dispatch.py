@@ -46,11 +46,21 @@ def _eager(op, inputs, attrs):
         out = np.asarray(out)
     if anomaly_enabled():
         check_nan(op.name, out, arrays)
+    # a view shares its base's memory and, as in torch, its version counter
+    view = op.view_put is not None and np.may_share_memory(out, arrays[0])
+    vc = inputs[0]._version_cell() if view else None
+    result = None
     if grad_enabled() and op.vjp is not None:
         for t in inputs:
             if t._requires_grad:
-                return Tensor._from_op(out, op, attrs, inputs)
-    return Tensor._wrap(out)
+                result = Tensor._from_op(out, op, attrs, inputs, vc)
+                break
+    if result is None:
+        result = Tensor._wrap(out)
+        result._vc = vc
+    if view:
+        result._view = (inputs[0], op, inputs[1:], attrs)
+    return result
 
 
 class Recorder:
@@ -69,7 +79,15 @@ class Recorder:
         meta = {"phase": self.phase, "source": user_location()}
         out = self.builder.add_node(op, values, attrs, requires_grad=rg, meta=meta)
         self.known.add(out)
-        return Tensor._tracer(out, rg)
+        result = Tensor._tracer(out, rg)
+        if op.view_put is not None:
+            result._view = (inputs[0], op, tuple(inputs[1:]), attrs)
+            self.note_view(result)
+        return result
+
+    def note_view(self, view):
+        """A view was made (see `Op.view_put`); the compiler's trace keeps views in step with
+        in-place updates of their base."""
 
     def add_input(self, type, kind, name=None, requires_grad=False):
         v = self.builder.add_input(type, kind, name, requires_grad=requires_grad)

@@ -15,7 +15,7 @@ from graphgrad.modes import active_recorder, grad_enabled, no_grad
 
 
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_out_index", "_vc",
+    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_out_index", "_vc", "_view",
                  "__weakref__", "__dict__")
 
     def __init__(self, data, dtype=None, requires_grad=False):
@@ -32,6 +32,7 @@ class Tensor:
         self._grad_fn = None
         self._out_index = 0
         self._vc = None
+        self._view = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -45,11 +46,13 @@ class Tensor:
         t._grad_fn = None
         t._out_index = 0
         t._vc = None
+        t._view = None      # (base, view op, other inputs, attrs) when a view of `base`
         return t
 
     @classmethod
-    def _from_op(cls, array, op, attrs, inputs):
+    def _from_op(cls, array, op, attrs, inputs, vc=None):
         t = Tensor._wrap(array)
+        t._vc = vc
         t._requires_grad = True
         t._grad_fn = autograd.OpNode(op, attrs, inputs, t)
         return t
@@ -285,17 +288,31 @@ class Tensor:
 
     # -- in-place -------------------------------------------------------------------------------
     def _inplace(self, compute, name):
-        """Compute `compute(snapshot_of_self)` and make self that value (functionally)."""
+        """Compute `compute(snapshot_of_self)` and store the result in self's own memory, as
+        torch's in-place ops do: views of the tensor, NumPy arrays sharing its memory and the
+        base it is a view of all see the change (functionally, while tracing)."""
         recorder = active_recorder()
         leaf = self._grad_fn is None if recorder is None else recorder.is_leaf(self)
-        if self._requires_grad and leaf and grad_enabled():
-            raise AutogradError(f"{name}: a leaf tensor that requires grad is used in an in-place "
-                                "operation; wrap the update in `with gg.no_grad():`")
+        if self._requires_grad and grad_enabled():
+            if leaf:
+                raise AutogradError(f"{name}: a leaf tensor that requires grad is used in an "
+                                    "in-place operation; wrap the update in "
+                                    "`with gg.no_grad():`")
+            if self._view is not None:
+                raise AutogradError(f"{name}: in-place update of a view of a tensor that "
+                                    "requires grad is not supported; update the base tensor, "
+                                    "or compute out of place")
         if recorder is not None:
             new = compute(self)    # traced values are immutable: no snapshot needed
         else:
-            # the op reads a snapshot, so its autograd node does not see the version bump below
-            snapshot = Tensor._wrap(self._data)
+            data = self._data
+            if not data.flags.writeable:
+                raise ValueError(f"{name}: the tensor's memory is read-only (a read-only NumPy "
+                                 f"array, e.g. memory-mapped, or an expanded view); clone() it "
+                                 f"first (tensor of shape {self.shape})")
+            # the op reads a snapshot: under grad mode a copy, since its autograd node may keep
+            # it while self's memory is overwritten below
+            snapshot = Tensor._wrap(data.copy() if grad_enabled() else data)
             snapshot._requires_grad = self._requires_grad
             snapshot._grad_fn = self._grad_fn
             snapshot._out_index = self._out_index
@@ -311,15 +328,22 @@ class Tensor:
         if recorder is not None:
             recorder.assign(self, new)
         else:
-            self._assign(new)
+            self._write(new._data)
+            if new._grad_fn is not None:
+                self._grad_fn = new._grad_fn
+                self._out_index = new._out_index
+                self._requires_grad = True
         return self
 
-    def _assign(self, new):
-        self._data = new._data
-        if new._grad_fn is not None:
-            self._grad_fn = new._grad_fn
-            self._out_index = new._out_index
-            self._requires_grad = True
+    def _write(self, array):
+        """Store `array`'s values in this tensor's own memory (so views and NumPy arrays that
+        share it see them) and bump its version; a new shape or dtype rebinds instead."""
+        data = self._data
+        if type(data) is np.ndarray and data.shape == array.shape and data.dtype == array.dtype:
+            if data is not array:
+                np.copyto(data, array)
+        else:
+            self._data = array
         cell = self._vc
         if cell is not None:
             cell[0] += 1
@@ -477,12 +501,26 @@ class Tensor:
 
     @property
     def data(self):
-        return ops.detach(self)
+        """The same memory, outside autograd: unlike `detach()`, changes made through it are
+        not seen by autograd's checks (torch's `.data`)."""
+        out = ops.detach(self)
+        if type(out._data) is not Value:
+            out._vc = None
+        return out
 
     @data.setter
     def data(self, value):
-        with no_grad():
-            self.copy_(value)
+        """`t.data = other`: t now uses `other`'s memory (eagerly; compiled, its values)."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        if active_recorder() is not None:
+            with no_grad():
+                self.copy_(value)
+            return
+        if type(value._data) is Value:
+            raise TraceError("t.data = traced_tensor: the traced value cannot leave its "
+                             "compiled function")
+        self._data = value._data
 
 
 def to_array(data, dtype=None):

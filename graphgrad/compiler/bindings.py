@@ -118,9 +118,9 @@ class ScalarInput:
 # -- writebacks -------------------------------------------------------------------------------
 
 class DataSink:
-    """The tensor takes the new value (its version counter is bumped), as an in-place update
-    would. When the runtime computed the value straight into the tensor's array there is
-    nothing to move."""
+    """The new value is stored in the tensor's own memory (views and NumPy arrays sharing it
+    see it) and its version counter is bumped, as an in-place update would. When the runtime
+    computed the value straight into the tensor's array there is nothing to copy."""
     attr = "data"
 
     def __init__(self, target):
@@ -128,15 +128,13 @@ class DataSink:
         self.key = target_key(target)
 
     def write(self, leaves, array):
-        t = resolve(self.target, leaves)
-        t._data = array
-        if t._vc is not None:
-            t._vc[0] += 1
+        resolve(self.target, leaves)._write(array)
 
     def emit_write(self, fp, expr, in_place):
         t = emit_target(fp, self.target)
-        lines = [] if in_place else [f"{t}._data = {expr}"]
-        return lines + [f"vc = {t}._vc", "if vc is not None: vc[0] += 1"]
+        if not in_place:
+            return [f"{t}._write({expr})"]
+        return [f"vc = {t}._vc", "if vc is not None: vc[0] += 1"]
 
 
 class GradSink:

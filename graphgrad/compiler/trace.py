@@ -39,6 +39,8 @@ class Trace(Recorder):
         self.names = {}              # id(tensor) -> display name (parameters, buffers)
         self.modules = {}
         self.scalars = {}
+        self.views = {}              # id(base) -> views of it made while tracing
+        self.derived = set()         # ids of outside views computed from their base
         self.backward_called = False
         self.undo = []               # callables that undo Python-side effects if tracing fails
 
@@ -63,11 +65,14 @@ class Trace(Recorder):
         return tracer
 
     def lift(self, t):
-        """Bind an outside tensor as a graph input (once per tensor object)."""
+        """Bind an outside tensor as a graph input (once per tensor object). A view of another
+        tensor is computed from its base instead, so that updates of either are seen by both."""
         key = id(t)
         v = self.lifted.get(key)
         if v is not None:
             return v
+        if t._view is not None:
+            return self._lift_view(t)
         kind = getattr(t, "_kind", "state")
         name = self.names.get(key) or getattr(t, "_name", None)
         v = self.bind_input(StateInput(t, kind, name), TensorType(t.shape, t.dtype),
@@ -77,6 +82,20 @@ class Trace(Recorder):
         if t._requires_grad and t._grad_fn is None:
             self.leaves[key] = t
         return v
+
+    def _lift_view(self, t):
+        base, op, rest, attrs = t._view
+        with recording(self):
+            derived = self.record(op, (base,) + tuple(rest), attrs)
+        self.views[id(base)][-1] = t                 # t, not the temporary, is base's view
+        self.derived.add(id(t))
+        self.data_log[id(t)] = (t, t._data, t._grad_fn, t._requires_grad)
+        t._data = derived._data
+        self.lifted[id(t)] = t._data
+        return t._data
+
+    def note_view(self, view):
+        self.views.setdefault(id(view._view[0]), []).append(view)
 
     def scalar_input(self, key, getter, dtype, name):
         """A 0-d input read from Python at every call (once per `key` within a trace)."""
@@ -107,7 +126,31 @@ class Trace(Recorder):
 
     # -- state ----------------------------------------------------------------------------------
     def assign(self, t, new):
-        """In-place update: `t` now stands for `new`'s value (functionalization)."""
+        """In-place update: `t` now stands for `new`'s value (functionalization). Writing a
+        view writes its base (`Op.view_put`); the views of a written tensor are recomputed."""
+        view = t._view
+        if view is not None:
+            base, op, rest, attrs = view
+            with recording(self):
+                base_new = op.view_put(base, new, *rest, **attrs)
+            if base_new is not None:
+                self.assign(base, base_new)          # also recomputes t from the new base
+                return
+        self._assign_value(t, new)
+        self._refresh_views(t)
+
+    def _refresh_views(self, base):
+        for view in list(self.views.get(id(base), ())):
+            _, op, rest, attrs = view._view
+            with recording(self):
+                fresh = self.record(op, (base,) + tuple(rest), attrs)
+            self.views[id(base)].pop()               # `fresh` itself is not a view to keep
+            if id(view) not in self.data_log and type(view._data) is not Value:
+                self.data_log[id(view)] = (view, view._data, view._grad_fn, view._requires_grad)
+            view._data = fresh._data
+            self._refresh_views(view)
+
+    def _assign_value(self, t, new):
         new_value = self.value_of(new)
         key = id(t)
         if key not in self.data_log:
@@ -209,7 +252,7 @@ class Trace(Recorder):
         out = []
         resets = []
         for key, (t, original, grad_fn, rg) in self.data_log.items():
-            if t._data is not original:
+            if t._data is not original and key not in self.derived:
                 out.append((DataSink(self._target(key, t)), self.value_of(t)))
         for key, (t, original) in self.grad_log.items():
             current = t._grad

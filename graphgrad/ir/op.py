@@ -13,6 +13,10 @@
   array, which lets the runtime plan memory. `defop` derives it for NumPy ufuncs.
 - `expr(args, out, in_types, **attrs) -> str`: optional; a Python expression template for the
   generated code (e.g. `x.reshape(shape)`), so the runtime calls NumPy without a wrapper frame.
+- `view_put(base, new, *rest, **attrs) -> Tensor or None`: optional, for ops whose result may
+  be a view of input 0 (reshape, permute, basic indexing, detach): the base's value once the
+  view has been overwritten by `new` (written with op functions, like a VJP). None: the result
+  is not a view for these attrs. In-place updates of views go through it while tracing.
 Flags: `inplace` (out_impl may write over an input of the output's shape), `alias` (the result
 may be a view of input 0: reshape, permute, ...), `internal` (made by compiler passes, never
 called from user code), `vjp_needs` (the VJP rule takes `needs`, one bool per input, and skips
@@ -41,6 +45,7 @@ class Op:
     nullary: bool = False          # no tensor inputs (constants, factories, random)
     out_impl: Optional[Callable] = None
     expr: Optional[Callable] = None
+    view_put: Optional[Callable] = None
     inplace: bool = False
     alias: bool = False
     internal: bool = False

@@ -14,9 +14,7 @@ from graphgrad.errors import ShapeError
 
 def _fill(tensor, array):
     with eagerly(), no_grad():
-        tensor._data = np.asarray(array, dtype=tensor.dtype).reshape(tensor.shape)
-        if tensor._vc is not None:
-            tensor._vc[0] += 1
+        tensor._write(np.asarray(array, dtype=tensor.dtype).reshape(tensor.shape))
     return tensor
 
 

@@ -236,9 +236,7 @@ class Module:
         with no_grad():
             for k, arr in arrays.items():
                 t = targets[k]
-                t._data = np.array(arr, dtype=t._data.dtype, copy=True)
-                if t._vc is not None:
-                    t._vc[0] += 1
+                t._write(np.array(arr, dtype=t._data.dtype, copy=True))
         return _IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------------------

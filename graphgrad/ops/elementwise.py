@@ -275,7 +275,8 @@ def _identity(x):
 
 
 DETACH = defop("detach", same_as_input("detach"), _identity, None, alias=True,
-               expr=lambda a, out, t: a[0] if out is None else None)
+               expr=lambda a, out, t: a[0] if out is None else None,
+               view_put=lambda base, new: new)
 CLONE = defop("clone", same_as_input("clone"), np.copy, lambda g, x, *, out: (g,))
 
 # -- op functions (PyTorch names and signatures) ----------------------------------------------

@@ -40,7 +40,8 @@ def _reshape_kernel(in_types, *, shape):
 
 RESHAPE = defop("reshape", _reshape_infer, lambda x, *, shape: np.reshape(x, shape),
                 lambda g, x, *, out, shape: (reshape(g, x.shape),), kernel=_reshape_kernel,
-                alias=True, expr=lambda a, out, t, *, shape: f"{a[0]}.reshape({shape!r})")
+                alias=True, expr=lambda a, out, t, *, shape: f"{a[0]}.reshape({shape!r})",
+                view_put=lambda base, new, *, shape: reshape(new, base.shape))
 
 # -- permute ----------------------------------------------------------------------------------
 
@@ -57,7 +58,8 @@ def _permute_vjp(g, x, *, out, perm):
 
 PERMUTE = defop("permute", _permute_infer, lambda x, *, perm: np.transpose(x, perm), _permute_vjp,
                 alias=True, expr=lambda a, out, t, *, perm: f"{a[0]}.T" if perm == (1, 0)
-                else f"{a[0]}.transpose({perm!r})")
+                else f"{a[0]}.transpose({perm!r})",
+                view_put=lambda base, new, *, perm: _permute_vjp(new, base, out=None, perm=perm)[0])
 
 # -- broadcast_to -----------------------------------------------------------------------------
 
@@ -74,8 +76,14 @@ def _broadcast_infer(x, *, shape):
 BROADCAST_TO = defop("broadcast_to", _broadcast_infer,
                      lambda x, *, shape: np.broadcast_to(x, shape),
                      lambda g, x, *, out, shape: (unbroadcast(g, x.shape),), alias=True,
-                     broadcast=True,
+                     broadcast=True, view_put=lambda base, new, *, shape: _expanded_write(base),
                      expr=lambda a, out, t, *, shape: f"_np.broadcast_to({a[0]}, {shape!r})")
+
+
+
+def _expanded_write(base):
+    raise ShapeError(f"in-place update of an expanded view of {describe(base)}: several of its "
+                     "elements share one memory location; clone() it first")
 
 # -- indexing ---------------------------------------------------------------------------------
 # An index is stored as a hashable `spec`: ("i", n) int, ("s", start, stop, step) slice,
@@ -143,7 +151,14 @@ def _getitem_vjp(g, x, *idx, out, spec):
     return (bind(INDEX_ADD, base, g, *idx, spec=spec),) + (None,) * len(idx)
 
 
-GETITEM = defop("getitem", _getitem_infer, _getitem_impl, _getitem_vjp, alias=True)
+def _getitem_put(base, new, *idx, spec):
+    """Basic indexing makes a view: writing it writes the indexed region of the base. Index
+    tensors make a copy (None: nothing to write back)."""
+    return None if idx else bind(SETITEM, base, new, spec=spec)
+
+
+GETITEM = defop("getitem", _getitem_infer, _getitem_impl, _getitem_vjp, alias=True,
+                view_put=_getitem_put)
 
 
 def _scatter_infer(name):

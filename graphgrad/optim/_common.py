@@ -99,7 +99,7 @@ class ScalarStateMixin:
                     old._kind = "state"
                     old._name = f"{name.lower()}.{key}"
                 else:
-                    _overwrite(old, value)
+                    old._write(value)
                 entries[key] = old
 
 
@@ -112,8 +112,3 @@ def _scalar(name, key, pid, value):
                          "loaded")
     return float(array.reshape(()))
 
-
-def _overwrite(t, array):
-    t._data = array
-    if t._vc is not None:
-        t._vc[0] += 1

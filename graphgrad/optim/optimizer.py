@@ -227,7 +227,7 @@ class Optimizer:
                 new = loaded.get(k)
                 if new is not None and not isinstance(new, Tensor):
                     continue
-                _overwrite(old, np.zeros_like(old._data) if new is None else new._data)
+                old._write(np.zeros_like(old._data) if new is None else new._data)
                 loaded[k] = old
         self.state = state
 
@@ -240,8 +240,3 @@ class Optimizer:
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines) + "\n)"
 
-
-def _overwrite(t, array):
-    t._data = array
-    if t._vc is not None:
-        t._vc[0] += 1
