@@ -22,6 +22,7 @@ malformed raises graphgrad.CheckpointError saying what is wrong.
 """
 import functools
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -135,16 +136,32 @@ def _build(obj):
     return prefix + raw, enc.arrays
 
 
-def save(obj, path):
+def save(obj, path, *, metadata=None):
     """Write `obj` (tensors, arrays, numbers, strings, None, nested dicts/lists/tuples: a state
     dict, an optimizer state dict, a training checkpoint) to `path`, atomically: the data goes
     to a temporary file in the same folder, is flushed and fsynced, then renamed over `path`.
-    On any error the temporary file is removed and an existing `path` is left untouched."""
+    On any error the temporary file is removed and an existing `path` is left untouched.
+    A path ending in `.safetensors` writes a flat state dict in the safetensors format (with
+    optional string `metadata`), which PyTorch's safetensors loaders read."""
     path = os.fspath(path)
+    if is_safetensors(path):
+        from graphgrad import safetensors_format
+        return safetensors_format.save_file(obj, path, metadata)
+    if metadata is not None:
+        raise TypeError("gg.save: metadata= is only stored in .safetensors files")
     head, arrays = _build(obj)
+    write_atomic(path, itertools.chain([head], _chunks(arrays)), "gg.save")
+
+
+def is_safetensors(path):
+    return isinstance(path, str) and path.lower().endswith(".safetensors")
+
+
+def write_atomic(path, chunks, what):
+    """Write the byte chunks to `path` through a fsynced temporary file and a rename."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"gg.save: the folder {folder!r} of {path!r} does not exist")
+        raise FileNotFoundError(f"{what}: the folder {folder!r} of {path!r} does not exist")
     _remove_dead_writers(folder, os.path.basename(path))
     # the writer's pid is in the name, so a later save can remove what a killed one left
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}."
@@ -152,8 +169,7 @@ def save(obj, path):
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(head)
-            for chunk in _chunks(arrays):
+            for chunk in chunks:
                 f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
@@ -393,8 +409,12 @@ def _decode(node, arrays):
 def load(path, as_numpy=False):
     """Read a checkpoint written by gg.save. Tensors come back as graphgrad Tensors (keeping
     requires_grad) and arrays as NumPy arrays, in the saved structure; with as_numpy=True every
-    tensor is a NumPy array. Raises graphgrad.CheckpointError for anything malformed."""
+    tensor is a NumPy array. Raises graphgrad.CheckpointError for anything malformed. A path
+    ending in `.safetensors` reads a safetensors file (a flat dict of tensors)."""
     path = os.fspath(path)
+    if is_safetensors(path):
+        from graphgrad import safetensors_format
+        return safetensors_format.load_file(path, as_numpy=as_numpy)
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         header = _read_header(f, path, size)

@@ -2,6 +2,7 @@
 from graphgrad.nn import functional, init  # noqa: F401
 from graphgrad.nn.layers import Dropout, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from graphgrad.nn.module import Module
+from graphgrad.nn import module_device  # noqa: F401  (Module.to(device), cpu, cuda)
 from graphgrad.nn.parameter import Parameter
 from graphgrad.nn import utils
 from graphgrad.nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax, Softplus

@@ -6,7 +6,7 @@ avg_pool2d_backward, which are each other's transposes. Kernels loop over the ke
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType
 from graphgrad.ops._core import as_tensor
 from graphgrad.ops.spatial import (as_batch, check_float, crop_into, defop_out, got, pad_hw, pair,
@@ -85,7 +85,7 @@ def _first_max(x, out_hw, attrs):
 
 def _max_pool_infer(x, **attrs):
     if x.dtype == np.bool_:
-        raise TypeError(f"max_pool2d: not supported for bool tensors ({got(x)})")
+        raise DTypeError(f"max_pool2d: not supported for bool tensors ({got(x)})")
     return TensorType(tuple(x.shape[:2]) + _pool_out_hw("max_pool2d", x.shape, (x,), **attrs),
                       x.dtype)
 
