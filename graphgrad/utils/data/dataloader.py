@@ -208,6 +208,7 @@ class DataLoader:
         return int(gen.integers(2 ** 63))
 
     def __iter__(self):
+        # drawn with or without workers, so that the sampler's order does not depend on them
         base_seed = self._base_seed()
         if self.num_workers == 0:
             return _SingleProcessIter(self)
