@@ -20,6 +20,10 @@ from graphgrad import nn, optim  # noqa: E402,F401
 from graphgrad.compiler import compile, grad, trace, value_and_grad  # noqa: E402
 from graphgrad import testing  # noqa: E402,F401
 from graphgrad.serialization import load, save  # noqa: E402,F401
+from graphgrad.devices import device, get_default_device, set_default_device  # noqa: E402,F401
+from graphgrad.rng import Generator  # noqa: E402,F401
+from graphgrad.errors import DeviceError, DTypeError, OutOfRangeError  # noqa: E402,F401
+from graphgrad import backends, cuda  # noqa: E402,F401
 
 __version__ = "0.1.0"
 

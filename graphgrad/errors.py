@@ -1,7 +1,11 @@
 """graphgrad's exception types.
 
 Every message names the op and the shapes/dtypes involved; while tracing, the compile layer
-adds the user's source line.
+adds the user's source line. Each class also derives from the built-in exception that PyTorch
+raises for the same mistake, so `except RuntimeError` / `except IndexError` written for torch
+catches graphgrad's errors too: a shape mismatch is a RuntimeError (and, as before, a
+ValueError), an index or dim out of range an IndexError, an op given a dtype it does not
+accept a RuntimeError (and a TypeError).
 """
 
 
@@ -9,8 +13,20 @@ class GraphgradError(Exception):
     """Base class of graphgrad's own errors."""
 
 
-class ShapeError(GraphgradError, ValueError):
-    """Operands whose shapes (or dtypes) do not fit the op."""
+class ShapeError(GraphgradError, ValueError, RuntimeError):
+    """Operands whose shapes do not fit the op (torch raises RuntimeError)."""
+
+
+class OutOfRangeError(ShapeError, IndexError):
+    """An index, class index or dim outside a tensor's range (torch raises IndexError)."""
+
+
+class DTypeError(GraphgradError, TypeError, RuntimeError):
+    """An operand whose dtype the op does not accept (torch raises RuntimeError)."""
+
+
+class DeviceError(GraphgradError, RuntimeError):
+    """A device other than the CPU: graphgrad computes on the CPU only."""
 
 
 class TraceError(GraphgradError, RuntimeError):

@@ -22,14 +22,15 @@ malformed raises graphgrad.CheckpointError saying what is wrong.
 """
 import functools
 import hashlib
+import itertools
 import json
 import math
 import os
-import secrets
 import struct
 
 import numpy as np
 
+from graphgrad.atomic_file import write_atomic
 from graphgrad.errors import CheckpointError
 from graphgrad.tensor import Tensor
 
@@ -135,86 +136,25 @@ def _build(obj):
     return prefix + raw, enc.arrays
 
 
-def save(obj, path):
+def save(obj, path, *, metadata=None):
     """Write `obj` (tensors, arrays, numbers, strings, None, nested dicts/lists/tuples: a state
     dict, an optimizer state dict, a training checkpoint) to `path`, atomically: the data goes
     to a temporary file in the same folder, is flushed and fsynced, then renamed over `path`.
-    On any error the temporary file is removed and an existing `path` is left untouched."""
+    On any error the temporary file is removed and an existing `path` is left untouched.
+    A path ending in `.safetensors` writes a flat state dict in the safetensors format (with
+    optional string `metadata`), which PyTorch's safetensors loaders read."""
     path = os.fspath(path)
+    if is_safetensors(path):
+        from graphgrad import safetensors_format
+        return safetensors_format.save_file(obj, path, metadata)
+    if metadata is not None:
+        raise TypeError("gg.save: metadata= is only stored in .safetensors files")
     head, arrays = _build(obj)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"gg.save: the folder {folder!r} of {path!r} does not exist")
-    _remove_dead_writers(folder, os.path.basename(path))
-    # the writer's pid is in the name, so a later save can remove what a killed one left
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}."
-                               f"{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(head)
-            for chunk in _chunks(arrays):
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_folder(folder)
+    write_atomic(path, itertools.chain([head], _chunks(arrays)), "gg.save")
 
 
-def _remove_dead_writers(folder, name):
-    """Delete temporary files of earlier saves of `name` whose process no longer exists (it
-    was killed before it could clean up)."""
-    prefix = f".{name}."
-    for entry in os.listdir(folder):
-        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
-            continue
-        parts = entry[len(prefix):-len(".tmp")].split(".")
-        if len(parts) != 2 or not parts[0].isdigit():
-            continue
-        pid = int(parts[0])
-        if pid == os.getpid() or _alive(pid):
-            continue
-        try:
-            os.unlink(os.path.join(folder, entry))
-        except OSError:
-            pass
-
-
-def _alive(pid):
-    if os.name != "posix":
-        return True         # no signal-0 probe: keep the file
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True         # exists (another user's), or we cannot tell: keep its file
-    return True
-
-
-def _fsync_folder(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-# -- loading -----------------------------------------------------------------------------------
-
-def _fail(path, what):
-    return CheckpointError(f"gg.load({path!r}): {what}")
+def is_safetensors(path):
+    return isinstance(path, str) and path.lower().endswith(".safetensors")
 
 
 def _what_is_it(start):
@@ -341,6 +281,12 @@ def _check_tree(node, n_tensors, seen, fail, depth=0):
 _MAX_BYTES = np.iinfo(np.intp).max
 
 
+# -- loading -----------------------------------------------------------------------------------
+
+def _fail(path, what):
+    return CheckpointError(f"gg.load({path!r}): {what}")
+
+
 def _read_header(f, path, size):
     fail = functools.partial(_fail, path)
     start = f.read(PREFIX)
@@ -400,8 +346,12 @@ def _decode(node, arrays):
 def load(path, as_numpy=False):
     """Read a checkpoint written by gg.save. Tensors come back as graphgrad Tensors (keeping
     requires_grad) and arrays as NumPy arrays, in the saved structure; with as_numpy=True every
-    tensor is a NumPy array. Raises graphgrad.CheckpointError for anything malformed."""
+    tensor is a NumPy array. Raises graphgrad.CheckpointError for anything malformed. A path
+    ending in `.safetensors` reads a safetensors file (a flat dict of tensors)."""
     path = os.fspath(path)
+    if is_safetensors(path):
+        from graphgrad import safetensors_format
+        return safetensors_format.load_file(path, as_numpy=as_numpy)
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         header = _read_header(f, path, size)

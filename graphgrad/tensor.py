@@ -7,7 +7,7 @@ saved and that was later mutated raises at backward, as in PyTorch.
 """
 import numpy as np
 
-from graphgrad.errors import AutogradError, ShapeError, TraceError
+from graphgrad.errors import AutogradError, DTypeError, ShapeError, TraceError
 from graphgrad.ir.graph import Value
 from graphgrad.diagnostics import data_dependent_error
 from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
@@ -116,7 +116,7 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         requires_grad = bool(requires_grad)
         if requires_grad and self._data.dtype.kind != "f":
-            raise TypeError(f"requires_grad_: only floating-point tensors can require gradients, "
+            raise DTypeError(f"requires_grad_: only floating-point tensors can require gradients, "
                             f"this one is {self._data.dtype}")
         if self._grad_fn is not None and not requires_grad:
             raise AutogradError("requires_grad_(False) on a tensor computed by an op: use "
@@ -204,7 +204,7 @@ class Tensor:
     def __bool__(self):
         data = self._concrete("bool(tensor) (an `if`, `while`, `and`/`or` on a tensor)")
         if data.size != 1:
-            raise ValueError(f"the truth value of a tensor with {data.size} elements is "
+            raise ShapeError(f"the truth value of a tensor with {data.size} elements is "
                              "ambiguous; use .any() or .all()")
         return bool(data)
 
@@ -265,8 +265,30 @@ class Tensor:
     def astype(self, dtype):
         return ops.cast(self, as_dtype(dtype))
 
-    def to(self, dtype):
-        return self.astype(dtype)
+    def to(self, *args, **kwargs):
+        """t.to(dtype), t.to(device), t.to(device, dtype), t.to(other_tensor), with torch's
+        non_blocking= and copy=: returns `t` itself when nothing changes (unless copy=True)."""
+        _, dtype, copy = _device.to_args(args, kwargs, "Tensor.to", Tensor)
+        if dtype is not None and dtype != self.dtype:
+            return self.astype(dtype)
+        return ops.clone(self) if copy else self
+
+    def cpu(self, memory_format=None):
+        return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        raise _device.unavailable("cuda", "Tensor.cuda()")
+
+    @property
+    def device(self):
+        return _device.CPU
+
+    is_cuda = False
+    is_cpu = True
+    is_meta = False
+
+    def get_device(self):
+        return -1               # torch's answer for a CPU tensor
 
     def type(self, dtype):
         return self.astype(dtype)
@@ -322,7 +344,7 @@ class Tensor:
                              f"place has {self.shape}")
         if new.dtype != self.dtype:
             if not np.can_cast(new.dtype, self.dtype, casting="same_kind"):
-                raise TypeError(f"{name}: result type {new.dtype} can't be cast to the tensor's "
+                raise DTypeError(f"{name}: result type {new.dtype} can't be cast to the tensor's "
                                 f"dtype {self.dtype}")
             new = ops.cast(new, self.dtype)
         if recorder is not None:
@@ -557,3 +579,4 @@ def _unwrap_nested(data):
 
 
 from graphgrad import autograd, ops  # noqa: E402  (circular: ops build Tensors)
+from graphgrad import devices as _device  # noqa: E402

@@ -716,7 +716,7 @@ def loader_batch_size_negative(w):
     return lambda: DataLoader(_dataset(), batch_size=-1)
 
 
-@case(TypeError, "DataLoader", "batch_size", "2.5", "float")
+@case(ValueError, "DataLoader", "batch_size", "2.5", "float")   # torch's type: ValueError
 def loader_batch_size_float(w):
     return lambda: DataLoader(_dataset(), batch_size=2.5)
 

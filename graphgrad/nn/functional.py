@@ -11,6 +11,7 @@ import numpy as np
 
 from graphgrad import ops
 from graphgrad.dispatch import bind as _bind
+from graphgrad.errors import DTypeError as _DTypeError
 from graphgrad.modes import no_grad as _no_grad
 from graphgrad.errors import ShapeError as _ShapeError
 from graphgrad.ir.types import broadcast_shapes as _broadcast_shapes
@@ -140,7 +141,7 @@ def _class_nll(name, input, logp, target, weight, ignore_index, reduction, label
     """-log p at integer class targets, with class weights, ignored targets and label smoothing
     as torch defines them; `logp` has the class axis last."""
     if target.dtype.kind not in "iu":
-        raise TypeError(f"{name}: targets must be integer class indices"
+        raise _DTypeError(f"{name}: targets must be integer class indices"
                         + (" or float probabilities" if name == "cross_entropy" else "")
                         + f", got {_describe(target)}")
     class_dim = 0 if input.ndim == 1 else 1
@@ -310,7 +311,7 @@ def embedding(input, weight, padding_idx=None):
     the rows (repeated ids accumulate). Rows at `padding_idx` get no gradient."""
     ids = _as_tensor(input)
     if ids.dtype.kind not in "iu":
-        raise TypeError(f"embedding: expects integer indices, got {_describe(ids)}")
+        raise _DTypeError(f"embedding: expects integer indices, got {_describe(ids)}")
     if weight.ndim != 2:
         raise _ShapeError(f"embedding: weight must be 2-D (num_embeddings, dim), got "
                          f"{_describe(weight)}")

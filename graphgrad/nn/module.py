@@ -3,10 +3,10 @@ from collections import OrderedDict
 
 import numpy as np
 
+from graphgrad import devices
 from graphgrad.capture import module_called
 from graphgrad.modes import no_grad
 from graphgrad.errors import ShapeError
-from graphgrad.ir.types import as_dtype
 from graphgrad.nn.parameter import Parameter
 from graphgrad.tensor import Tensor
 
@@ -162,9 +162,26 @@ class Module:
             elif p.grad is not None:
                 p.grad.zero_()
 
-    def to(self, dtype):
-        """Convert floating-point parameters and buffers to `dtype` (in place, like torch)."""
-        dtype = as_dtype(dtype)
+    def to(self, *args, **kwargs):
+        """torch's overloads: `to(device)`, `to(dtype)`, `to(device, dtype)`, `to(tensor)`.
+        Moving is a no-op on the CPU (another device raises); floating-point parameters and
+        buffers are cast in place. A non-floating dtype is refused, as in torch."""
+        kwargs.pop("copy", None)
+        _, dtype, _ = devices.to_args(args, kwargs, "Module.to", Tensor)
+        if dtype is None:
+            return self
+        if dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired "
+                            f"dtype={dtype}")
+        return self._cast(dtype)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        raise devices.unavailable("cuda", f"{type(self).__name__}.cuda()")
+
+    def _cast(self, dtype):
         for t in list(self.parameters()) + list(self.buffers()):
             if t._data.dtype.kind == "f" and t._data.dtype != dtype:
                 t._data = t._data.astype(dtype)
@@ -173,10 +190,10 @@ class Module:
         return self
 
     def float(self):
-        return self.to(np.float32)
+        return self._cast(np.dtype(np.float32))
 
     def double(self):
-        return self.to(np.float64)
+        return self._cast(np.dtype(np.float64))
 
     # -- state --------------------------------------------------------------------------------
     def state_dict(self, prefix=""):

@@ -51,10 +51,9 @@ def _attach_methods():
     Tensor.view_as = lambda self, other: reshape(self, other.shape)
     Tensor.reshape_as = lambda self, other: reshape(self, other.shape)
     Tensor.type_as = lambda self, other: cast(self, other.dtype)
-    Tensor.new_zeros = lambda self, *size: zeros(*size, dtype=self.dtype)
-    Tensor.new_ones = lambda self, *size: ones(*size, dtype=self.dtype)
-    Tensor.new_full = lambda self, size, value: full(size, value, dtype=self.dtype)
-    Tensor.new_tensor = lambda self, data: tensor(data, dtype=self.dtype)
+    from graphgrad.ops import creation
+    for name in ("new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"):
+        setattr(Tensor, name, getattr(creation, name))
 
 
 _attach_methods()

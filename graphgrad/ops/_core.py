@@ -2,8 +2,8 @@
 import numpy as np
 
 from graphgrad.dispatch import bind
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.modes import active_recorder
-from graphgrad.errors import ShapeError
 from graphgrad.ir.op import Op, register
 from graphgrad.ir.types import (DEFAULT_FLOAT, TensorType, broadcast_shapes, promote,
                                 short_dtype)
@@ -35,9 +35,9 @@ def describe(x):
 def same_as_input(name, float_only=False, no_bool=False):
     def infer(x, **attrs):
         if float_only and x.dtype.kind != "f":
-            raise TypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
+            raise DTypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
         if no_bool and x.dtype == np.bool_:
-            raise TypeError(f"{name}: not supported for bool tensors, got {describe(x)}")
+            raise DTypeError(f"{name}: not supported for bool tensors, got {describe(x)}")
         return TensorType(tuple(x.shape), x.dtype)
     return infer
 
@@ -47,10 +47,10 @@ def broadcast_infer(name, out_dtype=None, float_only=False):
         dtype = xs[0].dtype
         for x in xs[1:]:
             if x.dtype != dtype:
-                raise TypeError(f"{name}: operands must share a dtype, got "
+                raise DTypeError(f"{name}: operands must share a dtype, got "
                                 f"{', '.join(describe(x) for x in xs)}")
         if float_only and dtype.kind != "f":
-            raise TypeError(f"{name}: expects floating-point tensors, got {describe(xs[0])}")
+            raise DTypeError(f"{name}: expects floating-point tensors, got {describe(xs[0])}")
         shape = broadcast_shapes(name, *(tuple(x.shape) for x in xs))
         return TensorType(shape, np.dtype(out_dtype) if out_dtype is not None else dtype)
     return infer
@@ -67,8 +67,11 @@ def const(value, dtype):
     return bind(CONSTANT, value=arr)
 
 
-def as_tensor(x, dtype=None):
+def as_tensor(x, dtype=None, device=None):
     """Tensors pass through; numbers, lists and arrays become constants (torch.tensor rules)."""
+    if device is not None:
+        from graphgrad.devices import check
+        check(device, "as_tensor")
     if isinstance(x, Tensor):
         if dtype is not None and x.dtype != dtype:
             from graphgrad.ops.elementwise import cast

@@ -2,7 +2,7 @@
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, OutOfRangeError
 from graphgrad.ir.types import TensorType
 from graphgrad.ops._core import as_tensor, defop, describe
 from graphgrad.ops.creation import arange
@@ -12,14 +12,14 @@ from graphgrad.ops.movement import unsqueeze
 
 def _check_index_infer(x, *, low, high, what):
     if x.dtype.kind not in "iu":
-        raise TypeError(f"{what}: expects integer class indices, got {describe(x)}")
+        raise DTypeError(f"{what}: expects integer class indices, got {describe(x)}")
     return TensorType(tuple(x.shape), x.dtype)
 
 
 def _check_index_impl(x, *, low, high, what):
     if x.size and (x.min() < low or x.max() >= high):
         bad = x[(x < low) | (x >= high)]
-        raise ShapeError(f"{what}: class index {bad.flat[0]} out of range [{low}, {high}) "
+        raise OutOfRangeError(f"{what}: class index {bad.flat[0]} out of range [{low}, {high}) "
                          f"(indices of shape {x.shape})")
     return x
 
@@ -33,7 +33,7 @@ CHECK_INDEX = defop("check_index", _check_index_infer, _check_index_impl, alias=
 def one_hot(t, num_classes=-1):
     t = as_tensor(t)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: expects an integer tensor, got {describe(t)}")
+        raise DTypeError(f"one_hot: expects an integer tensor, got {describe(t)}")
     if num_classes < 0:
         num_classes = int(t._concrete("one_hot without num_classes").max()) + 1
     return one_hot_of_dtype(t, num_classes, np.int64)

@@ -9,8 +9,9 @@ import numpy as np
 
 from graphgrad import rng
 from graphgrad.capture import is_tracing
+from graphgrad.devices import check as _check_device
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import DEFAULT_FLOAT, TensorType, as_dtype
 from graphgrad.ops._core import defop
 from graphgrad.tensor import Tensor, to_array
@@ -68,8 +69,9 @@ def _finish(t, requires_grad):
     return t
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, requires_grad=False, *, device=None, pin_memory=False):
     """Like torch.tensor: Python floats -> float32, ints -> int64, arrays keep their dtype."""
+    _check_device(device, "tensor")
     if not is_tracing():
         return Tensor(data, dtype=dtype, requires_grad=requires_grad)
     if isinstance(data, Tensor):
@@ -87,7 +89,8 @@ def from_numpy(array):
     return tensor(array)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "full")
     if isinstance(size, (int, np.integer)):
         size = (size,)
     shape = _shape_of("full", tuple(size))
@@ -103,40 +106,49 @@ def full(size, fill_value, dtype=None, requires_grad=False):
     return _finish(bind(FULL, shape=shape, value=value, dtype=dtype), requires_grad)
 
 
-def zeros(*size, dtype=None, requires_grad=False):
+def zeros(*size, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "zeros")
     return full(_shape_of("zeros", size), 0, dtype or DEFAULT_FLOAT, requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False):
+def ones(*size, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "ones")
     return full(_shape_of("ones", size), 1, dtype or DEFAULT_FLOAT, requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False):
+def empty(*size, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "empty")
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
-def full_like(x, fill_value, dtype=None, requires_grad=False):
+def full_like(x, fill_value, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "full_like")
     return full(x.shape, fill_value, dtype or x.dtype, requires_grad)
 
 
-def zeros_like(x, dtype=None, requires_grad=False):
+def zeros_like(x, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "zeros_like")
     return full(x.shape, 0, dtype or x.dtype, requires_grad)
 
 
-def ones_like(x, dtype=None, requires_grad=False):
+def ones_like(x, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "ones_like")
     return full(x.shape, 1, dtype or x.dtype, requires_grad)
 
 
-def empty_like(x, dtype=None, requires_grad=False):
+def empty_like(x, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "empty_like")
     return zeros_like(x, dtype, requires_grad)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
+def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "eye")
     return tensor(np.eye(n, m, dtype=as_dtype(dtype) or DEFAULT_FLOAT),
                   requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -145,23 +157,29 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     return tensor(np.arange(start, end, step, dtype=as_dtype(dtype)), requires_grad=requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "linspace")
     return tensor(np.linspace(start, end, steps, dtype=as_dtype(dtype) or DEFAULT_FLOAT),
                   requires_grad=requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False):
+def rand(*size, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "rand")
     shape = _shape_of("rand", size)
     return _finish(bind(RAND, shape=shape, dtype=as_dtype(dtype) or DEFAULT_FLOAT), requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False):
+def randn(*size, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "randn")
     shape = _shape_of("randn", size)
     return _finish(bind(RANDN, shape=shape, dtype=as_dtype(dtype) or DEFAULT_FLOAT),
                    requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None):
+def randint(low, high=None, size=(), dtype=None, device=None, requires_grad=False):
+    _check_device(device, "randint")
+    if requires_grad:
+        raise DTypeError("randint: only floating-point tensors can require gradients")
     if high is None:
         low, high = 0, low
     shape = _shape_of("randint", (size,) if isinstance(size, int) else tuple(size))
@@ -169,14 +187,45 @@ def randint(low, high=None, size=(), dtype=None):
     return t if dtype is None else t.astype(dtype)
 
 
-def rand_like(x, dtype=None):
-    return rand(x.shape, dtype=dtype or x.dtype)
+def rand_like(x, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "rand_like")
+    return rand(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
 
 
-def randn_like(x, dtype=None):
-    return randn(x.shape, dtype=dtype or x.dtype)
+def randn_like(x, dtype=None, requires_grad=False, device=None):
+    _check_device(device, "randn_like")
+    return randn(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
 
 
-def randperm(n):
-    """A random permutation (eager only: numbers drawn from graphgrad's generator)."""
-    return tensor(rng.generator().permutation(n).astype(np.int64))
+def randperm(n, dtype=None, device=None, requires_grad=False, generator=None):
+    """A random permutation (eager only: numbers drawn from graphgrad's generator, or from
+    `generator`, a gg.Generator)."""
+    _check_device(device, "randperm")
+    gen = rng.generator() if generator is None else rng.numpy_generator(generator, "randperm")
+    return tensor(gen.permutation(n).astype(as_dtype(dtype) or np.int64),
+                  requires_grad=requires_grad)
+
+
+# -- Tensor.new_* (the dtype defaults to the tensor's, as in torch) ------------------------------
+
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "new_full")
+    return full(size, fill_value, dtype or self.dtype, requires_grad)
+
+
+def _new_filled(name, value):
+    def method(self, *size, dtype=None, device=None, requires_grad=False):
+        _check_device(device, name)
+        return full(_shape_of(name, size), value, dtype or self.dtype, requires_grad)
+    method.__name__ = name
+    return method
+
+
+new_zeros = _new_filled("new_zeros", 0)
+new_ones = _new_filled("new_ones", 1)
+new_empty = _new_filled("new_empty", 0)
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "new_tensor")
+    return tensor(data, dtype or self.dtype, requires_grad)

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from graphgrad.dispatch import bind
+from graphgrad.errors import DTypeError
 from graphgrad.modes import no_grad
 from graphgrad.ir.types import TensorType, as_dtype, broadcast_shapes
 from graphgrad.ops._core import (broadcast_infer, defop, describe, float_operand, operands,
@@ -86,7 +87,7 @@ POW = defop("pow", broadcast_infer("pow", float_only=True), np.power, _pow_vjp,
 
 def _pow_scalar_infer(x, *, exponent):
     if x.dtype.kind != "f" and not (isinstance(exponent, int) and exponent >= 0):
-        raise TypeError(f"pow: integer tensors need a non-negative integer exponent, got "
+        raise DTypeError(f"pow: integer tensors need a non-negative integer exponent, got "
                         f"{describe(x)} ** {exponent!r}")
     return TensorType(tuple(x.shape), x.dtype)
 
@@ -160,7 +161,7 @@ def _bool_infer(name):
     def infer(*xs):
         for x in xs:
             if x.dtype != np.bool_:
-                raise TypeError(f"{name}: expects bool tensors, got {describe(x)}")
+                raise DTypeError(f"{name}: expects bool tensors, got {describe(x)}")
         return base(*xs)
     return infer
 
@@ -174,7 +175,7 @@ LOGICAL_OR = defop("logical_or", _bool_infer("logical_or"), np.logical_or, eleme
 
 def _where_infer(c, a, b):
     if c.dtype != np.bool_:
-        raise TypeError(f"where: the condition must be a bool tensor, got {describe(c)}")
+        raise DTypeError(f"where: the condition must be a bool tensor, got {describe(c)}")
     if a.dtype != b.dtype:
         raise TypeError(f"where: both branches must share a dtype, got {describe(a)}, "
                         f"{describe(b)}")

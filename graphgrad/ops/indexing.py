@@ -1,7 +1,7 @@
 """Masked selection: `masked_fill`."""
 import numpy as np
 
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import broadcast_shapes
 from graphgrad.ops._core import as_tensor, as_tensor_like, describe
 from graphgrad.ops.elementwise import cast, where
@@ -13,7 +13,7 @@ def masked_fill(x, mask, value):
     x = as_tensor(x)
     mask = as_tensor(mask)
     if mask.dtype != np.bool_:
-        raise TypeError(f"masked_fill: the mask must be a bool tensor, got {describe(mask)}")
+        raise DTypeError(f"masked_fill: the mask must be a bool tensor, got {describe(mask)}")
     shape = broadcast_shapes("masked_fill", tuple(mask.shape), tuple(x.shape))
     if shape != x.shape:
         raise ShapeError(f"masked_fill: the mask {describe(mask)} does not broadcast to the "

@@ -2,16 +2,16 @@
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType, broadcast_shapes
 from graphgrad.ops._core import defop, describe, operands, unbroadcast
 
 
 def _matmul_infer(a, b):
     if a.dtype != b.dtype:
-        raise TypeError(f"matmul: operands must share a dtype, got {describe(a)} @ {describe(b)}")
+        raise DTypeError(f"matmul: operands must share a dtype, got {describe(a)} @ {describe(b)}")
     if a.dtype.kind not in "fi":
-        raise TypeError(f"matmul: expects numeric tensors, got {describe(a)} @ {describe(b)}")
+        raise DTypeError(f"matmul: expects numeric tensors, got {describe(a)} @ {describe(b)}")
     if len(a.shape) < 2 or len(b.shape) < 2:
         raise ShapeError(f"matmul: the primitive needs operands of at least 2 dims, got "
                          f"{describe(a)} @ {describe(b)}")

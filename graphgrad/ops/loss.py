@@ -5,7 +5,7 @@ g * (p - y) / max(p (1 - p), 1e-12) has no composite equivalent without NaNs.
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType
 from graphgrad.ops._core import defop, describe
 from graphgrad.ops.elementwise import log, log1p, maximum
@@ -16,7 +16,7 @@ _BCE_EPS = 1e-12   # torch's clamp of p (1 - p) in the gradient
 
 def _bce_infer(p, y):
     if p.dtype.kind != "f" or y.dtype != p.dtype:
-        raise TypeError(f"binary_cross_entropy: expects float probabilities and targets of one "
+        raise DTypeError(f"binary_cross_entropy: expects float probabilities and targets of one "
                         f"dtype, got {describe(p)}, {describe(y)}")
     if tuple(p.shape) != tuple(y.shape):
         raise ShapeError(f"binary_cross_entropy: target {describe(y)} must have the shape of "

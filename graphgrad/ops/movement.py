@@ -3,7 +3,7 @@ cat."""
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError, TraceError
+from graphgrad.errors import OutOfRangeError, ShapeError, TraceError
 from graphgrad.ir.types import TensorType, normalize_dim
 from graphgrad.ops._core import as_tensor, defop, describe, unbroadcast
 from graphgrad.tensor import Tensor
@@ -116,7 +116,7 @@ def _index_shape(name, x, idx, spec):
     try:
         return dummy[index].shape
     except IndexError as e:
-        raise ShapeError(f"{name}: index {format_spec(spec)} invalid for a tensor of shape "
+        raise OutOfRangeError(f"{name}: index {format_spec(spec)} invalid for a tensor of shape "
                          f"{tuple(x.shape)}: {e}") from None
 
 

@@ -9,7 +9,7 @@ import functools
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType
 from graphgrad.ops.spatial import (check_float, crop_into, defop_out, got, pad_spatial, taps,
                                   zeros_padded)
@@ -128,7 +128,7 @@ def _max_pool_family(nd):
 
     def infer(x, **attrs):
         if x.dtype == np.bool_:
-            raise TypeError(f"{name}: not supported for bool tensors ({got(x)})")
+            raise DTypeError(f"{name}: not supported for bool tensors ({got(x)})")
         return TensorType(tuple(x.shape[:2]) + pool_out_size(name, x.shape, (x,), **attrs),
                           x.dtype)
 
@@ -162,7 +162,7 @@ MAX_POOL3D, MAX_POOL3D_BACKWARD, MAX_POOL3D_SELECT = _max_pool_family(3)
 
 def _indices_infer(x, **attrs):
     if x.dtype == np.bool_:
-        raise TypeError(f"max_pool_indices: not supported for bool tensors ({got(x)})")
+        raise DTypeError(f"max_pool_indices: not supported for bool tensors ({got(x)})")
     out = pool_out_size("max_pool_indices", x.shape, (x,), **attrs)
     return TensorType(tuple(x.shape[:2]) + out, np.dtype(np.int64))
 

@@ -3,6 +3,7 @@ let the simplifier turn softmax-cross-entropy's backward into `softmax - onehot`
 import numpy as np
 
 from graphgrad.dispatch import bind
+from graphgrad.errors import DTypeError
 from graphgrad.ir.types import TensorType, normalize_dim
 from graphgrad.ops._core import defop, describe, float_operand
 from graphgrad.ops.elementwise import exp
@@ -12,7 +13,7 @@ from graphgrad.ops.reduce import sum_dims
 def _infer(name):
     def infer(x, *, dims):
         if x.dtype.kind != "f":
-            raise TypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
+            raise DTypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
         return TensorType(tuple(x.shape), x.dtype)
     return infer
 

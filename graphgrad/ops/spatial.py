@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ops._core import defop, describe
 
 DIM_NAMES = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
@@ -29,9 +29,9 @@ def check_4d(name, x, what, args):
 def check_float(name, *xs):
     for x in xs[1:]:
         if x.dtype != xs[0].dtype:
-            raise TypeError(f"{name}: operands must share a dtype ({got(*xs)})")
+            raise DTypeError(f"{name}: operands must share a dtype ({got(*xs)})")
     if xs[0].dtype.kind != "f":
-        raise TypeError(f"{name}: expects floating-point tensors ({got(*xs)})")
+        raise DTypeError(f"{name}: expects floating-point tensors ({got(*xs)})")
 
 
 def taps(kernel, stride, dilation, out):

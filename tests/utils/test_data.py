@@ -119,7 +119,8 @@ def test_per_sample_dataset_collates_nested_structures():
 def test_default_collate_kinds():
     Point = namedtuple("Point", "x y")
     out = default_collate([Point(1.5, np.float64(2.0)), Point(2.5, np.float64(3.0))])
-    assert isinstance(out, Point) and out.x.dtype == np.float32 and out.y.dtype == np.float64
+    # Python floats collate to float64, as in torch
+    assert isinstance(out, Point) and out.x.dtype == np.float64 and out.y.dtype == np.float64
     assert default_collate([True, False]).dtype == np.bool_
     arrays = default_collate([np.zeros((2, 3), np.int32), np.ones((2, 3), np.int32)])
     assert arrays.shape == (2, 2, 3) and arrays.dtype == np.int32
@@ -157,11 +158,12 @@ def test_ragged_dataset_error_through_the_loader():
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(batch_size=0), ValueError, "batch_size must be a positive integer, got 0"),
     (dict(batch_size=-1), ValueError, "got -1"),
-    (dict(batch_size=2.5), TypeError, "batch_size.*2.5"),
-    (dict(batch_size="4"), TypeError, "batch_size"),
-    (dict(batch_size=True), TypeError, "batch_size"),
+    # torch raises ValueError for a batch_size or drop_last of the wrong type
+    (dict(batch_size=2.5), ValueError, "batch_size.*2.5"),
+    (dict(batch_size="4"), ValueError, "batch_size"),
+    (dict(batch_size=True), ValueError, "batch_size"),
     (dict(shuffle="yes"), TypeError, "shuffle"),
-    (dict(drop_last=1), TypeError, "drop_last"),
+    (dict(drop_last=1), ValueError, "drop_last"),
     (dict(collate_fn=3), TypeError, "collate_fn"),
     (dict(seed=1, generator=np.random.default_rng(0)), ValueError, "either"),
     (dict(generator=np.random.RandomState(0)), TypeError, "Generator"),
