@@ -10,7 +10,7 @@ inputs bound to outside state; the autodiff pass uses it as it is.
 import numpy as np
 
 from graphgrad.diagnostics import check_nan, user_location
-from graphgrad.errors import ShapeError, TraceError
+from graphgrad.errors import GraphgradError, OutOfRangeError, ShapeError, TraceError
 from graphgrad.ir.graph import GraphBuilder, Value
 from graphgrad.ir.op import get_op
 from graphgrad.modes import active_recorder, grad_enabled, anomaly_enabled
@@ -39,9 +39,12 @@ def _eager(op, inputs, attrs):
     try:
         with np.errstate(**QUIET):
             out = op.impl(*arrays, **attrs)
+    except GraphgradError:
+        raise                          # the kernel's own message, already naming the op
     except (ValueError, IndexError, TypeError) as e:
         shapes = ", ".join(f"{a.shape} {a.dtype}" for a in arrays)
-        raise ShapeError(f"{op.name}: {e} (inputs {shapes})") from e
+        kind = OutOfRangeError if isinstance(e, IndexError) else ShapeError
+        raise kind(f"{op.name}: {e} (inputs {shapes})") from e
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     if anomaly_enabled():

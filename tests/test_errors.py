@@ -9,12 +9,6 @@ import graphgrad.nn.functional as GF
 from graphgrad.errors import (AutogradError, DeviceError, DTypeError, GraphgradError,
                               OutOfRangeError, ShapeError)
 
-# the change each expected failure needs, in files outside this area
-NORMALIZE_DIM = "ir/types.normalize_dim raises ShapeError; it should raise OutOfRangeError"
-CHECK_INDEX = ("dispatch._eager re-wraps a kernel's errors in a plain ShapeError; it should "
-               "re-raise GraphgradErrors unchanged and raise OutOfRangeError for IndexError")
-
-
 def ones(m, *shape, **kw):
     return m.ones(*shape, **kw)
 
@@ -124,16 +118,11 @@ CASES = {
     "dropout p": (lambda m, F, nn: F.dropout(ones(m, 2), p=1.5), ValueError, None),
 }
 
-XFAIL = {"sum dim": NORMALIZE_DIM, "softmax dim": NORMALIZE_DIM, "transpose dim": NORMALIZE_DIM,
-         "cat dim": NORMALIZE_DIM, "unsqueeze dim": NORMALIZE_DIM,
-         "embedding index": CHECK_INDEX, "cross_entropy class": CHECK_INDEX,
-         "index tensor out of bounds": CHECK_INDEX}
 
 
 def _params():
     for name in sorted(CASES):
-        marks = [pytest.mark.xfail(strict=True, reason=XFAIL[name])] if name in XFAIL else []
-        yield pytest.param(name, marks=marks, id=name)
+        yield pytest.param(name, id=name)
 
 
 @pytest.mark.parametrize("name", _params())

@@ -3,7 +3,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from graphgrad.errors import ShapeError
+from graphgrad.errors import OutOfRangeError, ShapeError
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -93,7 +93,8 @@ def normalize_dim(op, dim, ndim):
     lo = -max(ndim, 1)
     hi = max(ndim, 1) - 1
     if dim < lo or dim > hi:
-        raise ShapeError(f"{op}: dim {dim} out of range for a tensor with {ndim} dimensions")
+        raise OutOfRangeError(f"{op}: dim {dim} out of range for a tensor with {ndim} "
+                              f"dimensions (expected to be in range of [{lo}, {hi}])")
     return int(dim) % max(ndim, 1)
 
 
