@@ -9,6 +9,7 @@ from graphgrad import ir, passes, runtime  # noqa: F401
 from graphgrad.config import config
 from graphgrad.dispatch import (detect_anomaly, enable_grad, is_grad_enabled, no_grad,
                                 set_detect_anomaly, set_grad_enabled)
+from graphgrad.inference import inference_mode, is_inference_mode_enabled  # noqa: F401
 from graphgrad.errors import (AnomalyError, AutogradError, CheckpointError,  # noqa: F401
                               GraphgradError,
                               RuntimeExecutionError, ShapeError, TraceError)
