@@ -7,7 +7,8 @@ import numpy as _np
 
 from graphgrad import ir, passes, runtime  # noqa: F401
 from graphgrad.config import config
-from graphgrad.modes import (detect_anomaly, enable_grad, is_grad_enabled, no_grad,  # noqa: F401
+from graphgrad.modes import (detect_anomaly, enable_grad, inference_mode,  # noqa: F401
+                             is_grad_enabled, is_inference_mode_enabled, no_grad,
                              set_detect_anomaly, set_grad_enabled)
 from graphgrad.errors import (AnomalyError, AutogradError, CheckpointError,  # noqa: F401
                               GraphgradError,

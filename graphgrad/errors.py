@@ -47,3 +47,11 @@ class RuntimeExecutionError(GraphgradError, RuntimeError):
 
 class AnomalyError(GraphgradError, RuntimeError):
     """Under `gg.detect_anomaly()`: the first op that produced a NaN from NaN-free inputs."""
+
+
+class ShapeRuntimeError(ShapeError, RuntimeError):
+    """A ShapeError where PyTorch raises RuntimeError, so code catching either works."""
+
+
+class ShapeAssertionError(ShapeError, AssertionError):
+    """A ShapeError where PyTorch raises AssertionError, so code catching either works."""

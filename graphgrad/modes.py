@@ -127,3 +127,51 @@ class recording:
     def __exit__(self, *exc):
         _RECORDER.reset(self.token)
         return False
+
+
+_INFERENCE = contextvars.ContextVar("graphgrad_inference_mode", default=False)
+
+
+def is_inference_mode_enabled():
+    return _INFERENCE.get()
+
+
+class inference_mode:
+    """`with gg.inference_mode():`, `@gg.inference_mode` or `@gg.inference_mode(mode)`: no
+    gradients are recorded inside (mode=True). graphgrad has no separate "inference tensors",
+    so this is no_grad plus the flag `is_inference_mode_enabled()` reports; as in torch,
+    `inference_mode(False)` records gradients again, even inside no_grad."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode):              # bare decorator: @gg.inference_mode
+            self.mode = True
+            return self(mode)
+        return self
+
+    def __init__(self, mode=True):
+        if not callable(mode):
+            self.mode = bool(mode)
+        self._tokens = []
+
+    def __enter__(self):
+        self._tokens.append((_GRAD.set(not self.mode), _INFERENCE.set(self.mode)))
+        return self
+
+    def __exit__(self, *exc):
+        grad, inference = self._tokens.pop()
+        _INFERENCE.reset(inference)
+        _GRAD.reset(grad)
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return inference_mode(self.mode)

@@ -261,6 +261,25 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         raise TypeError("graphgrad tensors are not pickled; save them with gg.save")
 
+    def __deepcopy__(self, memo):
+        """copy.deepcopy of a leaf tensor (so of a module, as nn.TransformerEncoder does): new
+        data, the same class and requires_grad, a copied grad, like torch."""
+        if self._grad_fn is not None:
+            raise AutogradError("copy.deepcopy: only tensors created by the user (graph leaves) "
+                                "can be deep-copied; detach() it first")
+        import copy
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        new._data = self._concrete("copy.deepcopy(tensor)").copy()
+        new._requires_grad = self._requires_grad
+        new._grad = None if self._grad is None else copy.deepcopy(self._grad, memo)
+        new._grad_fn = None
+        new._out_index = 0
+        new._vc = None
+        new._view = None
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
     # -- conversions ----------------------------------------------------------------------------
     def astype(self, dtype):
         return ops.cast(self, as_dtype(dtype))

@@ -45,3 +45,15 @@ __all__ += ["utils", "ModuleList", "ModuleDict", "LeakyReLU", "GELU", "ELU", "Si
             "Softmax", "LogSoftmax", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
             "MultiheadAttention", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
             "NLLLoss"]
+
+from graphgrad.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: E402
+from graphgrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase  # noqa: E402
+
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+from graphgrad.nn.transformer import (Transformer, TransformerDecoder,  # noqa: E402
+                                      TransformerDecoderLayer, TransformerEncoder,
+                                      TransformerEncoderLayer)
+
+__all__ += ["Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
+            "TransformerDecoderLayer"]

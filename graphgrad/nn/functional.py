@@ -337,6 +337,19 @@ def _causal_mask(L, S):
 def attention_weights(query, key, attn_mask=None, is_causal=False, scale=None):
     """softmax(q k^T * scale + mask) over the keys. A bool mask marks the pairs that take part
     (True), a float mask is added to the scores."""
+    return ops.softmax(_attention_scores(query, key, attn_mask, is_causal, scale), -1)
+
+
+def _safe_softmax(scores, dim=-1):
+    """softmax, but 0 (not NaN) on rows whose scores are all -inf, as torch's attention does;
+    the gradient of such rows is 0 too."""
+    dead = ops.amax(scores.detach(), dim, keepdim=True) == float("-inf")
+    weights = ops.softmax(ops.where(dead, 0.0, scores), dim)
+    return ops.where(dead, 0.0, weights)
+
+
+def _attention_scores(query, key, attn_mask=None, is_causal=False, scale=None):
+    """q k^T * scale with the mask applied (-inf where a bool mask is False)."""
     q, k = _float_operand(query), _float_operand(key)
     if q.ndim < 2 or k.ndim < 2 or q.shape[-1] != k.shape[-1]:
         raise _ShapeError(f"scaled_dot_product_attention: query {_describe(q)} and key "
@@ -360,7 +373,7 @@ def attention_weights(query, key, attn_mask=None, is_causal=False, scale=None):
             scores = ops.where(mask, scores, float("-inf"))
         else:
             scores = scores + mask.astype(scores.dtype)
-    return ops.softmax(scores, -1)
+    return scores
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
@@ -368,7 +381,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(q k^T / sqrt(E) + mask) v over (..., L, E), (..., S, E), (..., S, Ev) inputs.
     Dropout (`dropout_p` > 0) applies to the attention weights, as in torch."""
     v = _float_operand(value)
-    weights = attention_weights(query, key, attn_mask, is_causal, scale)
+    scores = _attention_scores(query, key, attn_mask, is_causal, scale)
+    masked = attn_mask is not None or is_causal
+    weights = _safe_softmax(scores) if masked else ops.softmax(scores, -1)
     if v.shape[-2] != weights.shape[-1]:
         raise _ShapeError(f"scaled_dot_product_attention: value {_describe(v)} must have as "
                          f"many rows as the key ({weights.shape[-1]})")

@@ -66,3 +66,15 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
         for p, g in _with_grads(parameters):
             g.clamp_(-clip_value, clip_value)
             p.grad = g
+
+
+def _register_rnn_utils():
+    """nn.utils.rnn (pad_sequence, PackedSequence, ...), importable as graphgrad.nn.utils.rnn
+    like torch.nn.utils.rnn although nn.utils is a module, not a package."""
+    import sys
+    from graphgrad.nn import utils_rnn
+    sys.modules[__name__ + ".rnn"] = utils_rnn
+    return utils_rnn
+
+
+rnn = _register_rnn_utils()

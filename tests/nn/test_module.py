@@ -274,6 +274,28 @@ def test_state_dict_keys_and_snapshots():
     np.testing.assert_array_equal(state["body.0.weight"].numpy(), before)
 
 
+def test_deepcopy_copies_parameters_buffers_and_grads():
+    import copy
+    model = Net()
+    model(gg.ones(2, 3)).sum().backward()
+    clone = copy.deepcopy(model)
+    pairs = list(zip(model.named_parameters(), clone.named_parameters()))
+    assert [a for (a, _), _ in pairs] == [b for _, (b, _) in pairs]
+    for (_, p), (_, q) in pairs:
+        assert q is not p and type(q) is type(p) and q.requires_grad
+        np.testing.assert_array_equal(q.numpy(), p.numpy())
+        np.testing.assert_array_equal(q.grad.numpy(), p.grad.numpy())
+    assert list(dict(clone.named_buffers())) == list(dict(model.named_buffers()))
+    with gg.no_grad():
+        clone.scale.mul_(3.0)
+    assert model.scale.item() == 1.0
+    shared = nn.Sequential(model.body, model.body)
+    twin = copy.deepcopy(shared)
+    assert twin[0] is twin[1] and twin[0] is not model.body
+    with pytest.raises(gg.AutogradError, match="graph leaves"):
+        copy.deepcopy(model.scale * 2)
+
+
 def test_load_state_dict_round_trip():
     src, dst = Net(), Net()
     with gg.no_grad():
