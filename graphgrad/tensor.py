@@ -15,6 +15,9 @@ from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_out_index", "_vc",
                  "__weakref__", "__dict__")
+    # NumPy scalars and arrays on the left of an operator defer to the tensor's reflected
+    # operator (np.float32(2) * t is a Tensor, as in torch), instead of converting the tensor
+    __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad=False):
         if isinstance(data, Tensor):
@@ -216,7 +219,7 @@ class Tensor:
         data = self._concrete("using a tensor as a Python index")
         if data.dtype.kind not in "iub" or data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(data)
+        return int(data.item())     # also for a one-element 1-d tensor, as torch
 
     def __repr__(self):
         if type(self._data) is Value:
@@ -307,6 +310,11 @@ class Tensor:
                 raise TypeError(f"{name}: result type {new.dtype} can't be cast to the tensor's "
                                 f"dtype {self.dtype}")
             new = ops.cast(new, self.dtype)
+        if trace is None and new._grad_fn is None and self._grad_fn is not None \
+                and dispatch.MODE.grad_enabled:
+            # the new value does not depend on the old one (zero_, fill_, copy_): keep self in
+            # the graph with a zero gradient for the old value, as torch does
+            new = ops.where(True, new, snapshot)
         if trace is not None:
             trace.assign(self, new)
         else:
@@ -358,12 +366,20 @@ class Tensor:
         return self._inplace(lambda s: ops.zeros_like(s), "zero_")
 
     def fill_(self, value):
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise ShapeError(f"fill_: the value must be a number or a 0-d tensor, got shape "
+                                 f"{value.shape}")
+            return self.copy_(value)      # differentiable in the value, as in torch
         return self._inplace(lambda s: ops.full_like(s, value), "fill_")
 
     def copy_(self, src):
         def compute(s):
-            src_t = ops.as_tensor_like(src, s)
-            return ops.broadcast_to(src_t, s.shape).astype(s.dtype)
+            src_t = ops.broadcast_to(ops.as_tensor_like(src, s).astype(s.dtype), s.shape)
+            if s.requires_grad and dispatch.MODE.grad_enabled:
+                # where(True, src, s): the old value stays in the graph with a zero gradient
+                return ops.where(True, src_t, s)
+            return src_t
         return self._inplace(compute, "copy_")
 
     def __iadd__(self, other):
