@@ -374,13 +374,7 @@ class Tensor:
         return self._inplace(lambda s: ops.full_like(s, value), "fill_")
 
     def copy_(self, src):
-        def compute(s):
-            src_t = ops.broadcast_to(ops.as_tensor_like(src, s).astype(s.dtype), s.shape)
-            if s.requires_grad and dispatch.MODE.grad_enabled:
-                # where(True, src, s): the old value stays in the graph with a zero gradient
-                return ops.where(True, src_t, s)
-            return src_t
-        return self._inplace(compute, "copy_")
+        return self._inplace(lambda s: _copy_value(s, src, share=False), "copy_")
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -496,8 +490,20 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        with dispatch.no_grad():
-            self.copy_(value)
+        with dispatch.no_grad():     # `t.data = v` shares v's memory, as in torch
+            self._inplace(lambda s: _copy_value(s, value, share=True), "data")
+
+
+def _copy_value(s, src, share):
+    """`src` broadcast to the shape and dtype of `s`, the new value of `s.copy_(src)`."""
+    src_t = ops.broadcast_to(ops.as_tensor_like(src, s).astype(s.dtype), s.shape)
+    if s.requires_grad and dispatch.MODE.grad_enabled:
+        # where(True, src, s): the old value stays in the graph with a zero gradient
+        return ops.where(True, src_t, s)
+    if not share and isinstance(src, Tensor) and type(src._data) is np.ndarray \
+            and np.may_share_memory(src_t._data, src._data):
+        return ops.clone(src_t)      # copy_ copies: later writes to src must not show here
+    return src_t
 
 
 def to_array(data, dtype=None):
