@@ -17,6 +17,9 @@ from graphgrad.modes import active_recorder, grad_enabled, no_grad
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_out_index", "_vc", "_view",
                  "__weakref__", "__dict__")
+    # NumPy scalars and arrays on the left of an operator defer to the tensor's reflected
+    # operator (np.float32(2) * t is a Tensor, as in torch), instead of converting the tensor
+    __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad=False):
         if isinstance(data, Tensor):
@@ -220,7 +223,7 @@ class Tensor:
         data = self._concrete("using a tensor as a Python index")
         if data.dtype.kind not in "iub" or data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(data)
+        return int(data.item())     # also for a one-element 1-d tensor, as torch
 
     def __repr__(self):
         if type(self._data) is Value:
@@ -366,6 +369,11 @@ class Tensor:
                 raise DTypeError(f"{name}: result type {new.dtype} can't be cast to the tensor's "
                                 f"dtype {self.dtype}")
             new = ops.cast(new, self.dtype)
+        if recorder is None and new._grad_fn is None and self._grad_fn is not None \
+                and grad_enabled():
+            # the new value does not depend on the old one (zero_, fill_, copy_): keep self in
+            # the graph with a zero gradient for the old value, as torch does
+            new = ops.where(True, new, snapshot)
         if recorder is not None:
             recorder.assign(self, new)
         else:
@@ -424,13 +432,15 @@ class Tensor:
         return self._inplace(lambda s: ops.zeros_like(s), "zero_")
 
     def fill_(self, value):
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise ShapeError(f"fill_: the value must be a number or a 0-d tensor, got shape "
+                                 f"{value.shape}")
+            return self.copy_(value)      # differentiable in the value, as in torch
         return self._inplace(lambda s: ops.full_like(s, value), "fill_")
 
     def copy_(self, src):
-        def compute(s):
-            src_t = ops.as_tensor_like(src, s)
-            return ops.broadcast_to(src_t, s.shape).astype(s.dtype)
-        return self._inplace(compute, "copy_")
+        return self._inplace(lambda s: _copy_value(s, src), "copy_")
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -562,6 +572,15 @@ class Tensor:
             raise TraceError("t.data = traced_tensor: the traced value cannot leave its "
                              "compiled function")
         self._data = value._data
+
+
+def _copy_value(s, src):
+    """`src` broadcast to the shape and dtype of `s`, the new value of `s.copy_(src)`."""
+    src_t = ops.broadcast_to(ops.as_tensor_like(src, s).astype(s.dtype), s.shape)
+    if s.requires_grad and grad_enabled():
+        # where(True, src, s): the old value stays in the graph with a zero gradient
+        return ops.where(True, src_t, s)
+    return src_t
 
 
 def to_array(data, dtype=None):

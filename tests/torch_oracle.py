@@ -98,7 +98,8 @@ def run_torch(case, arrays, positions):
 
 
 def run_graphgrad(case, arrays, positions, compiled=None, share=False):
-    ts = [gg.from_numpy(a) if share else gg.tensor(a) for a in arrays]
+    """`share`: the tensors share fresh strided copies of `arrays` (in-place ops write them)."""
+    ts = [gg.from_numpy(strided(a)) if share else gg.tensor(a) for a in arrays]
     for i in positions:
         ts[i].requires_grad_(True)
     fn = compiled if compiled is not None else (lambda *xs: case.fn(gg, *xs))
@@ -173,10 +174,9 @@ def check_case(case, dtype, layout="contiguous"):
     """Forward and gradients against torch, eager and compiled, for one dtype and layout."""
     arrays = case.arrays(dtype)
     share = layout == "strided"
-    if share:
-        arrays = [strided(a) for a in arrays]
     positions = case.grad_positions
-    t_inputs, t_outs = run_torch(case, arrays, positions)
+    t_inputs, t_outs = run_torch(case, [strided(a) for a in arrays] if share else arrays,
+                                 positions)
     ws = weights_for(t_outs)
     has_grad = backward_weighted(__import__("torch"), t_outs, ws)
 

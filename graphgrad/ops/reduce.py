@@ -148,8 +148,11 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    from graphgrad.ops.elementwise import sqrt
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    from graphgrad.ops.elementwise import sqrt, where
+    v = var(x, dim, unbiased, keepdim, correction=correction)
+    # torch: where the std is 0 its gradient is 0 (not sqrt's infinite slope times 0 = nan)
+    zero = v == 0.0
+    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
 
 
 def amax(x, dim=None, keepdim=False):
@@ -179,7 +182,8 @@ def max(x, dim=None, keepdim=False):
         return maximum(x, dim)
     if dim is None:
         return amax(x)
-    return MaxResult(amax(x, dim, keepdim), argmax(x, dim, keepdim))
+    index = argmax(x, dim, keepdim)
+    return MaxResult(_values_at(x, index, dim, keepdim, amax), index)
 
 
 def min(x, dim=None, keepdim=False):
@@ -189,7 +193,23 @@ def min(x, dim=None, keepdim=False):
         return minimum(x, dim)
     if dim is None:
         return amin(x)
-    return MaxResult(amin(x, dim, keepdim), argmin(x, dim, keepdim))
+    index = argmin(x, dim, keepdim)
+    return MaxResult(_values_at(x, index, dim, keepdim, amin), index)
+
+
+def _values_at(x, index, dim, keepdim, reduce):
+    """The values of `x` at `index` along `dim` (the result of max/min with a dim): as in
+    torch, the gradient goes to that one element only, even when the extremum is tied."""
+    if x.dtype.kind != "f" or x.ndim == 0:
+        return reduce(x, dim, keepdim)       # no gradient to route
+    from graphgrad.ops.creation import arange
+    from graphgrad.ops.elementwise import where
+    from graphgrad.ops.movement import reshape, unsqueeze
+    d = normalize_dim("max", dim, x.ndim)
+    if not keepdim:
+        index = unsqueeze(index, d)
+    positions = reshape(arange(x.shape[d]), (x.shape[d],) + (1,) * (x.ndim - d - 1))
+    return sum_dims(where(positions == index, x, 0.0), (d,), keepdim)
 
 
 class MaxResult(tuple):

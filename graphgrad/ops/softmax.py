@@ -19,11 +19,15 @@ def _infer(name):
 
 
 def _log_softmax_impl(x, *, dims):
+    if x.size == 0:
+        return x.copy()         # the max of an empty axis is undefined; nothing to compute
     shifted = x - np.amax(x, axis=dims, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=dims, keepdims=True))
 
 
 def _softmax_impl(x, *, dims):
+    if x.size == 0:
+        return x.copy()
     e = np.exp(x - np.amax(x, axis=dims, keepdims=True))
     return e / np.sum(e, axis=dims, keepdims=True)
 
@@ -37,11 +41,15 @@ def _softmax_vjp(g, x, *, out, dims):
 
 
 def _log_softmax_out(out, x, *, dims):
+    if x.size == 0:
+        return out
     np.subtract(x, np.amax(x, axis=dims, keepdims=True), out=out)
     return np.subtract(out, np.log(np.sum(np.exp(out), axis=dims, keepdims=True)), out=out)
 
 
 def _softmax_out(out, x, *, dims):
+    if x.size == 0:
+        return out
     np.subtract(x, np.amax(x, axis=dims, keepdims=True), out=out)
     np.exp(out, out=out)
     return np.divide(out, np.sum(out, axis=dims, keepdims=True), out=out)

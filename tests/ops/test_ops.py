@@ -680,8 +680,9 @@ TIES = [
      [[0.0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]]),
     ("amax-all", gg.amax, [[1.0, 3.0], [3.0, 0.0]], [[0.0, 0.5], [0.5, 0.0]]),
     ("max-all", gg.max, [[3.0, 3.0], [3.0, 0.0]], [[1 / 3, 1 / 3], [1 / 3, 0.0]]),
+    # along a dim, torch routes the gradient to the returned index only
     ("max-dim", lambda x: gg.max(x, 0).values, [[1.0, 5.0], [1.0, 2.0]],
-     [[0.5, 1.0], [0.5, 0.0]]),
+     [[1.0, 1.0], [0.0, 0.0]]),
     ("amin-dim", lambda x: gg.amin(x, 0), [[1.0, 2.0], [1.0, 5.0]], [[0.5, 1.0], [0.5, 0.0]]),
     ("maximum-a", lambda x: gg.maximum(x, gg.tensor([1.0, 0.0, 3.0], dtype=x.dtype)),
      [1.0, 2.0, 3.0], [0.5, 1.0, 0.5]),
