@@ -10,7 +10,7 @@ from graphgrad.config import config
 from graphgrad.dispatch import (detect_anomaly, enable_grad, is_grad_enabled, no_grad,
                                 set_detect_anomaly, set_grad_enabled)
 from graphgrad.errors import (AnomalyError, AutogradError, CheckpointError,  # noqa: F401
-                              GraphgradError,
+                              GraphgradError, IndexingError,
                               RuntimeExecutionError, ShapeError, TraceError)
 from graphgrad.ops import *  # noqa: F401,F403
 from graphgrad.ops import (abs, all, any, max, min, pow, sum)  # noqa: F401  (shadow builtins)

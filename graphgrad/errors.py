@@ -13,6 +13,11 @@ class ShapeError(GraphgradError, ValueError):
     """Operands whose shapes (or dtypes) do not fit the op."""
 
 
+class IndexingError(GraphgradError, IndexError, RuntimeError):
+    """An index or dim out of range for the tensor it indexes. It is an IndexError, as in torch
+    (where some ops raise RuntimeError instead: it is one of those too)."""
+
+
 class TraceError(GraphgradError, RuntimeError):
     """Python that cannot be captured in a static graph (data-dependent control flow, ...)."""
 
