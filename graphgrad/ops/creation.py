@@ -58,6 +58,10 @@ RANDINT = defop("randint", _randint_infer,
                                                                      dtype=np.int64),
                 nullary=True, random=True)
 
+RANDPERM = defop("randperm", lambda *, n, dtype: TensorType((n,), dtype),
+                 lambda *, n, dtype: rng.generator().permutation(n).astype(dtype),
+                 nullary=True, random=True)
+
 # -- factories --------------------------------------------------------------------------------
 
 
@@ -176,6 +180,8 @@ def randn_like(x, dtype=None):
     return randn(x.shape, dtype=dtype or x.dtype)
 
 
-def randperm(n):
-    """A random permutation (eager only: numbers drawn from graphgrad's generator)."""
-    return tensor(rng.generator().permutation(n).astype(np.int64))
+def randperm(n, *, dtype=None, requires_grad=False):
+    """A random permutation of 0..n-1 (a new one at every call of a compiled function too)."""
+    n = _shape_of("randperm", (n,))[0]
+    dtype = as_dtype(dtype) or np.dtype(np.int64)
+    return _finish(bind(RANDPERM, n=n, dtype=dtype), requires_grad)
