@@ -101,14 +101,17 @@ def check_values(name, index, size, d, shape, low=None):
                             f"{size} (tensor of shape {tuple(shape)})")
 
 
-def check_index_tensors(name, x, idx, spec):
+def check_index_tensors(name, x, idx, spec, out_shape):
+    """Index tensors must be integers, in range; as in torch, an empty result reads nothing,
+    so only 0-d (selecting) index tensors are checked then."""
     for t in idx:
         if t.dtype.kind not in "iu":
             raise IndexingError(f"{name}: tensors used as indices must be integer or bool "
                                 f"tensors, got {describe(t)}")
+    empty = 0 in out_shape
     d = 0
     for item in expand(spec, len(x.shape)):
-        if item[0] == "t":
+        if item[0] == "t" and not (empty and idx[item[1]].shape):
             check_values(name, idx[item[1]], x.shape[d], d, x.shape)
         if item[0] in "ist":
             d += 1

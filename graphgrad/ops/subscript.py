@@ -14,18 +14,31 @@ from graphgrad.tensor import Tensor
 # -- primitives -------------------------------------------------------------------------------
 
 def _getitem_infer(x, *idx, spec):
-    check_index_tensors("getitem", x, idx, spec)
-    return TensorType(index_shape("getitem", tuple(x.shape), spec, [i.shape for i in idx]),
-                      x.dtype)
+    shape = index_shape("getitem", tuple(x.shape), spec, [i.shape for i in idx])
+    check_index_tensors("getitem", x, idx, spec, shape)
+    return TensorType(shape, x.dtype)
 
 
 def _getitem_impl(x, *idx, spec):
     basic, advanced = numpy_index(x.ndim, spec, idx)
+    y = _read(x, basic, "getitem")
+    if advanced is None:
+        return y
     try:
-        y = x[basic]
-        return y if advanced is None else y[advanced]
+        return y[advanced]
     except IndexError as e:
+        shape = index_shape("getitem", x.shape, spec, [i.shape for i in idx])
+        if 0 in shape:
+            return np.zeros(shape, x.dtype)   # reads nothing: torch checks no index then
         raise IndexingError(f"getitem: {e} (tensor of shape {x.shape})") from None
+
+
+def _read(x, basic, name):
+    """x[basic]: ints, 0-d indices and slices (a view); an int out of range raises."""
+    try:
+        return x[basic]
+    except IndexError as e:
+        raise IndexingError(f"{name}: {e} (tensor of shape {x.shape})") from None
 
 
 def _getitem_vjp(g, x, *idx, out, spec):
@@ -39,8 +52,8 @@ GETITEM = defop("getitem", _getitem_infer, _getitem_impl, _getitem_vjp, alias=Tr
 
 def _write_infer(name):
     def infer(base, value, *idx, spec):
-        check_index_tensors(name, base, idx, spec)
         target = index_shape(name, tuple(base.shape), spec, [i.shape for i in idx])
+        check_index_tensors(name, base, idx, spec, target)
         if value.dtype != base.dtype:
             raise TypeError(f"{name}: value {describe(value)} must have the dtype of "
                             f"{describe(base)}")
@@ -56,18 +69,22 @@ def write(out, value, idx, spec, accumulate):
     """out[index] = value (or += with repeated indices accumulating), in place."""
     basic, advanced = numpy_index(out.ndim, spec, idx)
     name = "index_add" if accumulate else "setitem"
-    try:
-        if advanced is None:
-            if accumulate:
-                out[basic] += value
-            else:
-                out[basic] = value
-        elif accumulate:
-            np.add.at(out[basic], advanced, value)
+    if advanced is None:
+        _read(out, basic, name)
+        if accumulate:
+            out[basic] += value
         else:
-            out[basic][advanced] = value
+            out[basic] = value
+        return out
+    view = _read(out, basic, name)
+    try:
+        if accumulate:
+            np.add.at(view, advanced, value)
+        else:
+            view[advanced] = value
     except IndexError as e:
-        raise IndexingError(f"{name}: {e} (tensor of shape {out.shape})") from None
+        if 0 not in index_shape(name, out.shape, spec, [i.shape for i in idx]):
+            raise IndexingError(f"{name}: {e} (tensor of shape {out.shape})") from None
     return out
 
 

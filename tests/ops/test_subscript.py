@@ -15,8 +15,9 @@ N_CASES = 150
 class Gen:
     """Random index tuples for a tensor of a random shape."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, bad=False):
         self.rng = np.random.default_rng(seed)
+        self.bad = bad          # also out-of-range values, extra dims, mismatched shapes
 
     def shape(self):
         ndim = int(self.rng.integers(1, 6))
@@ -28,14 +29,15 @@ class Gen:
         d = 0
         ellipsis = False
         ishapes = [(3,), (2, 1), (1, 3), (2, 3), ()]
-        while d < len(shape):
+        while d < len(shape) + (2 if self.bad else 0):
+            n = shape[d] if d < len(shape) else 3
+            wide = 2 if self.bad else 0
             kind = self.rng.choice(["int", "slice", "slice", "none", "tensor", "tensor", "zero-d",
                                     "mask", "bool", "ellipsis", "stop"])
-            n = shape[d]
             if kind == "stop" and items:
                 break
             if kind == "int":
-                items.append(int(self.rng.integers(-n, n)))
+                items.append(int(self.rng.integers(-n - wide, n + wide)))
                 d += 1
             elif kind == "slice":
                 start = self.rng.choice([None, int(self.rng.integers(-n - 1, n + 1))])
@@ -49,17 +51,20 @@ class Gen:
                 items.append(bool(self.rng.random() < 0.7))
             elif kind == "ellipsis" and not ellipsis:
                 ellipsis = True
-                skip = int(self.rng.integers(0, len(shape) - d + 1))
+                skip = int(self.rng.integers(0, max(len(shape) - d, 0) + 1))
                 items.append(Ellipsis)
                 d += skip
             elif kind == "mask" and masks:
-                k = int(self.rng.integers(1, min(2, len(shape) - d) + 1))
-                items.append(self.rng.random(shape[d:d + k]) < 0.6)
+                k = int(self.rng.integers(1, max(min(2, len(shape) - d), 1) + 1))
+                mshape = shape[d:d + k] if not self.bad else tuple(self.rng.integers(1, 4, k))
+                items.append(self.rng.random(mshape) < 0.6)
                 d += k
             elif kind in ("tensor", "zero-d"):
                 ishape = () if kind == "zero-d" else ishapes[int(self.rng.integers(0, 4))]
-                items.append(self.rng.integers(-n, n, ishape))
+                items.append(self.rng.integers(-n - wide, n + wide, ishape))
                 d += 1
+        if self.bad:
+            return items
         # index tensors must broadcast together: redraw if they do not
         try:
             torch.zeros(shape)[to_torch(items)]
@@ -165,3 +170,30 @@ def test_setitem_matches_torch(shape, items):
             gg.tensor(x), gg.tensor(v))
         np.testing.assert_allclose(ga.numpy(), tx.grad.numpy(), err_msg=describe(items))
         np.testing.assert_allclose(gb.numpy(), tv.grad.numpy(), err_msg=describe(items))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bad_indices_raise_index_error_like_torch(seed):
+    """Random indices, some out of range, with too many items or mismatched shapes: graphgrad
+    raises IndexError exactly when torch does, eagerly and compiled, and else agrees."""
+    gen = Gen(100 + seed, bad=True)
+    raised = 0
+    for _ in range(100):
+        shape = gen.shape()
+        items = gen.index(shape)
+        x = np.random.default_rng(0).standard_normal(shape)
+        try:
+            want = torch.from_numpy(x)[to_torch(items)].numpy()
+        except IndexError:
+            want = None
+        runs = [lambda: gg.tensor(x)[to_gg(items)]]
+        if not has_mask(items):
+            runs.append(lambda: gg.compile(lambda t: t[to_gg(items)])(gg.tensor(x)))
+        for run in runs:
+            if want is None:
+                with pytest.raises(IndexError):
+                    run()
+                raised += 1
+            else:
+                np.testing.assert_array_equal(run().numpy(), want, err_msg=describe(items))
+    assert raised > 20
