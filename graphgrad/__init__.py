@@ -11,7 +11,7 @@ from graphgrad.modes import (detect_anomaly, enable_grad, inference_mode,  # noq
                              is_grad_enabled, is_inference_mode_enabled, no_grad,
                              set_detect_anomaly, set_grad_enabled)
 from graphgrad.errors import (AnomalyError, AutogradError, CheckpointError,  # noqa: F401
-                              GraphgradError,
+                              GraphgradError, OutOfRangeError,
                               RuntimeExecutionError, ShapeError, TraceError)
 from graphgrad.ops import *  # noqa: F401,F403
 from graphgrad.ops import (abs, all, any, max, min, pow, sum)  # noqa: F401  (shadow builtins)
@@ -23,7 +23,7 @@ from graphgrad import testing  # noqa: E402,F401
 from graphgrad.serialization import load, save  # noqa: E402,F401
 from graphgrad.devices import device, get_default_device, set_default_device  # noqa: E402,F401
 from graphgrad.rng import Generator  # noqa: E402,F401
-from graphgrad.errors import DeviceError, DTypeError, OutOfRangeError  # noqa: E402,F401
+from graphgrad.errors import DeviceError, DTypeError  # noqa: E402,F401
 from graphgrad import backends, cuda  # noqa: E402,F401
 
 __version__ = "0.1.0"

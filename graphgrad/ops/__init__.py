@@ -27,6 +27,17 @@ from graphgrad.ops.pooling_nd import (avg_pool1d, avg_pool2d, max_pool1d, max_po
 from graphgrad.ops.padding import pad  # noqa: F401
 from graphgrad.ops.patches import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from graphgrad.ops.pooling_adaptive import adaptive_avg_pool1d, adaptive_max_pool1d  # noqa: F401
+from graphgrad.ops.scatter import gather, scatter, scatter_add, scatter_reduce  # noqa: F401
+from graphgrad.ops.indexing import (argwhere, index_add, index_copy, index_fill,  # noqa: F401
+                                    index_put, index_select, masked_scatter, masked_select,
+                                    nonzero, take, take_along_dim)
+from graphgrad.ops.sorting import (argsort, kthvalue, median, mode, msort,  # noqa: F401
+                                   nanmedian, sort, topk)
+from graphgrad.ops.search import (bucketize, searchsorted, unique,  # noqa: F401
+                                  unique_consecutive)
+from graphgrad.ops.reorder import (flip, fliplr, flipud, repeat, repeat_interleave,  # noqa: F401
+                                   roll, rot90, tile)
+from graphgrad.ops.sampling import bernoulli, multinomial, normal  # noqa: F401
 from graphgrad.tensor import Tensor
 
 _METHODS = [

@@ -11,7 +11,7 @@ from graphgrad import rng
 from graphgrad.capture import is_tracing
 from graphgrad.devices import check as _check_device
 from graphgrad.dispatch import bind
-from graphgrad.errors import DTypeError, ShapeError
+from graphgrad.errors import DTypeError, ShapeError, TraceError
 from graphgrad.ir.types import DEFAULT_FLOAT, TensorType, as_dtype
 from graphgrad.ops._core import defop
 from graphgrad.tensor import Tensor, to_array
@@ -59,6 +59,10 @@ RANDINT = defop("randint", _randint_infer,
                 lambda *, low, high, shape: rng.generator().integers(low, high, shape,
                                                                      dtype=np.int64),
                 nullary=True, random=True)
+
+RANDPERM = defop("randperm", lambda *, n, dtype: TensorType((n,), dtype),
+                 lambda *, n, dtype: rng.generator().permutation(n).astype(dtype),
+                 nullary=True, random=True)
 
 # -- factories --------------------------------------------------------------------------------
 
@@ -197,13 +201,20 @@ def randn_like(x, dtype=None, requires_grad=False, device=None):
     return randn(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
 
 
-def randperm(n, dtype=None, device=None, requires_grad=False, generator=None):
-    """A random permutation (eager only: numbers drawn from graphgrad's generator, or from
-    `generator`, a gg.Generator)."""
+def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None):
+    """A random permutation of 0..n-1 (a new one at every call of a compiled function too).
+    With `generator` (a gg.Generator) it is drawn from that generator, eagerly only."""
     _check_device(device, "randperm")
-    gen = rng.generator() if generator is None else rng.numpy_generator(generator, "randperm")
-    return tensor(gen.permutation(n).astype(as_dtype(dtype) or np.int64),
-                  requires_grad=requires_grad)
+    n = _shape_of("randperm", (n,))[0]
+    dtype = as_dtype(dtype) or np.dtype(np.int64)
+    if generator is not None:
+        if is_tracing():
+            raise TraceError("randperm(generator=...) inside a compiled function: the graph "
+                             "draws from graphgrad's generator (gg.manual_seed); pass no "
+                             "generator, or draw the permutation outside")
+        gen = rng.numpy_generator(generator, "randperm")
+        return tensor(gen.permutation(n).astype(dtype), requires_grad=requires_grad)
+    return _finish(bind(RANDPERM, n=n, dtype=dtype), requires_grad)
 
 
 # -- Tensor.new_* (the dtype defaults to the tensor's, as in torch) ------------------------------

@@ -1,12 +1,13 @@
-"""Shape and movement primitives: reshape, permute, broadcast_to, getitem/setitem, index_add,
-cat."""
+"""Shape and movement primitives: reshape, permute, broadcast_to, cat, and the functions built on
+them (flatten, squeeze, stack, split, ...). Indexing (`x[i]`) lives in `subscript`."""
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import OutOfRangeError, ShapeError, TraceError
+from graphgrad.errors import ShapeError
 from graphgrad.ir.types import TensorType, normalize_dim
 from graphgrad.ops._core import as_tensor, defop, describe, unbroadcast
-from graphgrad.tensor import Tensor
+from graphgrad.ops.subscript import (GETITEM, INDEX_ADD, SETITEM, getitem,  # noqa: F401
+                                     index_add_at, parse_index, setitem)
 
 # -- reshape ----------------------------------------------------------------------------------
 
@@ -80,132 +81,9 @@ BROADCAST_TO = defop("broadcast_to", _broadcast_infer,
                      expr=lambda a, out, t, *, shape: f"_np.broadcast_to({a[0]}, {shape!r})")
 
 
-
 def _expanded_write(base):
     raise ShapeError(f"in-place update of an expanded view of {describe(base)}: several of its "
                      "elements share one memory location; clone() it first")
-
-# -- indexing ---------------------------------------------------------------------------------
-# An index is stored as a hashable `spec`: ("i", n) int, ("s", start, stop, step) slice,
-# ("n",) None, ("e",) Ellipsis, ("t", k) the k-th integer index tensor among the inputs.
-
-
-def build_index(spec, tensors):
-    out = []
-    for item in spec:
-        kind = item[0]
-        if kind == "i":
-            out.append(item[1])
-        elif kind == "s":
-            out.append(slice(item[1], item[2], item[3]))
-        elif kind == "n":
-            out.append(None)
-        elif kind == "e":
-            out.append(Ellipsis)
-        else:
-            out.append(tensors[item[1]])
-    return tuple(out)
-
-
-def _index_shape(name, x, idx, spec):
-    for t in idx:
-        if t.dtype.kind not in "iu":
-            raise TypeError(f"{name}: index tensors must be integers, got {describe(t)}")
-    dummy = np.broadcast_to(np.zeros((), np.bool_), tuple(x.shape))
-    index = build_index(spec, [np.zeros(tuple(t.shape), np.int64) for t in idx])
-    try:
-        return dummy[index].shape
-    except IndexError as e:
-        raise OutOfRangeError(f"{name}: index {format_spec(spec)} invalid for a tensor of shape "
-                         f"{tuple(x.shape)}: {e}") from None
-
-
-def format_spec(spec):
-    parts = []
-    for item in spec:
-        kind = item[0]
-        if kind == "i":
-            parts.append(str(item[1]))
-        elif kind == "s":
-            a, b, c = ("" if v is None else str(v) for v in item[1:])
-            parts.append(f"{a}:{b}" + (f":{c}" if c else ""))
-        elif kind == "n":
-            parts.append("None")
-        elif kind == "e":
-            parts.append("...")
-        else:
-            parts.append(f"<tensor {item[1]}>")
-    return "[" + ", ".join(parts) + "]"
-
-
-def _getitem_infer(x, *idx, spec):
-    return TensorType(tuple(_index_shape("getitem", x, idx, spec)), x.dtype)
-
-
-def _getitem_impl(x, *idx, spec):
-    return x[build_index(spec, idx)]
-
-
-def _getitem_vjp(g, x, *idx, out, spec):
-    base = zeros_like_tensor(x)
-    return (bind(INDEX_ADD, base, g, *idx, spec=spec),) + (None,) * len(idx)
-
-
-def _getitem_put(base, new, *idx, spec):
-    """Basic indexing makes a view: writing it writes the indexed region of the base. Index
-    tensors make a copy (None: nothing to write back)."""
-    return None if idx else bind(SETITEM, base, new, spec=spec)
-
-
-GETITEM = defop("getitem", _getitem_infer, _getitem_impl, _getitem_vjp, alias=True,
-                view_put=_getitem_put)
-
-
-def _scatter_infer(name):
-    def infer(base, value, *idx, spec):
-        target = _index_shape(name, base, idx, spec)
-        if value.dtype != base.dtype:
-            raise TypeError(f"{name}: value {describe(value)} must have the dtype of "
-                            f"{describe(base)}")
-        vs = tuple(value.shape)
-        if len(vs) > len(target) or any(v != t and v != 1 for v, t in zip(vs[::-1], target[::-1])):
-            raise ShapeError(f"{name}: value of shape {vs} cannot be broadcast to the indexed "
-                             f"region {tuple(target)} of {describe(base)}")
-        return TensorType(tuple(base.shape), base.dtype)
-    return infer
-
-
-def _index_add_impl(base, value, *idx, spec):
-    out = base.copy()
-    index = build_index(spec, idx)
-    if idx:
-        np.add.at(out, index, value)   # repeated indices accumulate
-    else:
-        out[index] += value
-    return out
-
-
-def _index_add_vjp(g, base, value, *idx, out, spec):
-    return (g, unbroadcast(bind(GETITEM, g, *idx, spec=spec), value.shape)) + (None,) * len(idx)
-
-
-INDEX_ADD = defop("index_add", _scatter_infer("index_add"), _index_add_impl, _index_add_vjp)
-
-
-def _setitem_impl(base, value, *idx, spec):
-    out = base.copy()
-    out[build_index(spec, idx)] = value
-    return out
-
-
-def _setitem_vjp(g, base, value, *idx, out, spec):
-    zero = zeros_like_tensor(value, shape=())
-    g_base = bind(SETITEM, g, zero, *idx, spec=spec)
-    g_value = unbroadcast(bind(GETITEM, g, *idx, spec=spec), value.shape)
-    return (g_base, g_value) + (None,) * len(idx)
-
-
-SETITEM = defop("setitem", _scatter_infer("setitem"), _setitem_impl, _setitem_vjp)
 
 # -- cat --------------------------------------------------------------------------------------
 
@@ -243,11 +121,6 @@ def _cat_vjp(g, *xs, out, dim):
 CAT = defop("cat", _cat_infer, lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_vjp)
 
 # -- op functions -----------------------------------------------------------------------------
-
-
-def zeros_like_tensor(x, shape=None):
-    from graphgrad.ops.creation import full
-    return full(x.shape if shape is None else shape, 0, dtype=x.dtype)
 
 
 def reshape(x, *shape):
@@ -393,81 +266,3 @@ def chunk(x, chunks, dim=0):
 def _slice_dim(x, dim, start, stop):
     spec = tuple(("s", None, None, None) for _ in range(dim)) + (("s", start, stop, None),)
     return bind(GETITEM, x, spec=spec)
-
-
-def parse_index(x, index):
-    """A Python index -> (spec, index tensors). Boolean masks become integer indices (eager)."""
-    if not isinstance(index, tuple):
-        index = (index,)
-    spec = []
-    tensors = []
-    dim = 0
-    for item in index:
-        if item is None:
-            spec.append(("n",))
-        elif item is Ellipsis:
-            spec.append(("e",))
-            dim = x.ndim - sum(1 for it in index[index.index(item) + 1:]
-                               if it is not None and it is not Ellipsis)
-        elif isinstance(item, slice):
-            spec.append(("s",) + tuple(_static_int(v) for v in (item.start, item.stop,
-                                                                  item.step)))
-            dim += 1
-        elif isinstance(item, (bool, np.bool_)):
-            raise TypeError("getitem: a Python bool is not a valid index")
-        elif isinstance(item, (int, np.integer)):
-            spec.append(("i", int(item)))
-            dim += 1
-        else:
-            t = item if isinstance(item, Tensor) else as_tensor(np.asarray(item))
-            if t.dtype == np.bool_:
-                for k in _mask_to_indices(t):
-                    spec.append(("t", len(tensors)))
-                    tensors.append(k)
-                dim += t.ndim
-                continue
-            if t.dtype.kind not in "iu":
-                raise TypeError(f"getitem: index tensors must be integer or bool, got "
-                                f"{describe(t)}")
-            spec.append(("t", len(tensors)))
-            tensors.append(t)
-            dim += 1
-    return tuple(spec), tensors
-
-
-def _static_int(v):
-    if v is None or isinstance(v, (int, np.integer)):
-        return None if v is None else int(v)
-    if isinstance(v, Tensor):
-        return int(v._concrete("a tensor used as a slice bound"))
-    raise TypeError(f"getitem: slice bounds must be ints, got {type(v).__name__}")
-
-
-def _mask_to_indices(mask):
-    if type(mask._data) is not np.ndarray:
-        raise TraceError("boolean-mask indexing inside a compiled function has a data-dependent "
-                         "shape; use gg.where(mask, x, 0) or x.masked_fill(~mask, 0) instead")
-    return [Tensor._wrap(k.astype(np.int64)) for k in np.nonzero(mask._data)]
-
-
-def getitem(x, index):
-    spec, tensors = parse_index(x, index)
-    if not tensors and all(s == ("s", None, None, None) for s in spec):
-        return x
-    return bind(GETITEM, x, *tensors, spec=spec)
-
-
-def setitem(x, index, value):
-    """Functional `x[index] = value`: a new tensor (Tensor.__setitem__ rebinds x to it)."""
-    from graphgrad.ops._core import as_tensor_like
-    from graphgrad.ops.elementwise import cast
-    spec, tensors = parse_index(x, index)
-    value = as_tensor_like(value, x)
-    if value.dtype != x.dtype:
-        value = cast(value, x.dtype)
-    return bind(SETITEM, x, value, *tensors, spec=spec)
-
-
-def index_add_at(x, index, value):
-    spec, tensors = parse_index(x, index)
-    return bind(INDEX_ADD, x, value, *tensors, spec=spec)

@@ -54,9 +54,9 @@ CASES = [
     case("getitem-mask-all-false", lambda m, x, k: x[k], (u(3, 4), np.zeros((3, 4), bool)),
          compiled=False),
     # integer, bool and 0-d tensors being indexed; the functional form
-    case("getitem-int-tensor", lambda m, x, i: (x[1], x[:, 1:], x[i], x[None]),
+    case("getitem-int-tensor-mixed", lambda m, x, i: (x[1], x[:, 1:], x[i], x[None]),
          (ints(3, 4), _I)),
-    case("getitem-bool-tensor", lambda m, x: (x[1], x[:, ::2]), (bools(3, 4),)),
+    case("getitem-of-bool-tensor", lambda m, x: (x[1], x[:, ::2]), (bools(3, 4),)),
     case("getitem", lambda m, x, i: (_getitem(m, x, (1, slice(None, None, 2))),
                                      _getitem(m, x, i), _getitem(m, x, (None, Ellipsis, 0))),
          (u(3, 4), _I)),
@@ -89,7 +89,7 @@ def _setitem(m, x, index, v):
 
 
 CASES += [
-    case("setitem-int", _setter(1), (u(3, 4), u(4))),
+    case("setitem-int-row", _setter(1), (u(3, 4), u(4))),
     case("setitem-int-pair", _setter((1, -1)), (u(3, 4), u())),
     case("setitem-slice", _setter((slice(1, None), slice(None, None, 2))), (u(3, 4), u(2, 2))),
     case("setitem-slice-broadcast", _setter((slice(None), slice(1, 3))), (u(3, 4), u(2))),
@@ -106,7 +106,7 @@ CASES += [
     case("setitem-int-tensor-float-value", _set_scalar(0, 2.7), (ints(3, 4),)),
     case("setitem-bool-tensor", _setter(np.array([0, 2])), (bools(3, 4), bools(4))),
     # bool masks: eager only
-    case("setitem-mask-scalar", lambda m, x, k: _set_scalar(k, -1.0)(m, x), (u(3, 4), _MASK),
+    case("setitem-mask-scalar-value", lambda m, x, k: _set_scalar(k, -1.0)(m, x), (u(3, 4), _MASK),
          compiled=False),
     case("setitem-mask-value", _setter(_MASK), (u(3, 4), u(6)), compiled=False),
     case("setitem-mask-rows", _setter(np.array([True, False, True])), (u(3, 4), u(4)),
@@ -137,7 +137,7 @@ CASES += [
          dtypes=ONLY64),
     case("masked_fill-empty", lambda m, x, k: m.masked_fill(x, k, 1.0), (u(0, 3), bools(3)),
          dtypes=ONLY64),
-    case("masked_fill-int", lambda m, x, k: (m.masked_fill(x, k, 9), x.masked_fill(k, True)),
+    case("masked_fill-int-tensor", lambda m, x, k: (m.masked_fill(x, k, 9), x.masked_fill(k, True)),
          (ints(3, 4), bools(4))),
     case("masked_fill-bool", lambda m, x, k: m.masked_fill(x, k, True), (bools(3, 4), bools(4))),
 ]
