@@ -6,6 +6,7 @@ from graphgrad.ops.softmax import log_softmax, softmax  # noqa: F401
 from graphgrad.ops.creation import (arange, empty, empty_like, eye, from_numpy, full,  # noqa: F401
                                     full_like, linspace, ones, ones_like, rand, rand_like, randint,
                                     randn, randn_like, randperm, tensor, zeros, zeros_like)
+from graphgrad.ops.creation import logspace  # noqa: F401
 from graphgrad.ops.elementwise import (abs, add, cast, clamp, clip, clone, cos, detach,  # noqa: F401
                                        div, eq, exp, floor_divide, ge, gt, le, log, log1p,
                                        logical_and, logical_not, logical_or, lt, maximum, minimum,
@@ -23,6 +24,15 @@ from graphgrad.ops import loss as _loss  # noqa: F401  (registers binary_cross_e
 from graphgrad.ops.convolution import conv2d, conv_transpose2d  # noqa: F401
 from graphgrad.ops.pooling import avg_pool2d, max_pool2d  # noqa: F401
 from graphgrad.ops.padding import pad  # noqa: F401
+from graphgrad.ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp  # noqa: F401
+from graphgrad.ops.product import prod  # noqa: F401
+from graphgrad.ops.statistics import (aminmax, count_nonzero, nanmean, nansum,  # noqa: F401
+                                      std_mean, var_mean)
+from graphgrad.ops.closeness import allclose, isclose  # noqa: F401
+from graphgrad.ops.matrix import (cross, diag, diagonal, outer, trace, tril, triu,  # noqa: F401
+                                  vdot)
+from graphgrad.ops.norms import norm  # noqa: F401
+from graphgrad.ops.einsum import einsum  # noqa: F401
 from graphgrad.tensor import Tensor
 
 _METHODS = [
