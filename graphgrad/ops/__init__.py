@@ -17,7 +17,7 @@ from graphgrad.ops.movement import (broadcast_to, cat, chunk, concat, concatenat
                                     expand, expand_as, flatten, getitem, permute, reshape,
                                     setitem, split, squeeze, stack, t, transpose, unsqueeze, view)
 from graphgrad.ops.reduce import (all, amax, amin, any, argmax, argmin, logsumexp,  # noqa: F401
-                                  max, mean, min, std, sum, var)
+                                  max, mean, min, sum)
 from graphgrad.ops.activation import elu, erf, gelu, leaky_relu, silu, softplus  # noqa: F401
 from graphgrad.ops.indexing import masked_fill  # noqa: F401
 from graphgrad.ops import loss as _loss  # noqa: F401  (registers binary_cross_entropy)
@@ -27,7 +27,7 @@ from graphgrad.ops.padding import pad  # noqa: F401
 from graphgrad.ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp  # noqa: F401
 from graphgrad.ops.product import prod  # noqa: F401
 from graphgrad.ops.statistics import (aminmax, count_nonzero, nanmean, nansum,  # noqa: F401
-                                      std_mean, var_mean)
+                                      std, std_mean, var, var_mean)
 from graphgrad.ops.closeness import allclose, isclose  # noqa: F401
 from graphgrad.ops.matrix import (cross, diag, diagonal, outer, trace, tril, triu,  # noqa: F401
                                   vdot)

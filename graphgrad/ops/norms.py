@@ -2,7 +2,9 @@
 on them with torch's argument rules.
 
 vector_norm's gradient is torch's norm_backward: zero where the norm is zero (p >= 1), spread
-evenly over tied maxima for p = +-inf, zero for p = 0. svdvals' gradient is U diag(g) V^T.
+evenly over tied maxima for p = +-inf, zero for p = 0. svdvals' gradient is U diag(g) V^T, with
+U and V from the svd_vectors primitive, whose own gradient (torch's svd_backward) makes second
+derivatives of the singular values right.
 """
 import math
 
@@ -11,7 +13,7 @@ import numpy as np
 from graphgrad.dispatch import bind
 from graphgrad.errors import ShapeError
 from graphgrad.ir.types import TensorType, as_dtype
-from graphgrad.ops._core import as_tensor, defop, describe
+from graphgrad.ops._core import as_tensor, const, defop, describe
 from graphgrad.ops.aliases import numpy_kwargs
 from graphgrad.ops.reduce import _check_dims, _reduced_shape, reduce_dims
 
@@ -47,9 +49,15 @@ def _vector_norm_impl(x, *, ord, dims, keepdim):
     return np.asarray(out, dtype=x.dtype)
 
 
+def _sgn(x):
+    """torch's sgn: -1, 0 or 1, and 0 at NaN."""
+    from graphgrad.ops.elementwise import cast
+    return cast(x > 0.0, x.dtype) - cast(x < 0.0, x.dtype)
+
+
 def _vector_norm_vjp(g, x, *, out, ord, dims, keepdim):
     from graphgrad.ops.creation import zeros_like
-    from graphgrad.ops.elementwise import abs, cast, logical_or, pow, sign, where
+    from graphgrad.ops.elementwise import abs, cast, logical_or, pow, where
     from graphgrad.ops.movement import reshape
     from graphgrad.ops.reduce import sum_dims
     if not keepdim:
@@ -58,17 +66,17 @@ def _vector_norm_vjp(g, x, *, out, ord, dims, keepdim):
     if ord == 0:
         return (zeros_like(x),)
     if ord == 1:
-        return (sign(x) * g,)
+        return (_sgn(x) * g,)
     if ord == 2:
         return (g * where(out == 0.0, 0.0, x / out),)
     if math.isinf(ord):
         a = abs(x)
         hit = cast(logical_or(a == out, a != a), x.dtype)       # the extremes, and NaNs
-        return (sign(x) * ((g / sum_dims(hit, dims, keepdim=True)) * hit),)
+        return (_sgn(x) * ((g / sum_dims(hit, dims, keepdim=True)) * hit),)
     if ord < 1:
-        scaled = sign(x) * where(x == 0.0, 0.0, pow(abs(x), ord - 1))
+        scaled = _sgn(x) * where(x == 0.0, 0.0, pow(abs(x), ord - 1))
         return (scaled * g * pow(out, 1 - ord),)
-    scaled = sign(x) * pow(abs(x), ord - 1) if ord < 2 else x * pow(abs(x), ord - 2)
+    scaled = _sgn(x) * pow(abs(x), ord - 1) if ord < 2 else x * pow(abs(x), ord - 2)
     return (scaled * where(out == 0.0, 0.0, g / pow(out, ord - 1)),)
 
 
@@ -106,16 +114,51 @@ def _svd_vectors_impl(x):
     return np.concatenate([u, np.swapaxes(vh, -1, -2)], axis=-2).astype(x.dtype, copy=False)
 
 
-SVD_VECTORS = defop("svd_vectors", _svd_vectors_infer, _svd_vectors_impl)
+def _split_vectors(uv, m):
+    """U (m x k) and V (n x k) from the stacked output of svd_vectors."""
+    from graphgrad.ops.movement import getitem
+    return (getitem(uv, (Ellipsis, slice(None, m), slice(None))),
+            getitem(uv, (Ellipsis, slice(m, None), slice(None))))
+
+
+def _svd_vectors_vjp(g, x, *, out):
+    """torch's svd_backward for the singular vectors (real case, reduced SVD):
+    U [(skew(U^T gU) S + S skew(V^T gV)) / E] V^T plus the parts of gU and gV outside the
+    spans of U and V; E[j, k] = s_k^2 - s_j^2 (1 on the diagonal). Singular vectors are only
+    defined up to sign, so only sign-invariant functions of them have a gradient."""
+    from graphgrad.ops.linalg import matmul
+    from graphgrad.ops.movement import transpose, unsqueeze
+    m, n = x.shape[-2], x.shape[-1]
+    u, v = _split_vectors(out, m)
+    gu, gv = _split_vectors(g, m)
+    s = bind(SVDVALS, x)
+    k = s.shape[-1]
+    s2 = s * s
+    eye = const(np.eye(k, dtype=x.dtype), None)
+    e = unsqueeze(s2, -2) - unsqueeze(s2, -1) + eye
+
+    def skew(a):
+        return a - transpose(a, -1, -2)
+    inner = (skew(matmul(transpose(u, -1, -2), gu)) * unsqueeze(s, -2)
+             + unsqueeze(s, -1) * skew(matmul(transpose(v, -1, -2), gv))) / e
+    vt = transpose(v, -1, -2)
+    grad = matmul(u, matmul(inner, vt))
+    if m > k:       # gU outside the span of U
+        gu_s = gu / unsqueeze(s, -2)
+        grad = grad + matmul(gu_s - matmul(u, matmul(transpose(u, -1, -2), gu_s)), vt)
+    if n > k:       # gV outside the span of V
+        gv_s = transpose(gv, -1, -2) / unsqueeze(s, -1)
+        grad = grad + matmul(u, gv_s - matmul(matmul(gv_s, v), vt))
+    return (grad,)
+
+
+SVD_VECTORS = defop("svd_vectors", _svd_vectors_infer, _svd_vectors_impl, _svd_vectors_vjp)
 
 
 def _svdvals_vjp(g, x, *, out):
     from graphgrad.ops.linalg import matmul
-    from graphgrad.ops.movement import getitem, transpose, unsqueeze
-    m = x.shape[-2]
-    uv = bind(SVD_VECTORS, x)
-    u, v = getitem(uv, (Ellipsis, slice(None, m), slice(None))), \
-        getitem(uv, (Ellipsis, slice(m, None), slice(None)))
+    from graphgrad.ops.movement import transpose, unsqueeze
+    u, v = _split_vectors(bind(SVD_VECTORS, x), x.shape[-2])
     return (matmul(u * unsqueeze(g, -2), transpose(v, -1, -2)),)
 
 

@@ -1,12 +1,13 @@
-"""prod: the product of all elements or along one dim, with torch's gradient where the input
-holds zeros (the product of the other elements at a single zero, 0 elsewhere)."""
+"""prod: the product of all elements or along one dim. Its gradient is the product of the other
+elements (prefix times suffix products, as torch computes it with zeros), right with zeros and
+differentiable again."""
 import numpy as np
 
 from graphgrad.dispatch import bind
 from graphgrad.ir.types import TensorType, normalize_dim
 from graphgrad.ops._core import as_tensor, defop
 from graphgrad.ops.aliases import numpy_kwargs
-from graphgrad.ops.reduce import _check_dims, _expand_back, _reduced_shape, sum_dims, with_dtype
+from graphgrad.ops.reduce import _check_dims, _expand_back, _reduced_shape, with_dtype
 
 
 def _prod_dtype(dtype):
@@ -22,16 +23,31 @@ def _prod_impl(x, *, dims, keepdim):
     return np.prod(x, axis=dims, keepdims=keepdim, dtype=_prod_dtype(x.dtype))
 
 
+def _exclusive_products(x, dim):
+    """For every j, the product of x[k] over k != j along `dim`: a prefix product times a
+    suffix product, with no division, so it is exact with zeros and differentiable again."""
+    from graphgrad.ops.creation import ones
+    from graphgrad.ops.movement import cat
+    from graphgrad.ops.scan import CUMPROD, flip_dim
+    n = x.shape[dim]
+    lead = (slice(None),) * dim
+    one = ones(*(1 if d == dim else s for d, s in enumerate(x.shape)), dtype=x.dtype)
+    before = bind(CUMPROD, cat([one, x[lead + (slice(0, n - 1),)]], dim), dim=dim)
+    reverse = flip_dim(x, dim)[lead + (slice(0, n - 1),)]
+    after = flip_dim(bind(CUMPROD, cat([one, reverse], dim), dim=dim), dim)
+    return before * after
+
+
 def _prod_vjp(g, x, *, out, dims, keepdim):
-    from graphgrad.ops.elementwise import cast, logical_and, where
+    from graphgrad.ops.movement import reshape
     shape = tuple(x.shape)
-    zero = x == 0.0
-    zeros = sum_dims(cast(zero, np.int64), dims, keepdim=True)
-    safe_x = where(zero, 1.0, x)
-    others = bind(PROD, safe_x, dims=dims, keepdim=True)     # the product of the nonzeros
-    none_zero = where(zeros == 0, others / safe_x, 0.0)
-    single_zero = where(logical_and(zero, zeros == 1), others, 0.0)
-    return (_expand_back(g, shape, dims, keepdim) * (none_zero + single_zero),)
+    g = _expand_back(g, shape, dims, keepdim)
+    if not x.shape or 0 in x.shape:
+        return (g,)
+    if len(dims) == 1:
+        return (g * _exclusive_products(x, dims[0]),)
+    # over several dims: the same on the flattened tensor (prod reduces all dims or one)
+    return (g * reshape(_exclusive_products(reshape(x, (-1,)), 0), shape),)
 
 
 PROD = defop("prod", _prod_infer, _prod_impl, _prod_vjp)

@@ -1,6 +1,5 @@
-"""Reductions: sum, amax, amin, argmax and argmin primitives; mean, var, std, max, min,
-logsumexp, any and all composites."""
-import builtins
+"""Reductions: sum, amax, amin, argmax and argmin primitives; mean, max, min, logsumexp, any
+and all composites (var and std live in statistics.py)."""
 from collections import namedtuple
 
 import numpy as np
@@ -178,33 +177,6 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     return sum_dims(x, dims, keepdim) * (1.0 / count if count else float("nan"))
 
 
-def correction_of(unbiased, correction):
-    if correction is not None:
-        return correction
-    return 1 if unbiased is None or unbiased else 0
-
-
-@numpy_kwargs
-def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance with Bessel's correction by default (correction=1), like torch.var;
-    `var(x, False)` is the biased variance of all elements."""
-    if isinstance(dim, bool):
-        dim, unbiased = None, dim
-    x = float_input("var", x)
-    correction = correction_of(unbiased, correction)
-    dims = reduce_dims("var", all_dims_if_empty(dim), x)
-    count = count_of(x, dims)
-    centered = x - mean(x, dims, keepdim=True)
-    denom = builtins.max(count - correction, 0)
-    return sum_dims(centered * centered, dims, keepdim) * (1.0 / denom if denom else float("nan"))
-
-
-@numpy_kwargs
-def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    from graphgrad.ops.elementwise import sqrt
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
-
-
 @numpy_kwargs
 def amax(x, dim=None, keepdim=False):
     return bind(AMAX, x, dims=reduce_dims("amax", all_dims_if_empty(dim), x),
@@ -242,16 +214,16 @@ MinResult = namedtuple("min", ["values", "indices"])
 
 @numpy_kwargs
 def max(x, dim=None, keepdim=False):
-    """`max(x)` is the overall maximum; `max(x, dim)` returns (values, indices) like torch;
-    `max(a, b)` with a tensor `b` is the elementwise maximum."""
+    """`max(x)` is the overall maximum (its gradient shared by ties); `max(x, dim)` returns
+    (values, indices) like torch, the gradient going to the index; `max(a, b)` with a tensor
+    `b` is the elementwise maximum."""
     from graphgrad.tensor import Tensor
     if isinstance(dim, Tensor):
         from graphgrad.ops.elementwise import maximum
         return maximum(x, dim)
     if dim is None:
         return amax(x)
-    dim = _single_dim("max", dim)
-    return MaxResult(amax(x, dim, keepdim), _indices(ARGMAX, x, dim, keepdim))
+    return _values_at_indices(MaxResult, ARGMAX, x, _single_dim("max", dim), keepdim)
 
 
 @numpy_kwargs
@@ -262,8 +234,23 @@ def min(x, dim=None, keepdim=False):
         return minimum(x, dim)
     if dim is None:
         return amin(x)
-    dim = _single_dim("min", dim)
-    return MinResult(amin(x, dim, keepdim), _indices(ARGMIN, x, dim, keepdim))
+    return _values_at_indices(MinResult, ARGMIN, x, _single_dim("min", dim), keepdim)
+
+
+def _values_at_indices(result, op, x, dim, keepdim):
+    """(values, indices) of max/min along `dim`: the values are gathered at the indices, so
+    the gradient flows to the chosen element only, as in torch."""
+    from graphgrad.ops.movement import reshape
+    from graphgrad.ops.scan import take_along_dim
+    indices = _indices(op, x, dim, True)
+    if x.ndim == 0:
+        return result(x, reshape(indices, ()))
+    d = normalize_dim(op.name, dim, x.ndim)
+    values = take_along_dim(x, indices, d)
+    if not keepdim:
+        shape = _reduced_shape(tuple(x.shape), (d,), False)
+        values, indices = reshape(values, shape), reshape(indices, shape)
+    return result(values, indices)
 
 
 def _indices(op, x, dim, keepdim):

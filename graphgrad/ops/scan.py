@@ -66,6 +66,8 @@ def _cumprod_vjp(g, x, *, out, dim):
     is out[i] / x[j]; at the first zero it is the product with that zero replaced by 1; after
     it, every product holds that zero (as torch's cumprod_backward)."""
     from graphgrad.ops.elementwise import cast, logical_and, where
+    if x.shape[dim] == 1:       # the identity (also for inf and nan inputs, as torch)
+        return (g,)
     zero = x == 0.0
     zeros_so_far = bind(CUMSUM, cast(zero, np.int64), dim=dim)
     before = zeros_so_far == 0

@@ -55,6 +55,20 @@ def np_svd_vectors(x):
     return np.concatenate([uu, np.swapaxes(vh, -1, -2)], axis=-2)
 
 
+def polar(x, m, w=None):
+    """U diag(w) V^T from the svd_vectors primitive (w = 1: the polar factor U V^T)."""
+    uv = bind(SVD_VECTORS, x)
+    u, v = uv[:m], uv[m:]
+    if w is not None:
+        u = u * gg.tensor(np.array(w, dtype=x.dtype))
+    return u @ v.T
+
+
+def np_polar(x, m, w=None):
+    uu, _, vh = np.linalg.svd(x, full_matrices=False)
+    return (uu * (1.0 if w is None else np.array(w))) @ vh
+
+
 def np_logcumsumexp(x, axis):
     return np.logaddexp.accumulate(x, axis)
 
@@ -109,5 +123,10 @@ CASES = [
     C("matrix_norm-nuc", "svdvals", lambda x: gg.linalg.matrix_norm(x, "nuc"),
       [WELL_CONDITIONED], lambda x: np.linalg.norm(x, "nuc")),
     C("svd_vectors", "svd_vectors", lambda x: bind(SVD_VECTORS, x), [WELL_CONDITIONED],
-      np_svd_vectors, grad=()),
+      np_svd_vectors),
+    # singular vectors are defined up to sign: U V^T and U diag(w) V^T are not
+    C("svd_vectors-polar", "svd_vectors", lambda x: polar(x, 3), [WELL_CONDITIONED],
+      lambda x: np_polar(x, 3)),
+    C("svd_vectors-tall-weighted", "svd_vectors", lambda x: polar(x, 4, (1.0, -2.0, 0.5)),
+      [WELL_CONDITIONED.T.copy()], lambda x: np_polar(x, 4, (1.0, -2.0, 0.5))),
 ]

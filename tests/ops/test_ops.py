@@ -672,8 +672,8 @@ def test_entry_ids_are_unique():
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
 
 
-# -- ties and kinks: the gradient is split evenly between tied extrema (amax, max, maximum);
-# at a kink it takes PyTorch's value -------------------------------------------------------------
+# -- ties and kinks: the gradient is split evenly between tied extrema (amax, max(x), maximum)
+# and goes to the returned index for max(x, dim); at a kink it takes PyTorch's value -------------
 
 TIES = [
     ("amax-dim", lambda x: gg.amax(x, 1), [[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]],
@@ -681,7 +681,7 @@ TIES = [
     ("amax-all", gg.amax, [[1.0, 3.0], [3.0, 0.0]], [[0.0, 0.5], [0.5, 0.0]]),
     ("max-all", gg.max, [[3.0, 3.0], [3.0, 0.0]], [[1 / 3, 1 / 3], [1 / 3, 0.0]]),
     ("max-dim", lambda x: gg.max(x, 0).values, [[1.0, 5.0], [1.0, 2.0]],
-     [[0.5, 1.0], [0.5, 0.0]]),
+     [[1.0, 1.0], [0.0, 0.0]]),
     ("amin-dim", lambda x: gg.amin(x, 0), [[1.0, 2.0], [1.0, 5.0]], [[0.5, 1.0], [0.5, 0.0]]),
     ("maximum-a", lambda x: gg.maximum(x, gg.tensor([1.0, 0.0, 3.0], dtype=x.dtype)),
      [1.0, 2.0, 3.0], [0.5, 1.0, 0.5]),

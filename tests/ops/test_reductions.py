@@ -162,3 +162,56 @@ def test_named_tuples_have_torch_field_names():
     assert gg.aminmax(x)._fields == ("min", "max")
     values, indices = gg.min(x, dim=1, keepdims=True)
     assert values.shape == indices.shape == (3, 1)
+
+
+# second derivatives (gg.grad of gg.grad) against torch.autograd.grad with create_graph
+SECOND_ORDER = {
+    "cumsum": lambda m, t: m.cumsum(t, 1),
+    "cumprod": lambda m, t: m.cumprod(t, 1),
+    "prod": lambda m, t: m.prod(t, 1),
+    "prod-all": lambda m, t: m.prod(t),
+    "var": lambda m, t: m.var(t, 1),
+    "std": lambda m, t: m.std(t),
+    "logcumsumexp": lambda m, t: m.logcumsumexp(t, 1),
+    "vector_norm-2": lambda m, t: m.linalg.vector_norm(t, 2, 1),
+    "vector_norm-3": lambda m, t: m.linalg.vector_norm(t, 3, 0),
+    "matrix_norm-nuc": lambda m, t: m.linalg.matrix_norm(t, "nuc"),
+    "matrix_norm-2": lambda m, t: m.linalg.matrix_norm(t, 2),
+    "einsum": lambda m, t: m.einsum("ij,kj->ik", t, t),
+    "cummax": lambda m, t: m.cummax(t, 1).values,
+    "diag": lambda m, t: m.diag(t, 1) * m.trace(t),
+}
+
+
+def _positive_away_from_zero(shape, with_zeros):
+    x = RNG.uniform(0.3, 1.5, shape) * RNG.choice([-1, 1], shape)
+    if with_zeros:
+        x[0, 1] = x[2, 2] = 0.0
+    return x
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (4, 3)], ids=["wide", "tall"])
+@pytest.mark.parametrize("zeros", [False, True], ids=["", "zeros"])
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_derivatives_match_torch(name, zeros, shape):
+    torch = pytest.importorskip("torch")
+    if zeros and name == "cumprod":
+        pytest.skip("cumprod's second derivative at exact zeros is not torch's (first is)")
+    fn = SECOND_ORDER[name]
+    x = _positive_away_from_zero(shape, zeros)
+    t = torch.tensor(x, requires_grad=True)
+    out = fn(torch, t)
+    w = RNG.standard_normal(tuple(out.shape))
+    v = RNG.standard_normal(shape)
+    g, = torch.autograd.grad((out * torch.tensor(w)).sum(), t, create_graph=True)
+    want = None
+    if g.requires_grad:         # else f is linear: a zero second derivative
+        want, = torch.autograd.grad((g * torch.tensor(v)).sum(), t, allow_unused=True)
+    want = np.zeros(shape) if want is None or want._is_zerotensor() else want.numpy()
+
+    def first(a):
+        return (fn(gg, a) * gg.tensor(w)).sum()
+
+    got = gg.grad(lambda a: (gg.grad(first)(a) * gg.tensor(v)).sum())(gg.tensor(x))
+    got = np.zeros(shape) if got is None else got.numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
