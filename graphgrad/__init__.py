@@ -19,6 +19,7 @@ from graphgrad.rng import manual_seed
 from graphgrad.tensor import Tensor
 from graphgrad import nn, optim  # noqa: E402,F401
 from graphgrad.compiler import compile, grad, trace, value_and_grad  # noqa: E402
+from graphgrad import linalg  # noqa: E402,F401
 from graphgrad import testing  # noqa: E402,F401
 from graphgrad.serialization import load, save  # noqa: E402,F401
 from graphgrad.devices import device, get_default_device, set_default_device  # noqa: E402,F401
@@ -33,6 +34,9 @@ float64 = _np.dtype(_np.float64)
 float16 = _np.dtype(_np.float16)
 int64 = _np.dtype(_np.int64)
 int32 = _np.dtype(_np.int32)
+int16 = _np.dtype(_np.int16)
+int8 = _np.dtype(_np.int8)
+uint8 = _np.dtype(_np.uint8)
 bool = _np.dtype(_np.bool_)
 float = float32
 double = float64

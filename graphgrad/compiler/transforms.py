@@ -72,7 +72,12 @@ def grad(fn, argnums=0):
 
 
 def trace(fn, *example_args, **example_kwargs):
-    """The graph of `fn` traced on example arguments (no passes, nothing compiled or run)."""
+    """The graph of `fn` traced on example arguments (no passes, nothing compiled or run).
+    `gg.trace(matrix)` is torch.trace (the sum of the diagonal): a tensor is never callable,
+    so the first argument tells which is meant."""
+    if isinstance(fn, Tensor):
+        from graphgrad.ops.matrix import trace as matrix_trace
+        return matrix_trace(fn, *example_args, **example_kwargs)
     if active_recorder() is not None:
         raise RuntimeError("gg.trace cannot be called inside a compiled function")
     leaves, treedef = pytree.flatten((example_args, example_kwargs))

@@ -6,6 +6,7 @@ from graphgrad.ops.softmax import log_softmax, softmax  # noqa: F401
 from graphgrad.ops.creation import (arange, empty, empty_like, eye, from_numpy, full,  # noqa: F401
                                     full_like, linspace, ones, ones_like, rand, rand_like, randint,
                                     randn, randn_like, randperm, tensor, zeros, zeros_like)
+from graphgrad.ops.creation import logspace  # noqa: F401
 from graphgrad.ops.elementwise import (abs, add, cast, clamp, clip, clone, cos, detach,  # noqa: F401
                                        div, eq, exp, floor_divide, ge, gt, le, log, log1p,
                                        logical_and, logical_not, logical_or, lt, maximum, minimum,
@@ -16,7 +17,7 @@ from graphgrad.ops.movement import (broadcast_to, cat, chunk, concat, concatenat
                                     expand, expand_as, flatten, getitem, permute, reshape,
                                     setitem, split, squeeze, stack, t, transpose, unsqueeze, view)
 from graphgrad.ops.reduce import (all, amax, amin, any, argmax, argmin, logsumexp,  # noqa: F401
-                                  max, mean, min, std, sum, var)
+                                  max, mean, min, sum)
 from graphgrad.ops.activation import elu, erf, gelu, leaky_relu, silu, softplus  # noqa: F401
 from graphgrad.ops.indexing import masked_fill  # noqa: F401
 from graphgrad.ops import loss as _loss  # noqa: F401  (registers binary_cross_entropy)
@@ -38,6 +39,15 @@ from graphgrad.ops.search import (bucketize, searchsorted, unique,  # noqa: F401
 from graphgrad.ops.reorder import (flip, fliplr, flipud, repeat, repeat_interleave,  # noqa: F401
                                    roll, rot90, tile)
 from graphgrad.ops.sampling import bernoulli, multinomial, normal  # noqa: F401
+from graphgrad.ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp  # noqa: F401
+from graphgrad.ops.product import prod  # noqa: F401
+from graphgrad.ops.statistics import (aminmax, count_nonzero, nanmean, nansum,  # noqa: F401
+                                      std, std_mean, var, var_mean)
+from graphgrad.ops.closeness import allclose, isclose  # noqa: F401
+from graphgrad.ops.matrix import (cross, diag, diagonal, outer, trace, tril, triu,  # noqa: F401
+                                  vdot)
+from graphgrad.ops.norms import norm  # noqa: F401
+from graphgrad.ops.einsum import einsum  # noqa: F401
 from graphgrad.tensor import Tensor
 
 _METHODS = [

@@ -152,19 +152,30 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    """torch.arange: int64 when start, end and step are all ints, else float32."""
+    from graphgrad.ops.ranges import arange_values
     _check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else DEFAULT_FLOAT
-    return tensor(np.arange(start, end, step, dtype=as_dtype(dtype)), requires_grad=requires_grad)
+    return tensor(arange_values(start, end, step, as_dtype(dtype)), requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    from graphgrad.ops.ranges import linspace_values
     _check_device(device, "linspace")
-    return tensor(np.linspace(start, end, steps, dtype=as_dtype(dtype) or DEFAULT_FLOAT),
-                  requires_grad=requires_grad)
+    values = linspace_values(start, end, steps, as_dtype(dtype) or DEFAULT_FLOAT)
+    return tensor(values, requires_grad=requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
+    """base ** linspace(start, end, steps), computed as torch.logspace computes it."""
+    from graphgrad.ops.ranges import logspace_values
+    _check_device(device, "logspace")
+    values = logspace_values(start, end, steps, base, as_dtype(dtype) or DEFAULT_FLOAT)
+    return tensor(values, requires_grad=requires_grad)
 
 
 def rand(*size, dtype=None, requires_grad=False, device=None):

@@ -1,12 +1,14 @@
-"""Reductions: sum, amax and argmax primitives; mean, var, std, min, logsumexp composites."""
-import builtins
+"""Reductions: sum, amax, amin, argmax and argmin primitives; mean, max, min, logsumexp, any
+and all composites (var and std live in statistics.py)."""
+from collections import namedtuple
 
 import numpy as np
 
 from graphgrad.dispatch import bind
 from graphgrad.errors import ShapeError
-from graphgrad.ir.types import TensorType, normalize_dim, normalize_dims
+from graphgrad.ir.types import TensorType, as_dtype, normalize_dim, normalize_dims
 from graphgrad.ops._core import defop, describe, float_operand
+from graphgrad.ops.aliases import numpy_kwargs
 
 
 def _reduced_shape(shape, dims, keepdim):
@@ -66,20 +68,18 @@ def _reduce_expr(ufunc):
 SUM = defop("sum", _sum_infer, _sum_impl, _sum_vjp, out_impl=_sum_out, expr=_reduce_expr("add"))
 
 
-def _amax_infer(x, *, dims, keepdim):
-    _check_dims("amax", x, dims)
-    for d in dims:
-        if x.shape[d] == 0:
-            raise ShapeError(f"amax: cannot reduce over the empty dim {d} of {describe(x)}")
-    return TensorType(_reduced_shape(tuple(x.shape), dims, keepdim), x.dtype)
+def _extreme_infer(name):
+    def infer(x, *, dims, keepdim):
+        _check_dims(name, x, dims)
+        for d in dims:
+            if x.shape[d] == 0:
+                raise ShapeError(f"{name}: cannot reduce over the empty dim {d} of {describe(x)}")
+        return TensorType(_reduced_shape(tuple(x.shape), dims, keepdim), x.dtype)
+    return infer
 
 
-def _amax_impl(x, *, dims, keepdim):
-    return np.amax(x, axis=dims, keepdims=keepdim)
-
-
-def _amax_vjp(g, x, *, out, dims, keepdim):
-    # the gradient is shared evenly between tied maxima, as in torch.amax
+def _extreme_vjp(g, x, *, out, dims, keepdim):
+    # the gradient is shared evenly between tied extrema, as in torch.amax / torch.amin
     from graphgrad.ops.elementwise import cast
     from graphgrad.ops.movement import reshape
     if not keepdim:
@@ -89,30 +89,44 @@ def _amax_vjp(g, x, *, out, dims, keepdim):
     return (_expand_back(g, tuple(x.shape), dims, keepdim) * (mask / count),)
 
 
-def _amax_out(out, x, *, dims, keepdim):
-    return np.amax(x, axis=dims, keepdims=keepdim, out=out)
+def _extreme_op(name, reduce):
+    def impl(x, *, dims, keepdim):
+        return reduce(x, axis=dims, keepdims=keepdim)
+
+    def out_impl(out, x, *, dims, keepdim):
+        return reduce(x, axis=dims, keepdims=keepdim, out=out)
+    ufunc = "maximum" if reduce is np.amax else "minimum"
+    return defop(name, _extreme_infer(name), impl, _extreme_vjp, out_impl=out_impl,
+                 expr=_reduce_expr(ufunc))
 
 
-AMAX = defop("amax", _amax_infer, _amax_impl, _amax_vjp, out_impl=_amax_out,
-             expr=_reduce_expr("maximum"))
+AMAX = _extreme_op("amax", np.amax)
+AMIN = _extreme_op("amin", np.amin)
 
 
-def _argmax_infer(x, *, dim, keepdim):
-    if dim is None:
-        if x.shape and 0 in tuple(x.shape):
-            raise ShapeError(f"argmax: empty tensor {describe(x)}")
-        return TensorType((1,) * len(x.shape) if keepdim else (), np.dtype(np.int64))
-    _check_dims("argmax", x, (dim,))
-    if x.shape[dim] == 0:
-        raise ShapeError(f"argmax: cannot reduce over the empty dim {dim} of {describe(x)}")
-    return TensorType(_reduced_shape(tuple(x.shape), (dim,), keepdim), np.dtype(np.int64))
+def _arg_infer(name):
+    def infer(x, *, dim, keepdim):
+        if dim is None:
+            if x.shape and 0 in tuple(x.shape):
+                raise ShapeError(f"{name}: empty tensor {describe(x)}")
+            return TensorType((1,) * len(x.shape) if keepdim else (), np.dtype(np.int64))
+        _check_dims(name, x, (dim,))
+        if x.shape[dim] == 0:
+            raise ShapeError(f"{name}: cannot reduce over the empty dim {dim} of {describe(x)}")
+        shape = _reduced_shape(tuple(x.shape), (dim,), keepdim)
+        return TensorType(shape, np.dtype(np.int64))
+    return infer
 
 
-def _argmax_impl(x, *, dim, keepdim):
-    return np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64, copy=False)
+def _arg_op(name, find):
+    def impl(x, *, dim, keepdim):
+        return find(x, axis=dim, keepdims=keepdim).astype(np.int64, copy=False)
+    return defop(name, _arg_infer(name), impl)
 
 
-ARGMAX = defop("argmax", _argmax_infer, _argmax_impl)
+# first index of the extreme value (and of the first NaN), as torch on the CPU
+ARGMAX = _arg_op("argmax", np.argmax)
+ARGMIN = _arg_op("argmin", np.argmin)
 
 # -- op functions -----------------------------------------------------------------------------
 
@@ -122,70 +136,97 @@ def sum_dims(x, dims, keepdim=False):
     return bind(SUM, x, dims=tuple(dims), keepdim=bool(keepdim))
 
 
-def sum(x, dim=None, keepdim=False):
-    if isinstance(dim, (tuple, list)) and len(dim) == 0:
-        dim = None              # torch: an empty dim list reduces everything
-    return sum_dims(x, reduce_dims("sum", dim, x), keepdim)
+def with_dtype(x, dtype):
+    """`x` cast to `dtype` first (the `dtype=` argument of torch's reductions)."""
+    if dtype is None:
+        return x
+    from graphgrad.ops.elementwise import cast
+    return cast(x, as_dtype(dtype))
 
 
-def mean(x, dim=None, keepdim=False):
-    x = float_operand(x)
-    dims = reduce_dims("mean", dim, x)
-    count = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
+def all_dims_if_empty(dim):
+    # torch: an empty dim list reduces everything
+    return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
+
+
+@numpy_kwargs
+def sum(x, dim=None, keepdim=False, *, dtype=None):
+    x = with_dtype(x, dtype)
+    out = sum_dims(x, reduce_dims("sum", all_dims_if_empty(dim), x), keepdim)
+    return with_dtype(out, dtype)
+
+
+def float_input(name, x, dtype=None):
+    """The floating-point input of mean/var/std: integer tensors need an explicit dtype=."""
+    x = with_dtype(x, dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: expects a floating-point tensor (or dtype=), got "
+                        f"{describe(x)}")
+    return x
+
+
+def count_of(x, dims):
+    return int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
+
+
+@numpy_kwargs
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    x = float_input("mean", x, dtype)
+    dims = reduce_dims("mean", all_dims_if_empty(dim), x)
+    count = count_of(x, dims)
     return sum_dims(x, dims, keepdim) * (1.0 / count if count else float("nan"))
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance with Bessel's correction by default (correction=1), like torch.var."""
-    x = float_operand(x)
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    dims = reduce_dims("var", dim, x)
-    count = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
-    centered = x - mean(x, dims, keepdim=True)
-    denom = builtins.max(count - correction, 0)
-    return sum_dims(centered * centered, dims, keepdim) * (1.0 / denom if denom else float("nan"))
-
-
-def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    from graphgrad.ops.elementwise import sqrt, where
-    v = var(x, dim, unbiased, keepdim, correction=correction)
-    # torch: where the std is 0 its gradient is 0 (not sqrt's infinite slope times 0 = nan)
-    zero = v == 0.0
-    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
-
-
+@numpy_kwargs
 def amax(x, dim=None, keepdim=False):
-    return bind(AMAX, x, dims=reduce_dims("amax", dim, x), keepdim=bool(keepdim))
+    return bind(AMAX, x, dims=reduce_dims("amax", all_dims_if_empty(dim), x),
+                keepdim=bool(keepdim))
 
 
+@numpy_kwargs
 def amin(x, dim=None, keepdim=False):
-    return -amax(-x, dim, keepdim)
+    return bind(AMIN, x, dims=reduce_dims("amin", all_dims_if_empty(dim), x),
+                keepdim=bool(keepdim))
 
 
+def _arg(op, x, dim, keepdim):
+    if x.dtype == np.bool_:     # max(x, dim) of bools has indices; argmax refuses them
+        raise TypeError(f"{op.name}: does not support bool tensors, got {describe(x)}")
+    if dim is None:
+        return bind(op, x, dim=None, keepdim=bool(keepdim))
+    return _indices(op, x, dim, keepdim)
+
+
+@numpy_kwargs
 def argmax(x, dim=None, keepdim=False):
-    if dim is not None:
-        dim = normalize_dim("argmax", dim, x.ndim) if x.ndim else None
-    return bind(ARGMAX, x, dim=dim, keepdim=bool(keepdim))
+    return _arg(ARGMAX, x, dim, keepdim)
 
 
+@numpy_kwargs
 def argmin(x, dim=None, keepdim=False):
-    return argmax(-x, dim, keepdim)
+    return _arg(ARGMIN, x, dim, keepdim)
 
 
+# torch.return_types.max / min: a tuple with named fields
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
+
+
+@numpy_kwargs
 def max(x, dim=None, keepdim=False):
-    """`max(x)` is the overall maximum; `max(x, dim)` returns (values, indices) like torch;
-    `max(a, b)` with a tensor `b` is the elementwise maximum."""
+    """`max(x)` is the overall maximum (its gradient shared by ties); `max(x, dim)` returns
+    (values, indices) like torch, the gradient going to the index; `max(a, b)` with a tensor
+    `b` is the elementwise maximum."""
     from graphgrad.tensor import Tensor
     if isinstance(dim, Tensor):
         from graphgrad.ops.elementwise import maximum
         return maximum(x, dim)
     if dim is None:
         return amax(x)
-    index = argmax(x, dim, keepdim)
-    return MaxResult(_values_at(x, index, dim, keepdim, amax), index)
+    return _values_at_indices(MaxResult, ARGMAX, x, _single_dim("max", dim), keepdim)
 
 
+@numpy_kwargs
 def min(x, dim=None, keepdim=False):
     from graphgrad.tensor import Tensor
     if isinstance(dim, Tensor):
@@ -193,46 +234,45 @@ def min(x, dim=None, keepdim=False):
         return minimum(x, dim)
     if dim is None:
         return amin(x)
-    index = argmin(x, dim, keepdim)
-    return MaxResult(_values_at(x, index, dim, keepdim, amin), index)
+    return _values_at_indices(MinResult, ARGMIN, x, _single_dim("min", dim), keepdim)
 
 
-def _values_at(x, index, dim, keepdim, reduce):
-    """The values of `x` at `index` along `dim` (the result of max/min with a dim): as in
-    torch, the gradient goes to that one element only, even when the extremum is tied."""
-    if x.dtype.kind != "f" or x.ndim == 0:
-        return reduce(x, dim, keepdim)       # no gradient to route
-    from graphgrad.ops.creation import arange
-    from graphgrad.ops.elementwise import where
-    from graphgrad.ops.movement import reshape, unsqueeze
-    d = normalize_dim("max", dim, x.ndim)
+def _values_at_indices(result, op, x, dim, keepdim):
+    """(values, indices) of max/min along `dim`: the values are gathered at the indices, so
+    the gradient flows to the chosen element only, as in torch."""
+    from graphgrad.ops.movement import reshape
+    from graphgrad.ops.scan import take_along_dim
+    indices = _indices(op, x, dim, True)
+    if x.ndim == 0:
+        return result(x, reshape(indices, ()))
+    d = normalize_dim(op.name, dim, x.ndim)
+    values = take_along_dim(x, indices, d)
     if not keepdim:
-        index = unsqueeze(index, d)
-    positions = reshape(arange(x.shape[d]), (x.shape[d],) + (1,) * (x.ndim - d - 1))
-    return sum_dims(where(positions == index, x, 0.0), (d,), keepdim)
+        shape = _reduced_shape(tuple(x.shape), (d,), False)
+        values, indices = reshape(values, shape), reshape(indices, shape)
+    return result(values, indices)
 
 
-class MaxResult(tuple):
-    """(values, indices), also reachable as `.values` and `.indices` like torch's namedtuple."""
-
-    def __new__(cls, values, indices):
-        return super().__new__(cls, (values, indices))
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
+def _indices(op, x, dim, keepdim):
+    dim = normalize_dim(op.name, dim, x.ndim) if x.ndim else None
+    return bind(op, x, dim=dim, keepdim=bool(keepdim))
 
 
+def _single_dim(name, dim):
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return dim
+
+
+@numpy_kwargs
 def logsumexp(x, dim=None, keepdim=False):
     """log(sum(exp(x))) computed stably: the max is subtracted first (as a constant)."""
     from graphgrad.ops.elementwise import abs, exp, log, where
     from graphgrad.ops.movement import reshape
     x = float_operand(x)
-    dims = reduce_dims("logsumexp", dim, x)
+    dims = reduce_dims("logsumexp", all_dims_if_empty(dim), x)
+    if 0 in x.shape:
+        return log(sum_dims(exp(x), dims, keepdim))      # -inf over empty dims, as torch
     m = amax(x, dims, keepdim=True).detach()
     m = where(abs(m) == float("inf"), 0.0, m)   # all -inf gives -inf, an inf gives inf
     s = log(sum_dims(exp(x - m), dims, keepdim=True)) + m
@@ -241,11 +281,22 @@ def logsumexp(x, dim=None, keepdim=False):
     return s
 
 
+def _logical_result(x, out):
+    # torch keeps uint8 for uint8 inputs (a legacy rule); every other dtype gives bool
+    if x.dtype == np.uint8:
+        from graphgrad.ops.elementwise import cast
+        return cast(out, np.uint8)
+    return out
+
+
+@numpy_kwargs
 def any(x, dim=None, keepdim=False):
     from graphgrad.ops.elementwise import cast
-    return sum(cast(x, np.bool_), dim, keepdim) > 0
+    return _logical_result(x, sum(cast(x, np.bool_), dim, keepdim) > 0)
 
 
+@numpy_kwargs
 def all(x, dim=None, keepdim=False):
     from graphgrad.ops.elementwise import cast, logical_not
-    return sum(cast(logical_not(cast(x, np.bool_)), np.int64), dim, keepdim) == 0
+    hits = sum(cast(logical_not(cast(x, np.bool_)), np.int64), dim, keepdim) == 0
+    return _logical_result(x, hits)

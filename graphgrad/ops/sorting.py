@@ -159,7 +159,7 @@ def median(input, dim=None, keepdim=False):
         from graphgrad.ops.elementwise import where
         from graphgrad.ops.reduce import any, argmax
         nan = _isnan(x)
-        first_nan = argmax(nan, d, keepdim=True)
+        first_nan = argmax(nan.astype(np.int8), d, keepdim=True)   # argmax refuses bools
         return where(any(nan, d, keepdim=True), first_nan, middle)
     return MedianResult(*_reduced("median", input, dim, keepdim, pick))
 

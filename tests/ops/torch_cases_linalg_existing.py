@@ -22,9 +22,9 @@ CASES = [
     case("mm-empty", lambda m, a, b: m.mm(a, b), (u(3, 0), u(0, 2)), dtypes=ONLY64),
     case("bmm", lambda m, a, b: m.bmm(a, b), (u(2, 3, 4), u(2, 4, 2))),
     case("bmm-empty", lambda m, a, b: m.bmm(a, b), (u(0, 3, 4), u(0, 4, 2)), dtypes=ONLY64),
-    case("dot", lambda m, a, b: m.dot(a, b), (u(5), u(5))),
-    case("dot-empty", lambda m, a, b: m.dot(a, b), (u(0), u(0)), dtypes=ONLY64),
-    case("dot-int", lambda m, a, b: m.dot(a, b), (ints(4), ints(4))),
+    case("dot-1d", lambda m, a, b: m.dot(a, b), (u(5), u(5))),
+    case("dot-zero-size", lambda m, a, b: m.dot(a, b), (u(0), u(0)), dtypes=ONLY64),
+    case("dot-int64", lambda m, a, b: m.dot(a, b), (ints(4), ints(4))),
     case("matmul-float32-large-k", lambda m, a, b: m.matmul(a, b), (u(2, 64), u(64, 3)),
          rtol=1e-4, atol=1e-4, dtypes=(np.dtype(np.float32),)),
 ]

@@ -34,9 +34,9 @@ CASES += [
     case("sum-empty-dims", lambda m, x: m.sum(x, ()), (u(2, 3),), dtypes=ONLY64),
     case("sum-int", lambda m, x: (m.sum(x), m.sum(x, 0), x.sum(1, keepdim=True)),
          (ints(3, 4),)),
-    case("sum-int32", lambda m, x: (m.sum(x), m.sum(x, 0)), (ints(3, 4, dtype=np.int32),)),
+    case("sum-int32-all-and-dim", lambda m, x: (m.sum(x), m.sum(x, 0)), (ints(3, 4, dtype=np.int32),)),
     case("sum-bool", lambda m, x: (m.sum(x), m.sum(x, 1)), (bools(3, 4),)),
-    case("sum-uint8", lambda m, x: m.sum(x, 0), (ints(3, 4, lo=0, dtype=np.uint8),)),
+    case("sum-uint8-dim0", lambda m, x: m.sum(x, 0), (ints(3, 4, lo=0, dtype=np.uint8),)),
     case("sum-int-empty", lambda m, x: m.sum(x, 0), (ints(0, 3),)),
     # torch's mean refuses integer tensors (left out)
 ]
@@ -75,7 +75,7 @@ for _name in ("amax", "amin"):
         case(f"{_name}-method", lambda m, x, _n=_name: (getattr(x, _n)(), getattr(x, _n)(-1)),
              (u(3, 4),)),
         # ties share the gradient evenly
-        case(f"{_name}-ties", lambda m, x, _n=_name: (getattr(m, _n)(x), getattr(m, _n)(x, 1),
+        case(f"{_name}-ties-all-and-dim", lambda m, x, _n=_name: (getattr(m, _n)(x), getattr(m, _n)(x, 1),
                                                       getattr(m, _n)(x, 0)), (_TIED,),
              gradcheck=False),
         case(f"{_name}-0d", lambda m, x, _n=_name: (getattr(m, _n)(x), getattr(m, _n)(x, 0)),
@@ -115,7 +115,7 @@ for _name in ("max", "min"):
     ]
 CASES += [
     case("max-int", lambda m, x: (m.max(x), *m.max(x, 1)), (ints(3, 4),)),
-    case("max-bool", lambda m, x: m.max(x), (bools(3, 4),)),
+    case("max-bool-all", lambda m, x: m.max(x), (bools(3, 4),)),
 ]
 
 for _name in ("argmax", "argmin"):
@@ -149,7 +149,7 @@ CASES += [
          (np.array([[-np.inf, -np.inf], [np.inf, 0.0], [-np.inf, 1.0]]),), grad=(),
          layouts=False),
     case("logsumexp-0d", lambda m, x: m.logsumexp(x, 0), (u(),), dtypes=ONLY64),
-    case("logsumexp-int", lambda m, x: m.logsumexp(x, 1), (ints(3, 4),)),
+    case("logsumexp-int-dim1", lambda m, x: m.logsumexp(x, 1), (ints(3, 4),)),
 ]
 
 # -- any, all -----------------------------------------------------------------------------------
