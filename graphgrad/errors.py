@@ -31,3 +31,7 @@ class RuntimeExecutionError(GraphgradError, RuntimeError):
 
 class AnomalyError(GraphgradError, RuntimeError):
     """Under `gg.detect_anomaly()`: the first op that produced a NaN from NaN-free inputs."""
+
+
+class DivisionByZeroError(GraphgradError, RuntimeError, ZeroDivisionError):
+    """An integer division (or remainder) by zero; floats give inf or nan instead."""

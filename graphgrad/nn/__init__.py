@@ -21,3 +21,12 @@ __all__ += ["utils", "ModuleList", "ModuleDict", "LeakyReLU", "GELU", "ELU", "Si
             "Softmax", "LogSoftmax", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
             "MultiheadAttention", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
             "NLLLoss"]
+
+from graphgrad.nn.activation_extra import (CELU, GLU, SELU, Hardshrink,  # noqa: E402
+                                           Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
+                                           PReLU, ReLU6, RReLU, Softmin, Softshrink, Softsign,
+                                           Tanhshrink, Threshold)
+
+__all__ += ["Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6", "Softsign", "Mish", "CELU", "SELU",
+            "GLU", "LogSigmoid", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "PReLU",
+            "RReLU", "Softmin"]

@@ -4,7 +4,8 @@ import math
 import numpy as np
 
 from graphgrad import ops
-from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
+from graphgrad.dtypes import default_float
+from graphgrad.ir.types import as_dtype
 from graphgrad.nn import init
 from graphgrad.nn.module import Module
 from graphgrad.nn.parameter import Parameter
@@ -40,7 +41,7 @@ class Conv2d(Module):
         self.dilation = _pair(dilation)
         self.groups = groups
         self.padding_mode = padding_mode
-        dtype = as_dtype(dtype) or DEFAULT_FLOAT
+        dtype = as_dtype(dtype) or default_float()
         shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight = Parameter(np.empty(shape, dtype))
         self.bias = Parameter(np.empty((out_channels,), dtype)) if bias else None

@@ -10,7 +10,8 @@ import numpy as np
 from graphgrad import rng
 from graphgrad.dispatch import MODE, bind
 from graphgrad.errors import ShapeError
-from graphgrad.ir.types import DEFAULT_FLOAT, TensorType, as_dtype
+from graphgrad.dtypes import default_float
+from graphgrad.ir.types import TensorType, as_dtype
 from graphgrad.ops._core import defop
 from graphgrad.tensor import Tensor, to_array
 
@@ -96,18 +97,18 @@ def full(size, fill_value, dtype=None, requires_grad=False):
         elif isinstance(fill_value, (int, np.integer)):
             dtype = np.int64
         else:
-            dtype = DEFAULT_FLOAT
+            dtype = default_float()
     dtype = as_dtype(dtype)
     value = np.asarray(fill_value, dtype).item()
     return _finish(bind(FULL, shape=shape, value=value, dtype=dtype), requires_grad)
 
 
 def zeros(*size, dtype=None, requires_grad=False):
-    return full(_shape_of("zeros", size), 0, dtype or DEFAULT_FLOAT, requires_grad)
+    return full(_shape_of("zeros", size), 0, dtype or default_float(), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False):
-    return full(_shape_of("ones", size), 1, dtype or DEFAULT_FLOAT, requires_grad)
+    return full(_shape_of("ones", size), 1, dtype or default_float(), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad=False):
@@ -131,7 +132,7 @@ def empty_like(x, dtype=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, requires_grad=False):
-    return tensor(np.eye(n, m, dtype=as_dtype(dtype) or DEFAULT_FLOAT),
+    return tensor(np.eye(n, m, dtype=as_dtype(dtype) or default_float()),
                   requires_grad=requires_grad)
 
 
@@ -140,23 +141,23 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
         start, end = 0, start
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = np.int64 if ints else DEFAULT_FLOAT
+        dtype = np.int64 if ints else default_float()
     return tensor(np.arange(start, end, step, dtype=as_dtype(dtype)), requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False):
-    return tensor(np.linspace(start, end, steps, dtype=as_dtype(dtype) or DEFAULT_FLOAT),
+    return tensor(np.linspace(start, end, steps, dtype=as_dtype(dtype) or default_float()),
                   requires_grad=requires_grad)
 
 
 def rand(*size, dtype=None, requires_grad=False):
     shape = _shape_of("rand", size)
-    return _finish(bind(RAND, shape=shape, dtype=as_dtype(dtype) or DEFAULT_FLOAT), requires_grad)
+    return _finish(bind(RAND, shape=shape, dtype=as_dtype(dtype) or default_float()), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False):
     shape = _shape_of("randn", size)
-    return _finish(bind(RANDN, shape=shape, dtype=as_dtype(dtype) or DEFAULT_FLOAT),
+    return _finish(bind(RANDN, shape=shape, dtype=as_dtype(dtype) or default_float()),
                    requires_grad)
 
 
