@@ -12,6 +12,7 @@ from graphgrad.dispatch import (detect_anomaly, enable_grad, is_grad_enabled, no
 from graphgrad.errors import (AnomalyError, AutogradError, CheckpointError,  # noqa: F401
                               GraphgradError,
                               RuntimeExecutionError, ShapeError, TraceError)
+from graphgrad.errors import DivisionByZeroError  # noqa: F401
 from graphgrad.ops import *  # noqa: F401,F403
 from graphgrad.ops import (abs, all, any, max, min, pow, sum)  # noqa: F401  (shadow builtins)
 from graphgrad.rng import manual_seed

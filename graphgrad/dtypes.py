@@ -161,7 +161,7 @@ class finfo:
         self.min = float(info.min)
         self.tiny = float(info.smallest_normal)
         self.smallest_normal = self.tiny
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -int(info.precision)
         self.dtype = dtype.name
 
     def __repr__(self):

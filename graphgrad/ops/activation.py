@@ -126,7 +126,7 @@ def _elu_impl(x, *, alpha, scale, input_scale):
 
 def _elu_vjp(g, x, *, out, alpha, scale, input_scale):
     negative = g * input_scale * (alpha * scale) * exp(x * input_scale)
-    return (where(x <= 0.0, negative, g * scale),)
+    return (where(x > 0.0, g * scale, negative),)     # NaN takes the exp side, as in torch
 
 
 ELU = defop("elu", same_as_input("elu", float_only=True), _elu_impl, _elu_vjp, elementwise=True)
@@ -211,7 +211,8 @@ def prelu(input, weight):
         weight = reshape(weight, (1, weight.numel()) + (1,) * (input.ndim - 2))
     elif weight.ndim:
         weight = reshape(weight, ())
-    return where(input > 0, input, weight * input)
+    negative = where(input > 0, 0.0, input)     # no inf * 0 in the weight's gradient
+    return where(input > 0, input, weight * negative)
 
 
 def rrelu(input, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, inplace=False):

@@ -1,7 +1,8 @@
 """Piecewise activations as primitives, each computed and differentiated exactly as torch's
 kernels do, so that values and gradients agree at the breakpoints, at +-inf and at NaN:
 `hardtanh` (and `relu6`), `hardsigmoid`, `hardswish`, `softshrink`, `hardshrink`,
-`threshold`.
+`threshold`. Where torch's vectorized and scalar CPU loops disagree (the gradient at NaN),
+graphgrad follows the vectorized one, which computes all but the last few elements.
 
 Their functions take torch.nn.functional's arguments, `inplace=` included.
 """
@@ -25,18 +26,20 @@ def apply(fn, input, inplace, name):
 # -- hardtanh / relu6: clamp, with no gradient at the bounds ----------------------------------
 
 
-HARDTANH = _activation(
-    "hardtanh", lambda x, *, min_val, max_val: np.clip(x, min_val, max_val),
+HARDTANH = defop(
+    "hardtanh", same_as_input("hardtanh", no_bool=True),
+    lambda x, *, min_val, max_val: np.clip(x, min_val, max_val).astype(x.dtype, copy=False),
     lambda g, x, *, out, min_val, max_val: (
-        where(logical_or(x <= min_val, x >= max_val), 0.0, g),))
+        where(logical_and(x > min_val, x < max_val), g, 0.0),), elementwise=True)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """min(max(x, min_val), max_val), with no gradient at the bounds (integers stay integers)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
                          f"({max_val})")
-    return apply(lambda x: bind(HARDTANH, float_operand(x), min_val=float(min_val),
-                                max_val=float(max_val)), input, inplace, "hardtanh")
+    return apply(lambda x: bind(HARDTANH, x, min_val=float(min_val), max_val=float(max_val)),
+                 input, inplace, "hardtanh")
 
 
 def relu6(input, inplace=False):
@@ -50,12 +53,13 @@ def _relu6_of_shifted(x):
     return np.clip(x + np.asarray(3, x.dtype), 0, 6)
 
 
+_ONE_SIXTH = float(np.float32(1.0) / np.float32(6.0))   # torch's constant, also for float64
 HARDSIGMOID = _activation(
     "hardsigmoid", lambda x: _relu6_of_shifted(x) / np.asarray(6, x.dtype),
-    lambda g, x, *, out: (where(logical_and(x > -3.0, x < 3.0), g * (1.0 / 6.0), 0.0),))
+    lambda g, x, *, out: (where(logical_and(x > -3.0, x < 3.0), g * _ONE_SIXTH, 0.0),))
 HARDSWISH = _activation(
     "hardswish", lambda x: x * _relu6_of_shifted(x) / np.asarray(6, x.dtype),
-    lambda g, x, *, out: (where(x < -3.0, 0.0, where(x <= 3.0, g * (x / 3.0 + 0.5), g)),))
+    lambda g, x, *, out: (where(x >= 3.0, g, where(x <= -3.0, 0.0, g * (x / 3.0 + 0.5))),))
 
 
 def hardsigmoid(input, inplace=False):
@@ -81,7 +85,7 @@ def _hardshrink_impl(x, *, lambd):
 
 
 def _shrink_vjp(g, x, *, out, lambd):
-    return (where(logical_and(x >= -lambd, x <= lambd), 0.0, g),)
+    return (where(logical_or(x < -lambd, x > lambd), g, 0.0),)
 
 
 SOFTSHRINK = _activation("softshrink", _softshrink_impl, _shrink_vjp)

@@ -3,10 +3,16 @@
 `is_floating_point()`, `element_size()`, `nbytes`, `itemsize`."""
 import numpy as np
 
+from graphgrad.dispatch import bind
 from graphgrad.dtypes import dtype_of_type_name, to_dtype, type_name
 from graphgrad.ir.graph import Value
-from graphgrad.ops.elementwise import cast, clone
+from graphgrad.ops._core import defop, same_as_input
+from graphgrad.ops.elementwise import cast
 from graphgrad.tensor import Tensor
+
+# a row-major copy when the array is not one already (then the array itself)
+CONTIGUOUS = defop("contiguous", same_as_input("contiguous"), np.ascontiguousarray,
+                   lambda g, x, *, out: (g,), alias=True)
 
 
 def _type(self, dtype=None, non_blocking=False):
@@ -26,7 +32,7 @@ def _is_contiguous(self, memory_format=None):
 
 
 def _contiguous(self, memory_format=None):
-    return self if _is_contiguous(self) else clone(self)
+    return self if _is_contiguous(self) else bind(CONTIGUOUS, self)
 
 
 def _attach_methods():

@@ -83,8 +83,8 @@ DIVISION = [
     C("fmod", "fmod", gg.fmod, [DIV_A, np.full((3, 4), 0.7)], np.fmod),
     C("fmod-int", "fmod", gg.fmod, [INT_A, INT_B], np.fmod),
     C("fmod-scalar", "fmod", lambda x: x.fmod(-0.7), [DIV_A], lambda x: np.fmod(x, -0.7)),
-    C("pow-int-tensor", "pow", lambda a, b: a ** b, [ints(3, 4, lo=-3, hi=4), ints(3, 4, lo=0, hi=4)],
-      np.power),
+    C("pow-int-tensor", "pow", lambda a, b: a ** b,
+      [ints(3, 4, lo=-3, hi=4), ints(3, 4, lo=0, hi=4)], np.power),
     C("pow-int-negative-exponents", "pow", gg.pow,
       [np.array([2, -3, 1, -1, -1, 0]), np.array([-1, -2, -5, -3, -2, 3])],
       lambda a, b: np.array([0, 0, 1, -1, 1, 0])),
@@ -215,4 +215,9 @@ ACTIVATIONS = [
       lambda x: np.sin(math.pi * x) / (math.pi * x)),
 ]
 
-CASES = DIVISION + ROUNDING + BITWISE + PREDICATES + UNARY_MATH + BINARY_MATH + ACTIVATIONS
+LAYOUT = [
+    C("contiguous", "contiguous", lambda x: x.T.contiguous() * 2.0, [u(3, 4)],
+      lambda x: np.ascontiguousarray(x.T) * 2.0, eager_only=True),
+]
+
+CASES = LAYOUT + DIVISION + ROUNDING + BITWISE + PREDICATES + UNARY_MATH + BINARY_MATH + ACTIVATIONS
