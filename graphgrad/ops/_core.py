@@ -105,8 +105,16 @@ def operands(a, b):
     """Two op operands as tensors of their common dtype, by torch's promotion rules
     (`gg.result_type`: Python numbers and 0-d tensors only raise the category); casts are
     inserted where needed."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
-        return a, b
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a.dtype == b.dtype:
+                return a, b
+        elif _is_number(b):              # the common tensor-and-number case, quickly
+            dtype = scalar_dtype(b, a.dtype)
+            return _as_dtype(a, dtype), const(b, dtype)
+    elif isinstance(b, Tensor) and _is_number(a):
+        dtype = scalar_dtype(a, b.dtype)
+        return const(a, dtype), _as_dtype(b, dtype)
     if not isinstance(a, Tensor) and not _is_number(a):
         a = as_tensor(a)
     if not isinstance(b, Tensor) and not _is_number(b):

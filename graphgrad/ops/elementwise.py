@@ -28,7 +28,10 @@ SQRT = _unary("sqrt", np.sqrt, lambda g, x, *, out: (g / (out * 2.0),))
 TANH = _unary("tanh", np.tanh, lambda g, x, *, out: (g * (1.0 - out * out),))
 SIN = _unary("sin", np.sin, lambda g, x, *, out: (g * cos(x),))
 COS = _unary("cos", np.cos, lambda g, x, *, out: (-(g * sin(x)),))
-ABS = _unary("abs", np.abs, lambda g, x, *, out: (g * sign(x),), float_only=False)
+ABS = _unary("abs", np.abs, lambda g, x, *, out: (g * sign(x),), float_only=False,
+             no_bool=True)
+
+
 def _sign_out(out, x):
     # torch's sign: (x > 0) - (x < 0), so sign(NaN) is 0
     return np.subtract(x > 0, x < 0, out=out, dtype=out.dtype)
@@ -143,18 +146,19 @@ def _where_vjp(g, c, a, b, *, out):
     return (None, unbroadcast(where(c, g, 0.0), a.shape), unbroadcast(where(c, 0.0, g), b.shape))
 
 
-def _is_zero_scalar(x):
-    return x.ndim == 0 and not x
+def _is_zero_scalar(x, out):
+    """A 0-d zero that is not stored in `out` (which the masked product overwrites)."""
+    return x.ndim == 0 and not x and not np.may_share_memory(x, out)
 
 
 def _masked_by_multiplying(out, c, a, b):
     """where(c, a, 0) as a * c and where(c, 0, b) as b * ~c: ten times faster than a masked
     copy with random masks (relu's gradient). Exact when the product holds no inf/nan, which
     one cheap sum checks; otherwise the masked-out places are zeroed again."""
-    if _is_zero_scalar(b) and a.shape == out.shape and a.dtype.kind == "f":
+    if _is_zero_scalar(b, out) and a.shape == out.shape and a.dtype.kind == "f":
         np.multiply(a, c, out=out)
         return math.isfinite(np.add.reduce(out, axis=None))
-    if _is_zero_scalar(a) and b.shape == out.shape and b.dtype.kind == "f":
+    if _is_zero_scalar(a, out) and b.shape == out.shape and b.dtype.kind == "f":
         np.multiply(b, np.logical_not(c), out=out)
         if not math.isfinite(np.add.reduce(out, axis=None)):
             np.copyto(out, a, where=c)          # inf * 0 made NaN where c holds
@@ -175,15 +179,14 @@ def _where_out(out, c, a, b):
 
 def _where_impl(c, a, b):
     shape = np.broadcast_shapes(c.shape, a.shape, b.shape)
-    if (a.shape == shape and _is_zero_scalar(b) and a.dtype.kind == "f") or \
-            (b.shape == shape and _is_zero_scalar(a) and b.dtype.kind == "f"):
+    if (a.shape == shape and b.ndim == 0 and not b and a.dtype.kind == "f") or \
+            (b.shape == shape and a.ndim == 0 and not a and b.dtype.kind == "f"):
         return _where_out(np.empty(shape, np.result_type(a, b)), c, a, b)
     return np.where(c, a, b)
 
 
 WHERE = defop("where", _where_infer, _where_impl, _where_vjp, elementwise=True,
               out_impl=_where_out, inplace=True)
-
 
 
 def _cast_infer(x, *, dtype):
@@ -283,13 +286,6 @@ def sub(a, b):
 
 def mul(a, b):
     return bind(MUL, *operands(a, b))
-
-
-def div(a, b):
-    a, b = operands(a, b)
-    if a.dtype.kind != "f":
-        a, b = float_operand(a), float_operand(b)
-    return bind(DIV, a, b)
 
 
 def maximum(a, b):

@@ -21,13 +21,28 @@ def _lerp_impl(start, end, weight):
     return out.astype(dtype, copy=False)
 
 
+def _lerp_out(out, start, end, weight):
+    """The kernel writing into `out` (never an input: the op is not marked in place), so that
+    lerp fuses with its neighbours (an optimizer's moment update)."""
+    if out.dtype == np.float16:
+        np.copyto(out, _lerp_impl(start, end, weight))
+        return out
+    diff = np.subtract(end, start)
+    np.multiply(weight, diff, out=out)
+    np.add(out, start, out=out)
+    small = np.abs(weight) < 0.5
+    if not small.all():
+        np.copyto(out, end - diff * (1 - weight), where=np.logical_not(small))
+    return out
+
+
 def _lerp_vjp(g, start, end, weight, *, out):
     return (unbroadcast(g * (1.0 - weight), start.shape), unbroadcast(g * weight, end.shape),
             unbroadcast(g * (end - start), weight.shape))
 
 
 LERP = defop("lerp", broadcast_infer("lerp", float_only=True), _lerp_impl, _lerp_vjp,
-             elementwise=True)
+             elementwise=True, out_impl=_lerp_out)
 
 
 def lerp(input, end, weight):
