@@ -13,6 +13,7 @@ from graphgrad.modes import (detect_anomaly, enable_grad, inference_mode,  # noq
 from graphgrad.errors import (AnomalyError, AutogradError, CheckpointError,  # noqa: F401
                               GraphgradError, OutOfRangeError,
                               RuntimeExecutionError, ShapeError, TraceError)
+from graphgrad.errors import DivisionByZeroError  # noqa: F401
 from graphgrad.ops import *  # noqa: F401,F403
 from graphgrad.ops import (abs, all, any, max, min, pow, sum)  # noqa: F401  (shadow builtins)
 from graphgrad.rng import manual_seed
@@ -41,6 +42,24 @@ bool = _np.dtype(_np.bool_)
 float = float32
 double = float64
 long = int64
+from graphgrad.ops.conversion import is_tensor  # noqa: E402,F401
+from graphgrad.dtypes import (can_cast, finfo, get_default_dtype, iinfo,  # noqa: E402,F401
+                              is_floating_point, promote_types, result_type,
+                              set_default_dtype)
+int8 = _np.dtype(_np.int8)
+int16 = _np.dtype(_np.int16)
+uint8 = _np.dtype(_np.uint8)
+half = float16
+short = int16
+int = int32
+dtype = _np.dtype
+
+
+def __getattr__(name):
+    if name == "bfloat16":
+        from graphgrad.dtypes import BFLOAT16_MESSAGE
+        raise AttributeError(BFLOAT16_MESSAGE)
+    raise AttributeError(f"module 'graphgrad' has no attribute {name!r}")
 
 __all__ = ["Tensor", "compile", "grad", "value_and_grad", "trace", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "manual_seed", "config", "nn", "optim",

@@ -1,6 +1,8 @@
 """The one settings object. `GRAPHGRAD_*` environment variables only set it at import."""
 import os
 
+import numpy as np
+
 
 class Config:
     def __init__(self, environ=os.environ):
@@ -12,6 +14,8 @@ class Config:
         self.debug_dir = environ.get("GRAPHGRAD_DEBUG_DIR") or None
         # run ir.verify() after every pass (tests switch this on)
         self.verify_passes = environ.get("GRAPHGRAD_VERIFY", "") not in ("", "0")
+        # dtype of Python floats and float factories (gg.set_default_dtype changes it)
+        self.default_dtype = np.dtype(np.float32)
 
     def __repr__(self):
         return f"Config({vars(self)})"

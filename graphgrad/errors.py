@@ -55,3 +55,7 @@ class ShapeRuntimeError(ShapeError, RuntimeError):
 
 class ShapeAssertionError(ShapeError, AssertionError):
     """A ShapeError where PyTorch raises AssertionError, so code catching either works."""
+
+
+class DivisionByZeroError(GraphgradError, RuntimeError, ZeroDivisionError):
+    """An integer division (or remainder) by zero; floats give inf or nan instead."""

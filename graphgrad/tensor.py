@@ -10,7 +10,8 @@ import numpy as np
 from graphgrad.errors import AutogradError, DTypeError, ShapeError, TraceError
 from graphgrad.ir.graph import Value
 from graphgrad.diagnostics import data_dependent_error
-from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
+from graphgrad.dtypes import can_cast, default_float
+from graphgrad.ir.types import as_dtype
 from graphgrad.modes import active_recorder, grad_enabled, no_grad
 
 
@@ -231,7 +232,7 @@ class Tensor:
             return f"<traced Tensor {self._data.type}{grad}>"
         body = np.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
         extra = ""
-        if self._data.dtype != DEFAULT_FLOAT and self._data.dtype.kind == "f" or \
+        if self._data.dtype != default_float() and self._data.dtype.kind == "f" or \
                 self._data.dtype.kind not in "fi":
             extra = f", dtype={self._data.dtype}"
         elif self._data.dtype.kind == "i" and self._data.dtype != np.int64:
@@ -312,9 +313,6 @@ class Tensor:
     def get_device(self):
         return -1               # torch's answer for a CPU tensor
 
-    def type(self, dtype):
-        return self.astype(dtype)
-
     def float(self):
         return self.astype(np.float32)
 
@@ -365,7 +363,7 @@ class Tensor:
             raise ShapeError(f"{name}: the result has shape {new.shape}, the tensor updated in "
                              f"place has {self.shape}")
         if new.dtype != self.dtype:
-            if not np.can_cast(new.dtype, self.dtype, casting="same_kind"):
+            if not can_cast(new.dtype, self.dtype):
                 raise DTypeError(f"{name}: result type {new.dtype} can't be cast to the tensor's "
                                 f"dtype {self.dtype}")
             new = ops.cast(new, self.dtype)
@@ -409,24 +407,6 @@ class Tensor:
 
     def mul_(self, other):
         return self._inplace(lambda s: s * other, "mul_")
-
-    def div_(self, other):
-        return self._inplace(lambda s: s / other, "div_")
-
-    def pow_(self, other):
-        return self._inplace(lambda s: s ** other, "pow_")
-
-    def addcmul_(self, a, b, value=1):
-        return self._inplace(lambda s: s + a * b * value, "addcmul_")
-
-    def addcdiv_(self, a, b, value=1):
-        return self._inplace(lambda s: s + a / b * value, "addcdiv_")
-
-    def lerp_(self, end, weight):
-        return self._inplace(lambda s: s + (end - s) * weight, "lerp_")
-
-    def clamp_(self, min=None, max=None):
-        return self._inplace(lambda s: ops.clamp(s, min, max), "clamp_")
 
     def zero_(self):
         return self._inplace(lambda s: ops.zeros_like(s), "zero_")
@@ -512,15 +492,6 @@ class Tensor:
     def __abs__(self):
         return ops.abs(self)
 
-    def __invert__(self):
-        return ops.logical_not(self)
-
-    def __and__(self, other):
-        return ops.logical_and(self, other)
-
-    def __or__(self, other):
-        return ops.logical_or(self, other)
-
     def __eq__(self, other):
         return ops.eq(self, other)
 
@@ -595,7 +566,7 @@ def to_array(data, dtype=None):
         arr = np.asarray(_unwrap_nested(data))
         if dtype is None:
             if arr.dtype.kind == "f":
-                arr = arr.astype(DEFAULT_FLOAT)
+                arr = arr.astype(default_float())
             elif arr.dtype.kind in "iu":
                 arr = arr.astype(np.int64)
     if dtype is not None and arr.dtype != dtype:

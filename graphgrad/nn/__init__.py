@@ -57,3 +57,12 @@ from graphgrad.nn.transformer import (Transformer, TransformerDecoder,  # noqa: 
 
 __all__ += ["Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
             "TransformerDecoderLayer"]
+
+from graphgrad.nn.activation_extra import (CELU, GLU, SELU, Hardshrink,  # noqa: E402
+                                           Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish,
+                                           PReLU, ReLU6, RReLU, Softmin, Softshrink, Softsign,
+                                           Tanhshrink, Threshold)
+
+__all__ += ["Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6", "Softsign", "Mish", "CELU", "SELU",
+            "GLU", "LogSigmoid", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "PReLU",
+            "RReLU", "Softmin"]

@@ -3,16 +3,30 @@ from graphgrad.nn import functional as F
 from graphgrad.nn.module import Module
 
 
-class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01, inplace=False):
+class _InplaceActivation(Module):
+    """An activation with torch's `inplace=` argument (it then updates its input)."""
+
+    def __init__(self, inplace=False):
         super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+    def _inplace_suffix(self):
+        return ", inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(_InplaceActivation):
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__(inplace)
         self.negative_slope = negative_slope
 
     def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}{self._inplace_suffix()}"
 
 
 class GELU(Module):
@@ -29,24 +43,21 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class ELU(Module):
+class ELU(_InplaceActivation):
     def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
+        super().__init__(inplace)
         self.alpha = alpha
 
     def forward(self, x):
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}{self._inplace_suffix()}"
 
 
-class SiLU(Module):
-    def __init__(self, inplace=False):
-        super().__init__()
-
+class SiLU(_InplaceActivation):
     def forward(self, x):
-        return F.silu(x)
+        return F.silu(x, self.inplace)
 
 
 class Softplus(Module):

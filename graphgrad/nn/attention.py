@@ -12,8 +12,9 @@ import warnings
 import numpy as np
 
 from graphgrad import ops
+from graphgrad.dtypes import default_float
 from graphgrad.errors import ShapeAssertionError, ShapeRuntimeError
-from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
+from graphgrad.ir.types import as_dtype
 from graphgrad.nn import functional as F
 from graphgrad.nn import init
 from graphgrad.nn.functional import _attention_scores, _causal_mask, _safe_softmax
@@ -46,7 +47,7 @@ class MultiheadAttention(Module):
             raise ShapeAssertionError(f"{_NAME}: embed_dim must be divisible by num_heads: "
                                       f"embed_dim ({embed_dim}) is not a multiple of num_heads "
                                       f"({num_heads})")
-        dtype = as_dtype(dtype) or DEFAULT_FLOAT
+        dtype = as_dtype(dtype) or default_float()
         self.embed_dim = embed_dim
         self.kdim = embed_dim if kdim is None else kdim
         self.vdim = embed_dim if vdim is None else vdim

@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
+from graphgrad.dtypes import default_float
+from graphgrad.ir.types import as_dtype
 from graphgrad.nn import init
 from graphgrad.nn.module import Module
 from graphgrad.nn.parameter import Parameter
@@ -57,7 +58,7 @@ class _ConvNd(Module):
         self.output_padding = _ntuple(output_padding, self.nd)
         self.groups = groups
         self.padding_mode = padding_mode
-        dtype = as_dtype(dtype) or DEFAULT_FLOAT
+        dtype = as_dtype(dtype) or default_float()
         channels = ((in_channels, out_channels // groups) if self.transposed else
                     (out_channels, in_channels // groups))
         self.weight = Parameter(np.empty(channels + self.kernel_size, dtype))

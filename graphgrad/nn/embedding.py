@@ -1,8 +1,9 @@
 """nn.Embedding: a lookup table of learnable vectors."""
 import numpy as np
 
+from graphgrad.dtypes import default_float
+from graphgrad.ir.types import as_dtype
 from graphgrad.modes import no_grad
-from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
 from graphgrad.nn import functional as F
 from graphgrad.nn import init
 from graphgrad.nn.module import Module
@@ -29,7 +30,7 @@ class Embedding(Module):
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
         if _weight is None:
-            dtype = as_dtype(dtype) or DEFAULT_FLOAT
+            dtype = as_dtype(dtype) or default_float()
             self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype),
                                     requires_grad=not _freeze)
             self.reset_parameters()

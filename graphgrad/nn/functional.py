@@ -19,14 +19,21 @@ from graphgrad.ir.types import normalize_dim as _normalize_dim
 from graphgrad.ops._core import as_tensor as _as_tensor
 from graphgrad.ops._core import describe as _describe
 from graphgrad.ops._core import float_operand as _float_operand
-from graphgrad.ops.activation import elu, gelu, leaky_relu, silu, softplus  # noqa: F401
+from graphgrad.ops.activation import (celu, celu_, elu, elu_, gelu, glu,  # noqa: F401
+                                      leaky_relu, leaky_relu_, logsigmoid, mish, prelu, relu,
+                                      relu_, rrelu, rrelu_, selu, selu_, silu, softmin, softplus,
+                                      softsign, tanhshrink)
+from graphgrad.ops.activation_piecewise import (hardshrink, hardsigmoid,  # noqa: F401
+                                                hardswish, hardtanh, relu6, softshrink,
+                                                threshold)
+from graphgrad.ops.methods import threshold_  # noqa: F401
 from graphgrad.ops.activation import softplus_of_negative as _softplus_of_negative
 from graphgrad.ops.class_index import CHECK_INDEX as _CHECK_INDEX
 from graphgrad.ops.class_index import one_hot  # noqa: F401
 from graphgrad.ops.class_index import one_hot_of_dtype as _one_hot_of_dtype
 from graphgrad.ops.convolution import (conv1d, conv2d, conv3d, conv_transpose1d,  # noqa: F401
                                        conv_transpose2d, conv_transpose3d)
-from graphgrad.ops.elementwise import relu, sigmoid, tanh  # noqa: F401
+from graphgrad.ops.elementwise import sigmoid, tanh  # noqa: F401
 from graphgrad.ops.indexing import masked_fill  # noqa: F401
 from graphgrad.ops.loss import binary_cross_entropy_elementwise as _bce_elementwise
 from graphgrad.ops.padding import pad  # noqa: F401
@@ -44,6 +51,10 @@ from graphgrad.ops.resize import (interpolate, upsample, upsample_bilinear,  # n
 from graphgrad.tensor import Tensor as _Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
 
 
 def _reduce(name, loss, reduction):

@@ -8,7 +8,8 @@ import numpy as np
 
 from graphgrad.modes import no_grad
 from graphgrad.errors import ShapeError
-from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
+from graphgrad.dtypes import default_float
+from graphgrad.ir.types import as_dtype
 from graphgrad.nn import functional as F
 from graphgrad.nn import init
 from graphgrad.nn.module import Module
@@ -26,7 +27,7 @@ class _BatchNorm(Module):
         if num_features <= 0:
             raise ValueError(f"{type(self).__name__}: num_features must be positive, got "
                              f"{num_features}")
-        dtype = as_dtype(dtype) or DEFAULT_FLOAT
+        dtype = as_dtype(dtype) or default_float()
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -110,7 +111,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(d) for d in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = as_dtype(dtype) or DEFAULT_FLOAT
+        dtype = as_dtype(dtype) or default_float()
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype))
             if bias:

@@ -19,7 +19,8 @@ import numpy as np
 
 from graphgrad import ops
 from graphgrad.errors import ShapeError, ShapeRuntimeError
-from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
+from graphgrad.dtypes import default_float
+from graphgrad.ir.types import as_dtype
 from graphgrad.nn import functional as F
 from graphgrad.nn import init
 from graphgrad.nn.module import Module
@@ -65,7 +66,7 @@ class RNNBase(Module):
                  device=None, dtype=None):
         super().__init__()
         _check_config(input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size)
-        dtype = as_dtype(dtype) or DEFAULT_FLOAT
+        dtype = as_dtype(dtype) or default_float()
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size

@@ -12,7 +12,8 @@ import numpy as np
 
 from graphgrad import ops
 from graphgrad.errors import ShapeRuntimeError
-from graphgrad.ir.types import DEFAULT_FLOAT, as_dtype
+from graphgrad.dtypes import default_float
+from graphgrad.ir.types import as_dtype
 from graphgrad.nn import functional as F
 from graphgrad.nn import init
 from graphgrad.nn.module import Module
@@ -62,7 +63,7 @@ class RNNCellBase(Module):
 
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
-        dtype = as_dtype(dtype) or DEFAULT_FLOAT
+        dtype = as_dtype(dtype) or default_float()
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias

@@ -7,11 +7,14 @@ from graphgrad.ops.creation import (arange, empty, empty_like, eye, from_numpy, 
                                     full_like, linspace, ones, ones_like, rand, rand_like, randint,
                                     randn, randn_like, randperm, tensor, zeros, zeros_like)
 from graphgrad.ops.creation import logspace  # noqa: F401
-from graphgrad.ops.elementwise import (abs, add, cast, clamp, clip, clone, cos, detach,  # noqa: F401
-                                       div, eq, exp, floor_divide, ge, gt, le, log, log1p,
+from graphgrad.ops.elementwise import (abs, add, cast, clone, cos, detach,  # noqa: F401
+                                       eq, exp, ge, gt, le, log, log1p,
                                        logical_and, logical_not, logical_or, lt, maximum, minimum,
-                                       mul, ne, neg, pow, relu, remainder, rsqrt, sigmoid, sign,
-                                       sin, sqrt, square, sub, tanh, true_divide, where)
+                                       mul, ne, neg, relu, rsqrt, sigmoid, sign,
+                                       sin, sqrt, sub, tanh, where)
+from graphgrad.ops.power import pow, square  # noqa: F401
+from graphgrad.ops.division import (div, divide, floor_divide, fmod, remainder,  # noqa: F401
+                                    true_divide)
 from graphgrad.ops.linalg import bmm, dot, matmul, mm  # noqa: F401
 from graphgrad.ops.movement import (broadcast_to, cat, chunk, concat, concatenate,  # noqa: F401
                                     expand, expand_as, flatten, getitem, permute, reshape,
@@ -48,6 +51,25 @@ from graphgrad.ops.matrix import (cross, diag, diagonal, outer, trace, tril, tri
                                   vdot)
 from graphgrad.ops.norms import norm  # noqa: F401
 from graphgrad.ops.einsum import einsum  # noqa: F401
+from graphgrad.ops.clamping import clamp, clamp_max, clamp_min, clip  # noqa: F401
+from graphgrad.ops.rounding import ceil, fix, floor, frac, round, trunc  # noqa: F401
+from graphgrad.ops.bitwise import (bitwise_and, bitwise_left_shift, bitwise_not,  # noqa: F401
+                                   bitwise_or, bitwise_right_shift, bitwise_xor, logical_xor)
+from graphgrad.ops.nonfinite import (isfinite, isinf, isnan, isneginf, isposinf,  # noqa: F401
+                                     isreal, nan_to_num)
+from graphgrad.ops.signs import copysign, heaviside, sgn, signbit  # noqa: F401
+from graphgrad.ops.trig import (acos, acosh, arccos, arccosh, arcsin, arcsinh,  # noqa: F401
+                                arctan, arctan2, arctanh, asin, asinh, atan, atan2, atanh, cosh,
+                                deg2rad, hypot, rad2deg, sinc, sinh, tan)
+from graphgrad.ops.explog import (erfc, exp2, expm1, float_power, ldexp, log2,  # noqa: F401
+                                  log10, logaddexp, logaddexp2, logit, reciprocal, xlogy)
+from graphgrad.ops.ternary import addcdiv, addcmul, lerp  # noqa: F401
+from graphgrad.ops.aliases import (absolute, fmax, fmin, greater, greater_equal,  # noqa: F401
+                                   less, less_equal, multiply, negative, not_equal, positive,
+                                   subtract)
+from graphgrad.ops.activation import celu, prelu, rrelu, selu  # noqa: F401
+from graphgrad.ops.activation_piecewise import hardshrink, threshold  # noqa: F401
+from graphgrad.ops import conversion as _conversion  # noqa: F401  (Tensor.half, .type, ...)
 from graphgrad.tensor import Tensor
 
 _METHODS = [
@@ -78,6 +100,7 @@ def _attach_methods():
 
 
 _attach_methods()
+from graphgrad.ops.methods import *  # noqa: F401,F403,E402  (x.exp_(), gg.exp_, ...)
 
 # the public op functions (not the submodules): what `from graphgrad.ops import *` exports
 __all__ = sorted(name for name, value in globals().items()

@@ -2,11 +2,11 @@
 import numpy as np
 
 from graphgrad.dispatch import bind
+from graphgrad.dtypes import default_float, result_type
 from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.modes import active_recorder
 from graphgrad.ir.op import Op, register
-from graphgrad.ir.types import (DEFAULT_FLOAT, TensorType, broadcast_shapes, promote,
-                                short_dtype)
+from graphgrad.ir.types import TensorType, broadcast_shapes, short_dtype
 from graphgrad.tensor import Tensor
 
 
@@ -88,7 +88,7 @@ def scalar_dtype(value, like):
     if isinstance(value, (int, np.integer)):
         return like if like.kind in "iuf" else np.dtype(np.int64)
     if isinstance(value, (float, np.floating)):
-        return like if like.kind == "f" else DEFAULT_FLOAT
+        return like if like.kind == "f" else default_float()
     raise TypeError(f"unsupported operand of type {type(value).__name__}")
 
 
@@ -101,23 +101,39 @@ def as_tensor_like(x, like):
     return as_tensor(x)
 
 
+def _is_number(x):
+    return isinstance(x, (bool, int, float, np.number, np.bool_))
+
+
 def operands(a, b):
-    """Two op operands as tensors of one common dtype (casts inserted where needed)."""
-    from graphgrad.ops.elementwise import cast
-    if not isinstance(a, Tensor):
-        if not isinstance(b, Tensor):
-            a = as_tensor(a)
-        else:
-            a = as_tensor_like(a, b)
-    if not isinstance(b, Tensor):
-        b = as_tensor_like(b, a)
-    if a.dtype != b.dtype:
-        dtype = promote(a.dtype, b.dtype)
-        if a.dtype != dtype:
-            a = cast(a, dtype)
-        if b.dtype != dtype:
-            b = cast(b, dtype)
-    return a, b
+    """Two op operands as tensors of their common dtype, by torch's promotion rules
+    (`gg.result_type`: Python numbers and 0-d tensors only raise the category); casts are
+    inserted where needed."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a.dtype == b.dtype:
+                return a, b
+        elif _is_number(b):              # the common tensor-and-number case, quickly
+            dtype = scalar_dtype(b, a.dtype)
+            return _as_dtype(a, dtype), const(b, dtype)
+    elif isinstance(b, Tensor) and _is_number(a):
+        dtype = scalar_dtype(a, b.dtype)
+        return const(a, dtype), _as_dtype(b, dtype)
+    if not isinstance(a, Tensor) and not _is_number(a):
+        a = as_tensor(a)
+    if not isinstance(b, Tensor) and not _is_number(b):
+        b = as_tensor(b)
+    dtype = result_type(a, b)
+    return _as_dtype(a, dtype), _as_dtype(b, dtype)
+
+
+def _as_dtype(x, dtype):
+    if not isinstance(x, Tensor):
+        return const(x, dtype)
+    if x.dtype != dtype:
+        from graphgrad.ops.elementwise import cast
+        return cast(x, dtype)
+    return x
 
 
 def float_operand(x):
@@ -125,7 +141,7 @@ def float_operand(x):
     from graphgrad.ops.elementwise import cast
     x = as_tensor(x)
     if x.dtype.kind != "f":
-        return cast(x, DEFAULT_FLOAT)
+        return cast(x, default_float())
     return x
 
 

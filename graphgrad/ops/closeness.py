@@ -1,7 +1,8 @@
 """isclose and allclose with torch's rules: |a - b| <= atol + rtol * |b|, equal values
 (infinities included) are close, NaNs only with equal_nan=True; integer and bool tensors are
 compared in the default float dtype."""
-from graphgrad.ir.types import DEFAULT_FLOAT
+from graphgrad.dtypes import default_float
+from graphgrad.errors import DTypeError
 from graphgrad.ops._core import as_tensor, as_tensor_like, describe
 
 
@@ -12,7 +13,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     a = as_tensor(a)
     b = as_tensor_like(b, a)
     if a.dtype != b.dtype:
-        raise TypeError(f"isclose: both tensors must share a dtype, got {describe(a)} and "
+        raise DTypeError(f"isclose: both tensors must share a dtype, got {describe(a)} and "
                         f"{describe(b)}")
     if rtol < 0 or atol < 0:
         raise ValueError(f"isclose: rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
@@ -23,7 +24,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     if rtol == 0 and atol == 0:
         return close
     if not floating:
-        a, b = cast(a, DEFAULT_FLOAT), cast(b, DEFAULT_FLOAT)
+        a, b = cast(a, default_float()), cast(b, default_float())
     allowed = abs(b * float(rtol)) + float(atol)
     actual = abs(a - b)
     finite = actual != float("inf")          # NaN also fails the comparison below

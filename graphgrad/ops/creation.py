@@ -11,8 +11,9 @@ from graphgrad import rng
 from graphgrad.capture import is_tracing
 from graphgrad.devices import check as _check_device
 from graphgrad.dispatch import bind
+from graphgrad.dtypes import default_float
 from graphgrad.errors import DTypeError, ShapeError, TraceError
-from graphgrad.ir.types import DEFAULT_FLOAT, TensorType, as_dtype
+from graphgrad.ir.types import TensorType, as_dtype
 from graphgrad.ops._core import defop
 from graphgrad.tensor import Tensor, to_array
 
@@ -37,7 +38,7 @@ FULL = defop("full", lambda *, shape, value, dtype: TensorType(shape, dtype),
 
 def _rand_infer(*, shape, dtype):
     if dtype.kind != "f":
-        raise TypeError(f"rand: dtype must be floating point, got {dtype}")
+        raise DTypeError(f"rand: dtype must be floating point, got {dtype}")
     return TensorType(shape, dtype)
 
 
@@ -104,7 +105,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
         elif isinstance(fill_value, (int, np.integer)):
             dtype = np.int64
         else:
-            dtype = DEFAULT_FLOAT
+            dtype = default_float()
     dtype = as_dtype(dtype)
     value = np.asarray(fill_value, dtype).item()
     return _finish(bind(FULL, shape=shape, value=value, dtype=dtype), requires_grad)
@@ -112,12 +113,12 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
 
 def zeros(*size, dtype=None, requires_grad=False, device=None):
     _check_device(device, "zeros")
-    return full(_shape_of("zeros", size), 0, dtype or DEFAULT_FLOAT, requires_grad)
+    return full(_shape_of("zeros", size), 0, dtype or default_float(), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None):
     _check_device(device, "ones")
-    return full(_shape_of("ones", size), 1, dtype or DEFAULT_FLOAT, requires_grad)
+    return full(_shape_of("ones", size), 1, dtype or default_float(), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None):
@@ -147,7 +148,7 @@ def empty_like(x, dtype=None, requires_grad=False, device=None):
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     _check_device(device, "eye")
-    return tensor(np.eye(n, m, dtype=as_dtype(dtype) or DEFAULT_FLOAT),
+    return tensor(np.eye(n, m, dtype=as_dtype(dtype) or default_float()),
                   requires_grad=requires_grad)
 
 
@@ -159,14 +160,14 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         start, end = 0, start
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = np.int64 if ints else DEFAULT_FLOAT
+        dtype = np.int64 if ints else default_float()
     return tensor(arange_values(start, end, step, as_dtype(dtype)), requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     from graphgrad.ops.ranges import linspace_values
     _check_device(device, "linspace")
-    values = linspace_values(start, end, steps, as_dtype(dtype) or DEFAULT_FLOAT)
+    values = linspace_values(start, end, steps, as_dtype(dtype) or default_float())
     return tensor(values, requires_grad=requires_grad)
 
 
@@ -174,20 +175,20 @@ def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, devi
     """base ** linspace(start, end, steps), computed as torch.logspace computes it."""
     from graphgrad.ops.ranges import logspace_values
     _check_device(device, "logspace")
-    values = logspace_values(start, end, steps, base, as_dtype(dtype) or DEFAULT_FLOAT)
+    values = logspace_values(start, end, steps, base, as_dtype(dtype) or default_float())
     return tensor(values, requires_grad=requires_grad)
 
 
 def rand(*size, dtype=None, requires_grad=False, device=None):
     _check_device(device, "rand")
     shape = _shape_of("rand", size)
-    return _finish(bind(RAND, shape=shape, dtype=as_dtype(dtype) or DEFAULT_FLOAT), requires_grad)
+    return _finish(bind(RAND, shape=shape, dtype=as_dtype(dtype) or default_float()), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, device=None):
     _check_device(device, "randn")
     shape = _shape_of("randn", size)
-    return _finish(bind(RANDN, shape=shape, dtype=as_dtype(dtype) or DEFAULT_FLOAT),
+    return _finish(bind(RANDN, shape=shape, dtype=as_dtype(dtype) or default_float()),
                    requires_grad)
 
 

@@ -5,7 +5,7 @@ those ops.
 """
 import numpy as np
 
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ops._core import as_tensor, describe
 
 ELLIPSIS = "..."
@@ -219,7 +219,7 @@ def einsum(equation, *operands):
     if not operands:
         raise ValueError("einsum(): must provide at least one operand")
     if any(x.dtype != operands[0].dtype for x in operands):
-        raise TypeError("einsum(): operands must share a dtype, got "
+        raise DTypeError("einsum(): operands must share a dtype, got "
                         + ", ".join(describe(x) for x in operands))
     inputs, out = parse(equation, [x.shape for x in operands])
     sizes = label_sizes(inputs, operands)

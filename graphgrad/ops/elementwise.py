@@ -30,8 +30,24 @@ SQRT = _unary("sqrt", np.sqrt, lambda g, x, *, out: (g / (out * 2.0),))
 TANH = _unary("tanh", np.tanh, lambda g, x, *, out: (g * (1.0 - out * out),))
 SIN = _unary("sin", np.sin, lambda g, x, *, out: (g * cos(x),))
 COS = _unary("cos", np.cos, lambda g, x, *, out: (-(g * sin(x)),))
-ABS = _unary("abs", np.abs, lambda g, x, *, out: (g * sign(x),), float_only=False)
-SIGN = _unary("sign", np.sign, None, float_only=False, no_bool=True)
+ABS = _unary("abs", np.abs, lambda g, x, *, out: (g * sign(x),), float_only=False,
+             no_bool=True)
+
+
+def _sign_out(out, x):
+    # torch's sign: (x > 0) - (x < 0), so sign(NaN) is 0
+    return np.subtract(x > 0, x < 0, out=out, dtype=out.dtype)
+
+
+SIGN = _unary("sign", lambda x: _sign_out(np.empty(x.shape, x.dtype), x),
+              lambda g, x, *, out: (_zeros_like(x),), float_only=False, no_bool=True,
+              out_impl=_sign_out, inplace=True)
+
+
+def _zeros_like(x):
+    """The zero gradient torch gives piecewise-constant ops (sign, round, ...)."""
+    from graphgrad.ops.creation import zeros_like
+    return zeros_like(x)
 
 
 def _sigmoid_impl(x):
@@ -51,7 +67,8 @@ def _relu_out(out, x):
     return np.maximum(x, 0, out=out)
 
 
-RELU = _unary("relu", _relu_impl, lambda g, x, *, out: (where(out > 0, g, 0.0),),
+# torch's gradient: 0 where the result is <= 0, g elsewhere (so NaN inputs pass g)
+RELU = _unary("relu", _relu_impl, lambda g, x, *, out: (where(out <= 0, 0.0, g),),
               float_only=False, no_bool=True, out_impl=_relu_out, inplace=True,
               expr=lambda a, out, t: f"_np.maximum({a[0]}, 0{_out_arg(out)})")
 
@@ -74,63 +91,13 @@ DIV = defop("div", broadcast_infer("div", float_only=True), np.divide,
             elementwise=True)
 
 
-def _pow_vjp(g, a, b, *, out):
-    ga = where(b == 0.0, 0.0, g * b * pow(a, b - 1.0))   # d(a ** 0)/da = 0, also at a = 0
-    safe_log = log(where(a > 0, a, 1.0))
-    gb = where(a > 0, g * out * safe_log, 0.0)
-    return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
-
-
-POW = defop("pow", broadcast_infer("pow", float_only=True), np.power, _pow_vjp,
-            elementwise=True)
-
-
-def _pow_scalar_infer(x, *, exponent):
-    if x.dtype.kind != "f" and not (isinstance(exponent, int) and exponent >= 0):
-        raise DTypeError(f"pow: integer tensors need a non-negative integer exponent, got "
-                        f"{describe(x)} ** {exponent!r}")
-    return TensorType(tuple(x.shape), x.dtype)
-
-
-def _pow_scalar_impl(x, *, exponent):
-    if exponent == 2:
-        return np.multiply(x, x)
-    return np.power(x, np.asarray(exponent, dtype=x.dtype))
-
-
-def _pow_scalar_vjp(g, x, *, out, exponent):
-    if exponent == 0:
-        from graphgrad.ops.creation import zeros_like
-        return (zeros_like(x),)
-    if exponent == 2:
-        return (g * x * 2.0,)
-    if exponent == 1:
-        return (g,)
-    return (g * pow_scalar(x, exponent - 1) * float(exponent),)
-
-
-def _pow_scalar_out(out, x, *, exponent):
-    if exponent == 2:
-        return np.multiply(x, x, out=out)
-    return np.power(x, np.asarray(exponent, dtype=x.dtype), out=out)
-
-
-POW_SCALAR = defop("pow_scalar", _pow_scalar_infer, _pow_scalar_impl, _pow_scalar_vjp,
-                   out_impl=_pow_scalar_out, inplace=True,
-                   expr=lambda a, out, t, *, exponent: f"_np.multiply({a[0]}, {a[0]}"
-                   f"{_out_arg(out)})" if exponent == 2 else None,
-                   elementwise=True)
-
-
-def _tie_weights(a, b, greater):
-    first = (a > b) if greater else (a < b)
-    return where(first, 1.0, where(a == b, 0.5, 0.0))
-
-
 def _minmax_vjp(greater):
+    # torch: ties split the gradient evenly; where a comparison fails (NaN), both get it
     def vjp(g, a, b, *, out):
-        w = _tie_weights(a, b, greater)
-        return unbroadcast(g * w, a.shape), unbroadcast(g * (1.0 - w), b.shape)
+        shared = where(a == b, g * 0.5, g)
+        a_loses, b_loses = (a < b, a > b) if greater else (a > b, a < b)
+        return (unbroadcast(where(a_loses, 0.0, shared), a.shape),
+                unbroadcast(where(b_loses, 0.0, shared), b.shape))
     return vjp
 
 
@@ -138,12 +105,6 @@ MAXIMUM = defop("maximum", broadcast_infer("maximum"), np.maximum, _minmax_vjp(T
                 elementwise=True)
 MINIMUM = defop("minimum", broadcast_infer("minimum"), np.minimum, _minmax_vjp(False),
                 elementwise=True)
-FLOOR_DIVIDE = defop("floor_divide", broadcast_infer("floor_divide"),
-                     np.floor_divide, None, elementwise=True)
-REMAINDER = defop("remainder", broadcast_infer("remainder"), np.remainder,
-                  lambda g, a, b, *, out: (unbroadcast(g, a.shape),
-                                           unbroadcast(-g * floor_divide(a, b), b.shape)),
-                  elementwise=True)
 
 # -- comparisons and logic (no gradient) ------------------------------------------------------
 
@@ -170,14 +131,14 @@ LOGICAL_NOT = defop("logical_not", _bool_infer("logical_not"), np.logical_not, e
 LOGICAL_AND = defop("logical_and", _bool_infer("logical_and"), np.logical_and, elementwise=True)
 LOGICAL_OR = defop("logical_or", _bool_infer("logical_or"), np.logical_or, elementwise=True)
 
-# -- selection, clamping, casting -------------------------------------------------------------
+# -- selection, casting ----------------------------------------------------------------------
 
 
 def _where_infer(c, a, b):
     if c.dtype != np.bool_:
         raise DTypeError(f"where: the condition must be a bool tensor, got {describe(c)}")
     if a.dtype != b.dtype:
-        raise TypeError(f"where: both branches must share a dtype, got {describe(a)}, "
+        raise DTypeError(f"where: both branches must share a dtype, got {describe(a)}, "
                         f"{describe(b)}")
     shape = broadcast_shapes("where", tuple(c.shape), tuple(a.shape), tuple(b.shape))
     return TensorType(shape, a.dtype)
@@ -187,13 +148,24 @@ def _where_vjp(g, c, a, b, *, out):
     return (None, unbroadcast(where(c, g, 0.0), a.shape), unbroadcast(where(c, 0.0, g), b.shape))
 
 
+def _is_zero_scalar(x, out):
+    """A 0-d zero that is not stored in `out` (which the masked product overwrites)."""
+    return x.ndim == 0 and not x and not np.may_share_memory(x, out)
+
+
 def _masked_by_multiplying(out, c, a, b):
-    """where(c, a, 0) as a * c: ten times faster than a masked copy with random masks (relu's
-    gradient). Exact when the product holds no inf/nan, which one cheap sum checks."""
-    if b.ndim or b or a.shape != out.shape or a.dtype.kind != "f":
-        return False
-    np.multiply(a, c, out=out)
-    return math.isfinite(np.add.reduce(out, axis=None))
+    """where(c, a, 0) as a * c and where(c, 0, b) as b * ~c: ten times faster than a masked
+    copy with random masks (relu's gradient). Exact when the product holds no inf/nan, which
+    one cheap sum checks; otherwise the masked-out places are zeroed again."""
+    if _is_zero_scalar(b, out) and a.shape == out.shape and a.dtype.kind == "f":
+        np.multiply(a, c, out=out)
+        return math.isfinite(np.add.reduce(out, axis=None))
+    if _is_zero_scalar(a, out) and b.shape == out.shape and b.dtype.kind == "f":
+        np.multiply(b, np.logical_not(c), out=out)
+        if not math.isfinite(np.add.reduce(out, axis=None)):
+            np.copyto(out, a, where=c)          # inf * 0 made NaN where c holds
+        return True
+    return False
 
 
 def _where_out(out, c, a, b):
@@ -209,42 +181,14 @@ def _where_out(out, c, a, b):
 
 def _where_impl(c, a, b):
     shape = np.broadcast_shapes(c.shape, a.shape, b.shape)
-    if a.shape == shape and b.ndim == 0 and b == 0 and a.dtype.kind == "f":
-        return _where_out(np.empty(shape, a.dtype), c, a, b)
+    if (a.shape == shape and b.ndim == 0 and not b and a.dtype.kind == "f") or \
+            (b.shape == shape and a.ndim == 0 and not a and b.dtype.kind == "f"):
+        return _where_out(np.empty(shape, np.result_type(a, b)), c, a, b)
     return np.where(c, a, b)
 
 
 WHERE = defop("where", _where_infer, _where_impl, _where_vjp, elementwise=True,
               out_impl=_where_out, inplace=True)
-
-
-def _clamp_infer(x, *, lo, hi):
-    return TensorType(tuple(x.shape), x.dtype)
-
-
-def _clamp_impl(x, *, lo, hi):
-    return np.clip(x, lo, hi).astype(x.dtype, copy=False)
-
-
-def _clamp_vjp(g, x, *, out, lo, hi):
-    inside = None
-    if lo is not None:
-        inside = x >= lo
-    if hi is not None:
-        upper = x <= hi
-        inside = upper if inside is None else logical_and(inside, upper)
-    return (where(inside, g, 0.0),)
-
-
-def _clamp_out(out, x, *, lo, hi):
-    if x.dtype != out.dtype:
-        np.copyto(out, x)
-        x = out
-    return np.clip(x, lo, hi, out=out)
-
-
-CLAMP = defop("clamp", _clamp_infer, _clamp_impl, _clamp_vjp, elementwise=True,
-              out_impl=_clamp_out, inplace=True)
 
 
 def _cast_infer(x, *, dtype):
@@ -324,7 +268,7 @@ def abs(x):
 
 
 def sign(x):
-    return bind(SIGN, x)
+    return clone(x) if x.dtype == np.bool_ else bind(SIGN, x)
 
 
 def sin(x):
@@ -345,47 +289,6 @@ def sub(a, b):
 
 def mul(a, b):
     return bind(MUL, *operands(a, b))
-
-
-def div(a, b):
-    a, b = operands(a, b)
-    if a.dtype.kind != "f":
-        a, b = float_operand(a), float_operand(b)
-    return bind(DIV, a, b)
-
-
-true_divide = div
-
-
-def floor_divide(a, b):
-    return bind(FLOOR_DIVIDE, *operands(a, b))
-
-
-def remainder(a, b):
-    return bind(REMAINDER, *operands(a, b))
-
-
-def pow(a, b):
-    """a ** b: a tensor to a Python-number power is `pow_scalar`; otherwise elementwise `pow`."""
-    from graphgrad.tensor import Tensor
-    if isinstance(a, Tensor) and isinstance(b, (int, float, np.integer, np.floating)) \
-            and not isinstance(b, bool):
-        if isinstance(b, (float, np.floating)) and a.dtype.kind != "f":
-            a = float_operand(a)   # an integer tensor to a float power is a float tensor
-        exponent = int(b) if float(b).is_integer() else float(b)
-        return bind(POW_SCALAR, a, exponent=exponent)
-    a, b = operands(a, b)
-    if a.dtype.kind != "f":
-        a, b = float_operand(a), float_operand(b)
-    return bind(POW, a, b)
-
-
-def pow_scalar(x, exponent):
-    return bind(POW_SCALAR, x, exponent=exponent)
-
-
-def square(x):
-    return pow_scalar(x, 2)
 
 
 def maximum(a, b):
@@ -420,16 +323,23 @@ def ge(a, b):
     return bind(GE, *operands(a, b))
 
 
+def truth(x):
+    """`x` as a bool tensor (nonzero is True, NaN too): the logical ops take any dtype."""
+    from graphgrad.ops._core import as_tensor
+    x = as_tensor(x)
+    return x if x.dtype == np.bool_ else cast(x, np.dtype(np.bool_))
+
+
 def logical_not(x):
-    return bind(LOGICAL_NOT, x)
+    return bind(LOGICAL_NOT, truth(x))
 
 
 def logical_and(a, b):
-    return bind(LOGICAL_AND, *operands(a, b))
+    return bind(LOGICAL_AND, truth(a), truth(b))
 
 
 def logical_or(a, b):
-    return bind(LOGICAL_OR, *operands(a, b))
+    return bind(LOGICAL_OR, truth(a), truth(b))
 
 
 def where(condition, a, b):
@@ -443,29 +353,6 @@ def where(condition, a, b):
         a = as_tensor(a)
     a, b = operands(a, b)
     return bind(WHERE, condition, a, b)
-
-
-def clamp(x, min=None, max=None):
-    if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
-    from graphgrad.tensor import Tensor
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = x
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
-    if x.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
-        x = float_operand(x)   # float bounds make a float result, as in torch
-    return bind(CLAMP, x, lo=_scalar(min), hi=_scalar(max))
-
-
-clip = clamp
-
-
-def _scalar(v):
-    return None if v is None else (float(v) if isinstance(v, float) else v)
 
 
 def cast(x, dtype):

@@ -19,7 +19,7 @@ from graphgrad.tensor import Tensor
 
 def _check_bounds_infer(index, *, low, high, what):
     if index.dtype.kind not in "iu":
-        raise TypeError(f"{what}: expects an integer index, got {describe(index)}")
+        raise DTypeError(f"{what}: expects an integer index, got {describe(index)}")
     if type(index) is np.ndarray:
         _check_bounds_impl(index, low=low, high=high, what=what)
     return TensorType(tuple(index.shape), index.dtype)
@@ -44,7 +44,7 @@ def _index_vector(name, index, size, dim, negatives=False):
     """A 0-d or 1-D integer index as a 1-D tensor, checked to lie in [0, size)."""
     index = as_tensor(index)
     if index.dtype.kind not in "iu":
-        raise TypeError(f"{name}: expects an int64 or int32 index, got {describe(index)}")
+        raise DTypeError(f"{name}: expects an int64 or int32 index, got {describe(index)}")
     if index.ndim > 1:
         raise ShapeError(f"{name}: the index must be a vector, got {describe(index)}")
     if index.ndim == 0:
@@ -133,7 +133,7 @@ def index_put(input, indices, values, accumulate=False):
     accumulate=True repeated positions add up."""
     from graphgrad.ops.subscript import index_add_at, setitem
     if not isinstance(indices, (tuple, list)):
-        raise TypeError(f"index_put: indices must be a tuple of tensors, got "
+        raise DTypeError(f"index_put: indices must be a tuple of tensors, got "
                         f"{type(indices).__name__}")
     index = tuple(slice(None) if i is None else as_tensor(i) for i in indices)
     input = as_tensor(input)
@@ -146,7 +146,7 @@ def take(input, index):
     """`input` read as 1-D at `index` (any shape; negative positions count from the end)."""
     input, index = as_tensor(input), as_tensor(index)
     if index.dtype.kind not in "iu":
-        raise TypeError(f"take: expects an int64 index, got {describe(index)}")
+        raise DTypeError(f"take: expects an int64 index, got {describe(index)}")
     return input.reshape(-1)[index]
 
 
@@ -156,7 +156,7 @@ def take_along_dim(input, indices, dim=None):
     from graphgrad.ops.scatter import gather
     input, indices = as_tensor(input), as_tensor(indices)
     if indices.dtype.kind not in "iu":
-        raise TypeError(f"take_along_dim: expects an int64 index, got {describe(indices)}")
+        raise DTypeError(f"take_along_dim: expects an int64 index, got {describe(indices)}")
     if dim is None:
         return take_along_dim(input.reshape(-1), indices.reshape(-1), 0)
     if input.ndim != indices.ndim:
@@ -214,7 +214,7 @@ def masked_scatter(input, mask, source):
     input, source = as_tensor(input), as_tensor(source)
     mask = _mask_for("masked_scatter", input, mask)
     if source.dtype != input.dtype:
-        raise TypeError(f"masked_scatter: source {describe(source)} must have the dtype of the "
+        raise DTypeError(f"masked_scatter: source {describe(source)} must have the dtype of the "
                         f"input {describe(input)}")
     m = mask.broadcast_to(input.shape).reshape(-1)
     # rank of each element among the True ones: a stable sort puts them first, in order
@@ -236,7 +236,7 @@ def masked_select(input, mask):
     depends on the mask's values)."""
     input, mask = as_tensor(input), as_tensor(mask)
     if mask.dtype != np.bool_:
-        raise TypeError(f"masked_select: the mask must be a bool tensor, got {describe(mask)}")
+        raise DTypeError(f"masked_select: the mask must be a bool tensor, got {describe(mask)}")
     if mask.is_traced:
         raise TraceError("masked_select inside a compiled function has a data-dependent "
                          "shape; use gg.where(mask, x, 0) or x.masked_fill(~mask, 0) instead")

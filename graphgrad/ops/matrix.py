@@ -2,7 +2,7 @@
 trace, outer, cross and vdot (their gradients come from those primitives)."""
 import numpy as np
 
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import broadcast_shapes, normalize_dim
 from graphgrad.ops._core import as_tensor, const, describe, operands
 
@@ -125,7 +125,7 @@ def _cross(a, b, dim, name):
     from graphgrad.ops.movement import broadcast_to, getitem, stack
     a, b = as_tensor(a), as_tensor(b)
     if a.dtype != b.dtype:
-        raise TypeError(f"{name}: both inputs must share a dtype, got {describe(a)} and "
+        raise DTypeError(f"{name}: both inputs must share a dtype, got {describe(a)} and "
                         f"{describe(b)}")
     d = _cross_dim(a, b, dim, name)
     shape = broadcast_shapes(name, a.shape, b.shape)

@@ -3,7 +3,7 @@ them (flatten, squeeze, stack, split, ...). Indexing (`x[i]`) lives in `subscrip
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType, normalize_dim
 from graphgrad.ops._core import as_tensor, defop, describe, unbroadcast
 from graphgrad.ops.subscript import (GETITEM, INDEX_ADD, SETITEM, getitem,  # noqa: F401
@@ -97,7 +97,7 @@ def _cat_infer(*xs, dim):
                          f"{describe(first)}); use stack")
     for x in xs[1:]:
         if x.dtype != first.dtype:
-            raise TypeError(f"cat: all tensors must share a dtype, got "
+            raise DTypeError(f"cat: all tensors must share a dtype, got "
                             f"{', '.join(describe(t) for t in xs)}")
         if len(x.shape) != len(first.shape) or any(
                 a != b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != dim):

@@ -11,10 +11,10 @@ import math
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType, as_dtype
 from graphgrad.ops._core import as_tensor, const, defop, describe
-from graphgrad.ops.aliases import numpy_kwargs
+from graphgrad.ops.dim_keywords import numpy_kwargs
 from graphgrad.ops.reduce import _check_dims, _reduced_shape, reduce_dims
 
 # -- vector_norm ------------------------------------------------------------------------------
@@ -22,7 +22,7 @@ from graphgrad.ops.reduce import _check_dims, _reduced_shape, reduce_dims
 
 def _vector_norm_infer(x, *, ord, dims, keepdim):
     if x.dtype.kind != "f":
-        raise TypeError(f"linalg.vector_norm: expects a floating-point tensor, got {describe(x)}")
+        raise DTypeError(f"linalg.vector_norm: expects a floating-point tensor, got {describe(x)}")
     _check_dims("linalg.vector_norm", x, dims)
     if ord < 0 or math.isinf(ord):
         if any(x.shape[d] == 0 for d in dims):
@@ -57,7 +57,8 @@ def _sgn(x):
 
 def _vector_norm_vjp(g, x, *, out, ord, dims, keepdim):
     from graphgrad.ops.creation import zeros_like
-    from graphgrad.ops.elementwise import abs, cast, logical_or, pow, where
+    from graphgrad.ops.elementwise import abs, cast, logical_or, where
+    from graphgrad.ops.power import pow
     from graphgrad.ops.movement import reshape
     from graphgrad.ops.reduce import sum_dims
     if not keepdim:
@@ -88,7 +89,7 @@ VECTOR_NORM = defop("vector_norm", _vector_norm_infer, _vector_norm_impl, _vecto
 def _matrix_infer(name):
     def infer(x):
         if x.dtype.kind != "f":
-            raise TypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
+            raise DTypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
         if len(x.shape) < 2:
             raise ShapeError(f"{name}: expects a matrix or a batch of matrices, got "
                              f"{describe(x)}")
@@ -178,12 +179,12 @@ def _cast_for_norm(name, x, dtype):
     from graphgrad.ops.elementwise import cast
     x = as_tensor(x)
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
+        raise DTypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
     if dtype is None:
         return x
     dtype = as_dtype(dtype)
     if dtype.kind != "f" or dtype.itemsize < x.dtype.itemsize:
-        raise TypeError(f"{name}: the dtype of the input ({x.dtype}) should be convertible "
+        raise DTypeError(f"{name}: the dtype of the input ({x.dtype}) should be convertible "
                         f"without narrowing to dtype={dtype}")
     return cast(x, dtype)
 

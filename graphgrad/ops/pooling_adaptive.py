@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ops._core import as_tensor, const, describe
 
 
@@ -41,7 +41,7 @@ def _averaging_matrix(size, out, dtype):
 def adaptive_avg_pool(name, nd, input, output_size):
     x = as_tensor(input)
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
+        raise DTypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
     size = _output_size(name, x, nd, output_size)
     for i, o in enumerate(size):
         dim = x.ndim - nd + i
@@ -95,7 +95,7 @@ def adaptive_max_pool(name, nd, input, output_size, return_indices):
     from graphgrad.ops.reduce import argmax
     x = as_tensor(input)
     if x.dtype == np.bool_:
-        raise TypeError(f"{name}: not supported for bool tensors, got {describe(x)}")
+        raise DTypeError(f"{name}: not supported for bool tensors, got {describe(x)}")
     size = _output_size(name, x, nd, output_size)
     lead, spatial = x.shape[:-nd], x.shape[-nd:]
     table = _window_table(spatial, size)

@@ -6,7 +6,7 @@ import numpy as np
 from graphgrad.dispatch import bind
 from graphgrad.ir.types import TensorType, normalize_dim
 from graphgrad.ops._core import as_tensor, defop
-from graphgrad.ops.aliases import numpy_kwargs
+from graphgrad.ops.dim_keywords import numpy_kwargs
 from graphgrad.ops.reduce import _check_dims, _expand_back, _reduced_shape, with_dtype
 
 

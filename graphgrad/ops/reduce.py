@@ -5,10 +5,10 @@ from collections import namedtuple
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType, as_dtype, normalize_dim, normalize_dims
 from graphgrad.ops._core import defop, describe, float_operand
-from graphgrad.ops.aliases import numpy_kwargs
+from graphgrad.ops.dim_keywords import numpy_kwargs
 
 
 def _reduced_shape(shape, dims, keepdim):
@@ -160,7 +160,7 @@ def float_input(name, x, dtype=None):
     """The floating-point input of mean/var/std: integer tensors need an explicit dtype=."""
     x = with_dtype(x, dtype)
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: expects a floating-point tensor (or dtype=), got "
+        raise DTypeError(f"{name}: expects a floating-point tensor (or dtype=), got "
                         f"{describe(x)}")
     return x
 
@@ -191,7 +191,7 @@ def amin(x, dim=None, keepdim=False):
 
 def _arg(op, x, dim, keepdim):
     if x.dtype == np.bool_:     # max(x, dim) of bools has indices; argmax refuses them
-        raise TypeError(f"{op.name}: does not support bool tensors, got {describe(x)}")
+        raise DTypeError(f"{op.name}: does not support bool tensors, got {describe(x)}")
     if dim is None:
         return bind(op, x, dim=None, keepdim=bool(keepdim))
     return _indices(op, x, dim, keepdim)

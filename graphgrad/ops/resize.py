@@ -5,7 +5,7 @@ constant (output, input) weight matrix that holds torch's interpolation weights 
 bicubic), so gradients come from the gather and matmul rules."""
 import numpy as np
 
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ops._core import as_tensor, const, describe
 from graphgrad.ops.pooling_adaptive import adaptive_avg_pool, apply_along
 
@@ -132,7 +132,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         return adaptive_avg_pool("interpolate", dim, x, out)
     if mode not in ("nearest", "nearest-exact") and x.dtype.kind != "f":
-        raise TypeError(f"interpolate: mode {mode!r} expects a floating-point input, got "
+        raise DTypeError(f"interpolate: mode {mode!r} expects a floating-point input, got "
                         f"{describe(x)}")
     for i, (n, o, s) in enumerate(zip(x.shape[2:], out, scales)):
         axis = 2 + i

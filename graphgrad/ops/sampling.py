@@ -9,7 +9,7 @@ import numpy as np
 
 from graphgrad import rng
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType
 from graphgrad.ops._core import as_tensor, defop, describe
 from graphgrad.tensor import Tensor
@@ -17,7 +17,7 @@ from graphgrad.tensor import Tensor
 
 def _multinomial_infer(probs, *, num_samples, replacement):
     if probs.dtype.kind != "f":
-        raise TypeError(f"multinomial: expects floating-point probabilities, got "
+        raise DTypeError(f"multinomial: expects floating-point probabilities, got "
                         f"{describe(probs)}")
     if len(probs.shape) not in (1, 2):
         raise ShapeError(f"multinomial: probabilities must be 1-D or 2-D, got {describe(probs)}")
@@ -75,7 +75,7 @@ def bernoulli(input, p=None, *, generator=None):
     from graphgrad.ops.elementwise import cast
     input = as_tensor(input)
     if input.dtype.kind != "f":
-        raise TypeError(f"bernoulli: expects floating-point probabilities, got "
+        raise DTypeError(f"bernoulli: expects floating-point probabilities, got "
                         f"{describe(input)}")
     probs = input.detach() if p is None else p
     return cast(rand(input.shape, dtype=input.dtype) < probs, input.dtype)
@@ -95,7 +95,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
         out = (mean + std * randn(shape, dtype=like.dtype)).detach()
         return out
     if size is None:
-        raise TypeError("normal: give a size for a number mean and std")
+        raise DTypeError("normal: give a size for a number mean and std")
     out = randn(size, dtype=dtype) * float(std) + float(mean)
     return out.requires_grad_(True) if requires_grad else out
 

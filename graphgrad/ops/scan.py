@@ -12,7 +12,7 @@ from graphgrad.dispatch import bind
 from graphgrad.errors import ShapeError
 from graphgrad.ir.types import TensorType, normalize_dim
 from graphgrad.ops._core import as_tensor, const, defop, describe
-from graphgrad.ops.aliases import numpy_kwargs
+from graphgrad.ops.dim_keywords import numpy_kwargs
 from graphgrad.ops.reduce import with_dtype
 
 

@@ -7,7 +7,7 @@ functions on them (gather, scatter, scatter_add, scatter_reduce and their in-pla
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import OutOfRangeError, ShapeError
+from graphgrad.errors import DTypeError, OutOfRangeError, ShapeError
 from graphgrad.ir.types import TensorType
 from graphgrad.ops._core import as_tensor, as_tensor_like, defop, describe
 from graphgrad.ops.index_spec import check_values
@@ -30,7 +30,7 @@ def wrap_dim(name, dim, ndim):
 
 def _check_index(name, x, index, dim, src=None):
     if index.dtype != np.int64:
-        raise TypeError(f"{name}: expected an int64 index, got {describe(index)}")
+        raise DTypeError(f"{name}: expected an int64 index, got {describe(index)}")
     xs, ishape = tuple(x.shape), tuple(index.shape)
     if len(ishape) != len(xs) and (len(ishape) > 1 or len(xs) > 1):
         raise ShapeError(f"{name}: index {describe(index)} must have as many dims as the "
@@ -91,7 +91,7 @@ def _scatter_infer(name):
     def infer(x, index, src, **attrs):
         _check_index(name, x, index, attrs["dim"], src)
         if src.dtype != x.dtype:
-            raise TypeError(f"{name}: src {describe(src)} must have the dtype of the input "
+            raise DTypeError(f"{name}: src {describe(src)} must have the dtype of the input "
                             f"{describe(x)}")
         return TensorType(tuple(x.shape), x.dtype)
     return infer
@@ -243,7 +243,7 @@ def _src_for(name, input, index, src):
         raise ShapeError(f"{name}: src {describe(src)} must not be smaller than the index "
                          f"{describe(index)}")
     if src.dtype != input.dtype:
-        raise TypeError(f"{name}: src {describe(src)} must have the dtype of the input "
+        raise DTypeError(f"{name}: src {describe(src)} must have the dtype of the input "
                         f"{describe(input)}")
     if tuple(src.shape) != tuple(index.shape):
         src = src[tuple(slice(0, n) for n in index.shape)]

@@ -3,7 +3,7 @@
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType, promote
 from graphgrad.ops._core import as_tensor, defop, describe
 from graphgrad.tensor import Tensor
@@ -11,7 +11,7 @@ from graphgrad.tensor import Tensor
 
 def _searchsorted_infer(seq, values, *, right):
     if seq.dtype.kind not in "fiu" or values.dtype.kind not in "fiu":
-        raise TypeError(f"searchsorted: expects numeric tensors, got {describe(seq)} and "
+        raise DTypeError(f"searchsorted: expects numeric tensors, got {describe(seq)} and "
                         f"{describe(values)}")
     if len(seq.shape) > 1 and tuple(seq.shape[:-1]) != tuple(values.shape[:-1]):
         raise ShapeError(f"searchsorted: the boundaries {describe(seq)} and the values "

@@ -11,7 +11,7 @@ import collections
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import OutOfRangeError
+from graphgrad.errors import DTypeError, OutOfRangeError
 from graphgrad.ir.types import TensorType
 from graphgrad.ops._core import as_tensor, defop, describe
 from graphgrad.ops.scatter import gather, wrap_dim
@@ -26,7 +26,7 @@ ModeResult = collections.namedtuple("mode", ["values", "indices"])
 
 def _argsort_infer(x, *, dim, descending):
     if x.dtype.kind not in "fiub":
-        raise TypeError(f"argsort: cannot sort {describe(x)}")
+        raise DTypeError(f"argsort: cannot sort {describe(x)}")
     return TensorType(tuple(x.shape), np.dtype(np.int64))
 
 

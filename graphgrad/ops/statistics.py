@@ -4,10 +4,11 @@ from collections import namedtuple
 
 import numpy as np
 
+from graphgrad.errors import DTypeError
 from graphgrad.dispatch import bind
 from graphgrad.ir.types import TensorType
 from graphgrad.ops._core import as_tensor, const, defop, describe
-from graphgrad.ops.aliases import numpy_kwargs
+from graphgrad.ops.dim_keywords import numpy_kwargs
 from graphgrad.ops.reduce import (_check_dims, _expand_back, _reduced_shape, all_dims_if_empty,
                                   amax, amin, count_of, float_input, mean, reduce_dims, sum,
                                   with_dtype)
@@ -21,7 +22,7 @@ def _var_dims(x, dims):
 
 def _var_infer(x, *, dims, correction, keepdim):
     if x.dtype.kind != "f":
-        raise TypeError(f"var: expects a floating-point tensor, got {describe(x)}")
+        raise DTypeError(f"var: expects a floating-point tensor, got {describe(x)}")
     dims = _var_dims(x, dims)
     _check_dims("var", x, dims)
     return TensorType(_reduced_shape(tuple(x.shape), dims, keepdim), x.dtype)
@@ -137,7 +138,7 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     from graphgrad.ops.elementwise import cast, logical_not
     x = as_tensor(x)
     if x.dtype.kind != "f":
-        raise TypeError(f"nanmean(): expects a floating-point tensor, got {describe(x)}")
+        raise DTypeError(f"nanmean(): expects a floating-point tensor, got {describe(x)}")
     x = with_dtype(x, dtype)
     count = sum(cast(logical_not(isnan(x)), x.dtype), dim, keepdim)
     return nansum(x, dim, keepdim) / count

@@ -4,7 +4,7 @@ Tensor.__setitem__."""
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import OutOfRangeError, ShapeError
+from graphgrad.errors import DTypeError, OutOfRangeError, ShapeError
 from graphgrad.ir.types import TensorType
 from graphgrad.ops._core import defop, describe, unbroadcast
 from graphgrad.ops.index_spec import (FULL, as_tuple, dims_used, check_index_tensors,
@@ -65,7 +65,7 @@ def _write_infer(name):
         target = index_shape(name, tuple(base.shape), spec, [i.shape for i in idx])
         check_index_tensors(name, base, idx, spec, target)
         if value.dtype != base.dtype:
-            raise TypeError(f"{name}: value {describe(value)} must have the dtype of "
+            raise DTypeError(f"{name}: value {describe(value)} must have the dtype of "
                             f"{describe(base)}")
         vs = tuple(value.shape)
         if len(vs) > len(target) or any(v != t and v != 1 for v, t in zip(vs[::-1], target[::-1])):

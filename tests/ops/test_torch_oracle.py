@@ -9,9 +9,18 @@ from torch_oracle import check_case, check_gradcheck
 
 
 def _collect():
-    cases = []
+    """Every row; a row whose id another file already uses is named after its file too."""
+    cases, seen = [], set()
     for path in sorted(pathlib.Path(__file__).parent.glob("torch_cases_*.py")):
-        cases += importlib.import_module(path.stem).CASES
+        rows = importlib.import_module(path.stem).CASES
+        ids = [c.id for c in rows]
+        assert len(ids) == len(set(ids)), f"{path.name}: repeated ids " \
+            f"{sorted(i for i in ids if ids.count(i) > 1)}"
+        for c in rows:
+            if c.id in seen:
+                c.id = f"{c.id}~{path.stem[len('torch_cases_'):]}"
+            seen.add(c.id)
+        cases += rows
     return cases
 
 
