@@ -1,84 +1,260 @@
-"""Guards on the plain Python values a compiled function reads from its globals and closures,
-found by reading its bytecode, so that changing one retraces instead of reusing a stale
-constant."""
+"""Guards on the Python state a traced function read: the globals, global attributes and
+closure variables of every function that ran while tracing (the compiled function, module
+forwards, helpers, at any depth), so that changing one retraces instead of reusing a stale
+value or a stale object.
+
+`FunctionLog` records, with a profile hook active only while tracing, which functions ran
+(their code objects and globals). Their bytecode says which globals they read (`LOAD_GLOBAL`,
+and `G.attr` / `G["key"]` right after it). Closure cells need the function object itself:
+it is looked for among the functions reachable from the compiled function, the classes of the
+modules it called and the globals it read. A closure that cannot be found this way cannot be
+guarded: tracing refuses it with a message rather than freezing its values.
+"""
 import dis
+import functools
+import os
+import sys
+import sysconfig
 import types
 
-from graphgrad.compiler.guards import Guard, is_simple
+from graphgrad.compiler.guards import IdentityGuard, PythonValueGuard, snapshot
 from graphgrad.diagnostics import outside_graphgrad
+from graphgrad.errors import TraceError
 
 
-def python_value_guards(fn):
-    """Guards on the plain Python values (numbers, strings, ...) that `fn` reads from globals
-    and closures, so that changing one retraces instead of reusing a stale constant. Follows
-    nested functions and the plain functions `fn` refers to (one level)."""
-    guards = []
-    seen = set()
+class FunctionLog:
+    """`with FunctionLog() as log:` records the user functions that run inside the block."""
 
-    def visit(func, depth):
-        owner = getattr(func, "__self__", None)
-        func = getattr(func, "__func__", func)          # bound methods
-        if id(func) in seen:
+    def __init__(self):
+        self.codes = {}          # code -> the globals dict it ran with
+        self.free = {}           # code -> {free variable: value at its first call}
+        self._outside = {}       # filename -> outside graphgrad?
+        self.complete = True     # False: another profiler was active; see `python_guards`
+
+    def __enter__(self):
+        # a profiler already running (cProfile) cannot be saved and restored: then the
+        # functions are not recorded, and every reachable one counts as having run
+        self.complete = sys.getprofile() is None
+        if self.complete:
+            sys.setprofile(self._hook)
+        return self
+
+    def __exit__(self, *exc):
+        if self.complete:
+            sys.setprofile(None)
+        return False
+
+    def _hook(self, frame, event, arg):
+        if event != "call":
             return
-        seen.add(id(func))
-        forward = getattr(owner, "forward", None)
-        if owner is not None and callable(forward) and getattr(forward, "__func__", None) \
-                is not func:
-            visit(forward, depth)                       # a compiled module: its forward
-        code = getattr(func, "__code__", None)
-        if code is None or _in_graphgrad(code):
+        code = frame.f_code
+        if code in self.codes:
             return
-        namespace = getattr(func, "__globals__", {})
-        for name, kind, item in _lookups(code):
-            # CONFIG.scale / TABLE["scale"]: a plain value reached through a global object
-            if name not in namespace or kind is None:
-                continue
-            getter = _lookup_getter(namespace, name, kind, item)
-            try:
-                value = getter()
-            except Exception:
-                continue
-            if is_simple(value):
-                where = f"{name}.{item}" if kind == "attr" else f"{name}[{item!r}]"
-                guards.append(Guard(f"global {where}", getter, value))
+        outside = self._outside.get(code.co_filename)
+        if outside is None:
+            outside = self._outside[code.co_filename] = is_user_code(code.co_filename)
+        if outside:
+            self.codes[code] = frame.f_globals
+            if code.co_freevars:
+                values = frame.f_locals
+                self.free[code] = {n: values.get(n, _UNSET) for n in code.co_freevars}
+
+
+_UNSET = object()
+
+# installed libraries and the standard library are not user code: their state is not guarded
+_LIBRARIES = tuple(sorted({os.path.abspath(p) + os.sep for key in ("stdlib", "platstdlib",
+                                                                   "purelib", "platlib")
+                           if (p := sysconfig.get_paths().get(key))}))
+
+
+def is_user_code(filename):
+    return outside_graphgrad(filename) and not filename.startswith("<frozen") and \
+        not os.path.abspath(filename).startswith(_LIBRARIES)
+
+
+def python_guards(fn, log, modules):
+    """Guards for what the functions in `log` read (see the module docstring)."""
+    guards, seen = [], set()
+    functions = _reachable_functions(fn, modules, log)
+    if not log.complete:
+        for fs in functions.values():
+            for f in fs:
+                if is_user_code(f.__code__.co_filename):
+                    log.codes.setdefault(f.__code__, f.__globals__)
+                    if f.__code__.co_freevars:
+                        log.free[f.__code__] = {n: _contents(c) for n, c in
+                                                zip(f.__code__.co_freevars, f.__closure__)}
+
+    def add(key, guard):
+        if key not in seen:
+            seen.add(key)
+            guards.append(guard)
+
+    nested = _nested_codes(log.codes)
+    for code, namespace in log.codes.items():
         for name in _names(code):
             if name in namespace:
-                value = namespace[name]
-                if is_simple(value):
-                    guards.append(Guard(f"global {name}", lambda d=namespace, n=name: d.get(n),
-                                        value))
-                elif depth < 1 and isinstance(value, types.FunctionType):
-                    visit(value, depth + 1)
-        for name, cell in zip(code.co_freevars, func.__closure__ or ()):
-            try:
-                value = cell.cell_contents
-            except ValueError:                          # not yet assigned
-                continue
-            if is_simple(value):
-                guards.append(Guard(f"closure variable {name}",
-                                    lambda c=cell: c.cell_contents, value))
-            elif depth < 1 and isinstance(value, types.FunctionType):
-                visit(value, depth + 1)
-
-    visit(fn, 0)
+                add((id(namespace), name), _guard_for(f"global {name}",
+                                                      _item(namespace, name)))
+        for name, kind, item in _lookups(code):
+            if name in namespace and not _function_of_a_module(namespace[name], kind, item):
+                where = f"{name}.{item}" if kind == "attr" else f"{name}[{item!r}]"
+                getter = _attr(namespace, name, item) if kind == "attr" else \
+                    _key(namespace, name, item)
+                try:
+                    getter()
+                except Exception:
+                    continue
+                add((id(namespace), name, kind, item), _guard_for(f"global {where}", getter))
+    for code, free in log.free.items():
+        if code in nested:
+            continue                         # made while tracing: its cells are the trace's
+        owner = _owner(functions.get(code, ()), free)
+        if owner is None:
+            raise TraceError(
+                f"compile: {code.co_name} ({code.co_filename}:{code.co_firstlineno}) ran while "
+                f"tracing and reads the closure variables {list(code.co_freevars)}, but it "
+                "cannot be found to guard them, so a later change of them would go unseen; "
+                "pass those values as arguments, or define the function where the compiled "
+                "function, a module's class or a global can reach it")
+        for name, cell in zip(code.co_freevars, owner.__closure__):
+            add(id(cell), _guard_for(f"closure variable {name} of {code.co_name}",
+                                     _cell(cell)))
     return guards
 
 
+def _function_of_a_module(obj, kind, item):
+    """`np.zeros`, `F.relu`: the functions of imported modules are not guarded one by one (the
+    module object itself is)."""
+    if kind != "attr" or not isinstance(obj, types.ModuleType):
+        return False
+    return callable(getattr(obj, item, None))
+
+
+def _guard_for(description, getter):
+    value = getter()
+    snap = snapshot(value, containers=False)
+    if type(snap).__name__ == "Identity":
+        return IdentityGuard(description, getter, value)
+    return PythonValueGuard(description, getter, snap)
+
+
+def _item(namespace, name):
+    return lambda: namespace[name]
+
+
+def _attr(namespace, name, item):
+    return lambda: getattr(namespace[name], item)
+
+
+def _key(namespace, name, item):
+    return lambda: namespace[name][item]
+
+
+def _cell(cell):
+    return lambda: cell.cell_contents
+
+
+def _contents(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _UNSET
+
+
+def _owner(candidates, free):
+    """The function whose closure holds the values the code saw when it ran."""
+    for f in candidates:
+        cells = f.__closure__ or ()
+        ok = True
+        for cell, name in zip(cells, f.__code__.co_freevars):
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                value = _UNSET
+            if value is not free.get(name, _UNSET):
+                ok = False
+                break
+        if ok:
+            return f
+    return None
+
+
+def _reachable_functions(fn, modules, log):
+    """code -> functions found from the compiled function, the modules' classes, the globals
+    the traced code read, and what their closures, attributes and containers hold (a few
+    levels deep)."""
+    found = {}
+    stack = [(fn, 0)]
+    for m in modules:
+        for cls in type(m).__mro__:
+            stack.extend((v, 1) for v in cls.__dict__.values())
+    for code, namespace in log.codes.items():        # the globals the traced code read
+        stack.extend((namespace[n], 1) for n in _names(code) if n in namespace)
+    visited = set()
+    while stack and len(visited) < _MAX_VISITED:
+        obj, depth = stack.pop()
+        if id(obj) in visited or depth > _MAX_DEPTH:
+            continue
+        visited.add(id(obj))
+        for child in _children(obj, found):
+            stack.append((child, depth + 1))
+    return found
+
+
+_MAX_VISITED = 20000
+_MAX_DEPTH = 6
+
+
+def _children(obj, found):
+    """What to look into next from `obj` (recording functions in `found`)."""
+    if isinstance(obj, (staticmethod, classmethod, types.MethodType)):
+        return [obj.__func__, getattr(obj, "__self__", None)]
+    if isinstance(obj, property):
+        return [f for f in (obj.fget, obj.fset) if f is not None]
+    if isinstance(obj, types.FunctionType):
+        found.setdefault(obj.__code__, []).append(obj)
+        out = [getattr(obj, "__wrapped__", None)]
+        for cell in obj.__closure__ or ():
+            try:
+                out.append(cell.cell_contents)
+            except ValueError:
+                pass
+        return out
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return list(obj)
+    if isinstance(obj, dict):
+        return list(obj.values())
+    if isinstance(obj, (types.ModuleType, type)) or obj is None:
+        return []
+    attributes = getattr(obj, "__dict__", None)
+    return list(attributes.values()) if isinstance(attributes, dict) else []
+
+
+def _nested_codes(codes):
+    """Codes defined inside the logged ones (lambdas, inner functions, comprehensions)."""
+    nested = set()
+    stack = list(codes)
+    while stack:
+        for const in stack.pop().co_consts:
+            if isinstance(const, types.CodeType) and const not in nested:
+                nested.add(const)
+                stack.append(const)
+    return nested
+
+
+@functools.lru_cache(maxsize=4096)
 def _names(code):
-    """The global names `code` (and the code nested in it) loads: not attribute names."""
-    names = set()
-    for ins in dis.get_instructions(code):
-        if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
-            names.add(ins.argval)
-    for const in code.co_consts:
-        if hasattr(const, "co_code"):
-            names |= _names(const)
-    return names
+    """The global names `code` loads (not attribute names)."""
+    return {ins.argval for ins in dis.get_instructions(code)
+            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
 
 
+@functools.lru_cache(maxsize=4096)
 def _lookups(code):
     """(global name, "attr" | "item", attribute or constant key) read right after loading a
-    global (`G.x`, `G["x"]`), in `code` and the code nested in it."""
+    global (`G.x`, `G["x"]`)."""
     found = set()
     ins = list(dis.get_instructions(code))
     for a, b, c in zip(ins, ins[1:], ins[2:] + [None]):
@@ -92,17 +268,4 @@ def _lookups(code):
             except TypeError:
                 continue
             found.add((a.argval, "item", b.argval))
-    for const in code.co_consts:
-        if hasattr(const, "co_code"):
-            found |= _lookups(const)
     return found
-
-
-def _lookup_getter(namespace, name, kind, item):
-    if kind == "attr":
-        return lambda: getattr(namespace[name], item)
-    return lambda: namespace[name][item]
-
-
-def _in_graphgrad(code):
-    return not outside_graphgrad(code.co_filename)

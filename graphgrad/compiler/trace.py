@@ -12,9 +12,9 @@ import numpy as np
 from graphgrad import pytree
 from graphgrad.compiler.bindings import (ArgGradInput, ArgInput, DataSink, GradInput, GradReset,
                                          GradSink, ScalarInput, StateInput)
-from graphgrad.compiler.guards import (AttributesGuard, Guard, GradNoneGuard, GradStateGuard,
-                                       TensorGuard, TrainingGuard, simple_attributes)
-from graphgrad.compiler.python_guards import python_value_guards
+from graphgrad.compiler.guards import (Guard, GradNoneGuard, GradStateGuard, ModuleGuard,
+                                       TensorGuard)
+from graphgrad.compiler.python_guards import FunctionLog, python_guards
 from graphgrad.diagnostics import with_location
 from graphgrad.dispatch import Recorder
 from graphgrad.errors import AutogradError, GraphgradError, ShapeError, TraceError
@@ -107,9 +107,9 @@ class Trace(Recorder):
         return tracer
 
     def guard_value(self, description, getter):
-        guard = Guard(description, getter, getter())
-        self.guards.append(guard)
-        return guard.expected
+        value = getter()
+        self.guards.append(Guard(description, getter, value))
+        return value
 
     def register_module(self, module, prefix=""):
         if id(module) in self.modules:
@@ -117,10 +117,7 @@ class Trace(Recorder):
         for name, m in module.named_modules(prefix):
             if id(m) not in self.modules:
                 self.modules[id(m)] = m
-                label = name or type(m).__name__
-                self.guards.append(TrainingGuard(m, label))
-                if simple_attributes(m):
-                    self.guards.append(AttributesGuard(m, label))
+                self.guards.append(ModuleGuard(m, name or type(m).__name__))
         for name, t in list(module.named_parameters(prefix)) + list(module.named_buffers(prefix)):
             self.names.setdefault(id(t), name)
 
@@ -301,13 +298,13 @@ def trace_function(fn, name, leaves, treedef, names, call_site=None):
     if active_recorder() is not None:
         raise TraceError("internal: nested traces")
     trace = Trace(name)
-    trace.guards.extend(python_value_guards(fn))
+    log = FunctionLog()
     traced_leaves = []
     for i, (x, leaf_name) in enumerate(zip(leaves, names)):
         traced_leaves.append(trace.add_arg(i, x, leaf_name) if isinstance(x, Tensor) else x)
     t_args, t_kwargs = pytree.unflatten(treedef, traced_leaves)
     try:
-        with recording(trace):
+        with recording(trace), log:
             result = fn(*t_args, **t_kwargs)
             out_leaves, out_tree = pytree.flatten(result)
             out_values = [trace.value_of(x) if isinstance(x, Tensor) else None
@@ -321,6 +318,11 @@ def trace_function(fn, name, leaves, treedef, names, call_site=None):
         raise
     finally:
         trace.restore()
+    try:
+        trace.guards.extend(python_guards(fn, log, list(trace.modules.values())))
+    except GraphgradError:
+        trace.rollback()
+        raise
     tensor_outs = [v for v in out_values if v is not None]
     graph = trace.builder.finish(tensor_outs + [v for _, v in sinks],
                                  ["out"] * len(tensor_outs) + [s.attr for s, _ in sinks])
