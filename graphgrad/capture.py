@@ -49,3 +49,37 @@ def module_called(module):
     recorder = active_recorder()
     if recorder is not None and hasattr(recorder, "register_module"):
         recorder.register_module(module)
+
+
+# -- optimizer containers (graphgrad.optim.state) ---------------------------------------------
+
+def dict_set(d, key, value):
+    """`d[key] = value` on an optimizer's group or state dict; while tracing, the trace logs it
+    (it is undone after tracing and written back after every call)."""
+    recorder = active_recorder()
+    if recorder is None or not hasattr(recorder, "dict_set"):
+        dict.__setitem__(d, key, value)
+    else:
+        recorder.dict_set(d, key, value)
+
+
+def group_value(group, key, value):
+    """A value read from an optimizer's param group while tracing (see optim.state)."""
+    recorder = active_recorder()
+    if not hasattr(recorder, "python_value"):
+        return value
+    optimizer = group.optimizer
+    recorder.note_optimizer(optimizer)
+    if key == "params":
+        return value
+    index = next((i for i, g in enumerate(optimizer.param_groups) if g is group), "?")
+    return recorder.python_value(group, key, value, f"{type(optimizer).__name__}."
+                                                    f"param_groups[{index}][{key!r}]")
+
+
+def state_value(state, key, value):
+    """A value read from a parameter's optimizer state while tracing (see optim.state)."""
+    recorder = active_recorder()
+    if not hasattr(recorder, "python_value"):
+        return value
+    return recorder.python_value(state, key, value, f"optimizer state[{key!r}]")

@@ -10,7 +10,8 @@ import networkx as nx
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "graphgrad"
 
 # the one cycle allowed: Tensor <-> ops (with bind and the eager tape between them)
-TENSOR_CORE = {"graphgrad.tensor", "graphgrad.autograd", "graphgrad.dispatch", "graphgrad.ops"}
+TENSOR_CORE = {"graphgrad.tensor", "graphgrad.autograd", "graphgrad.dispatch", "graphgrad.ops",
+               "graphgrad.scalar"}
 
 
 def module_name(path):

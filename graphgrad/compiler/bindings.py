@@ -159,6 +159,42 @@ class GradSink:
                 f"else: g._data = {expr}"]
 
 
+class ScalarSink:
+    """A number written into an optimizer's state dict (`state["step"] = step + 1`): the
+    graph computes it, and it is stored back as a Python number after every call."""
+    attr = "scalar"
+    key = None
+
+    def __init__(self, d, key, kind):
+        self.d = d
+        self.entry = key
+        self.kind = kind            # int or float, as the eager step stores it
+
+    def write(self, leaves, array):
+        dict.__setitem__(self.d, self.entry, self.kind(array))
+
+    def emit_write(self, fp, expr, in_place):
+        d, k, kind = fp.const(self.d, "DI"), fp.const(self.entry, "K"), fp.const(self.kind, "C")
+        return [f"_dict_set({d}, {k}, {kind}({expr}))"]
+
+
+class DictWrite:
+    """An entry an optimizer's step put into its state (a new state tensor, a constant), put
+    there again after every call, as the eager step would (no graph output)."""
+
+    def __init__(self, d, key, value):
+        self.d = d
+        self.entry = key
+        self.value = value
+
+    def write(self, leaves):
+        dict.__setitem__(self.d, self.entry, self.value)
+
+    def emit_write(self, fp):
+        d, k, v = fp.const(self.d, "DI"), fp.const(self.entry, "K"), fp.const(self.value, "V")
+        return [f"_dict_set({d}, {k}, {v})"]
+
+
 class GradReset:
     """`.grad` ends up None whatever it was (`opt.zero_grad()` with nothing after it)."""
 

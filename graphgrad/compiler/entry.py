@@ -28,7 +28,7 @@ class Entry:
         self.inputs = traced.trace.inputs
         self.guards = traced.trace.guards
         self.sinks = traced.sinks
-        self.resets = traced.resets
+        self.actions = traced.actions
         self.out_tree = traced.out_tree
         self.out_template = [_TENSOR if isinstance(x, Tensor) else x for x in traced.out_leaves]
         self.n_outputs = sum(1 for v in traced.out_values if v is not None)
@@ -100,8 +100,8 @@ class Entry:
         n_sinks = len(self.sinks)
         for sink, array in zip(self.sinks, outs[n_out:n_out + n_sinks]):
             sink.write(leaves, array)
-        for reset in self.resets:
-            reset.write(leaves)
+        for action in self.actions:
+            action.write(leaves)
         results = [Tensor._wrap(a) for a in outs[:n_out]]
         if self.backward_exe is not None:
             self._attach_backward(results, outs[n_out + n_sinks:], leaves)

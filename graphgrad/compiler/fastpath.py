@@ -22,7 +22,7 @@ class FastPathSource:
 
     def __init__(self):
         self.env = {"_MISS": MISS, "_grad_enabled": grad_enabled, "_Tensor": Tensor,
-                    "_ndarray": np.ndarray, "_wrap": Tensor._wrap}
+                    "_ndarray": np.ndarray, "_wrap": Tensor._wrap, "_dict_set": dict.__setitem__}
         self.known = {}
         self._count = 0
 
@@ -81,8 +81,8 @@ def _writebacks(entry, fp):
         pos = entry.n_outputs + k
         in_place = schedule.outputs[pos] in into     # computed straight into the state's array
         lines += sink.emit_write(fp, f"outs[{pos}]", in_place)
-    for reset in entry.resets:
-        lines += reset.emit_write(fp)
+    for action in entry.actions:
+        lines += action.emit_write(fp)
     return lines
 
 

@@ -65,17 +65,19 @@ def snapshot(value, depth=0, containers=True):
         return ("ndarray", value.shape, value.dtype.str, value.tobytes())
     if _plain_object(value):
         return ("object", Identity(value),
-                snapshot(public_attributes(value), depth + 1, containers))
+                tuple((k, snapshot(v, depth + 1, containers))
+                      for k, v in public_attributes(value).items()))
     return Identity(value)
 
 
 def _plain_object(value):
     """An instance of a user class that only holds data (a config object, a namespace)."""
-    cls = type(value)
     if not hasattr(value, "__dict__") or callable(value) or isinstance(value, type):
         return False
-    module = getattr(cls, "__module__", "") or ""
-    return not module.startswith(("graphgrad", "numpy", "builtins"))
+    # modules, optimizers and tensors (also user subclasses of them) have guards of their own
+    return not any((getattr(c, "__module__", "") or "").startswith(("graphgrad", "numpy",
+                                                                     "builtins"))
+                   for c in type(value).__mro__[:-1])
 
 
 def public_attributes(obj):
@@ -193,7 +195,9 @@ class TensorGuard(Guard):
 
 class ModuleGuard(Guard):
     """A module the function called: its training flag, its settings (every public attribute,
-    snapshotted) and the identity of its parameters, buffers and submodules."""
+    snapshotted) and the identity of its parameters, buffers and submodules. Like
+    OptimizerGuard, it is taken again once tracing ends (`refresh`): what the next call must
+    find is the state after this one."""
 
     def __init__(self, module, label):
         self.module = module
@@ -204,6 +208,9 @@ class ModuleGuard(Guard):
 
     def actual(self):
         return self.getter()
+
+    def refresh(self):
+        self.expected = self.getter()
 
     def check(self):
         now, before = self.actual(), self.expected
@@ -283,6 +290,46 @@ class GradStateGuard(Guard):
     def emit(self, fp):
         g = fp.const(self, "G")
         return [f"if {g}.getter() != {g}.expected: return _MISS"]
+
+
+class OptimizerGuard(Guard):
+    """An optimizer the function stepped: its parameter groups and their parameters (by
+    identity), and for each parameter the identity of its state dict, the keys it holds and
+    the identity of its state tensors. `opt.add_param_group`, `opt.state.clear()` or a
+    `load_state_dict` that replaces state retrace, where a stale graph would update old
+    tensors."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.description = f"{type(optimizer).__name__} (param groups, state)"
+        self.getter = lambda: optimizer_state(optimizer)
+        self.expected = optimizer_state(optimizer)
+
+    def actual(self):
+        return self.getter()
+
+    def refresh(self):
+        self.expected = self.getter()
+
+    def emit(self, fp):
+        g = fp.const(self, "G")
+        return [f"if {g}.getter() != {g}.expected: return _MISS"]
+
+
+def optimizer_state(opt):
+    groups = tuple(tuple(map(Identity, dict.__getitem__(g, "params"))) for g in opt.param_groups)
+    state = opt.state
+    entries = []
+    for params in groups:
+        for p in params:
+            s = dict.get(state, p.obj)
+            if s is None:
+                entries.append(None)
+            else:
+                entries.append((Identity(s), tuple(sorted((str(k), Identity(v))
+                                                          for k, v in dict.items(s)
+                                                          if hasattr(v, "_data")))))
+    return groups, tuple(entries)
 
 
 def all_hold(guards):

@@ -10,10 +10,11 @@ Guards record what the graph assumed about that outside state.
 import numpy as np
 
 from graphgrad import pytree
-from graphgrad.compiler.bindings import (ArgGradInput, ArgInput, DataSink, GradInput, GradReset,
-                                         GradSink, ScalarInput, StateInput)
+from graphgrad.compiler.bindings import (ArgGradInput, ArgInput, DataSink, DictWrite, GradInput,
+                                         GradReset, GradSink, ScalarInput, ScalarSink,
+                                         StateInput)
 from graphgrad.compiler.guards import (Guard, GradNoneGuard, GradStateGuard, ModuleGuard,
-                                       TensorGuard)
+                                       OptimizerGuard, TensorGuard, snapshot)
 from graphgrad.compiler.python_guards import FunctionLog, python_guards
 from graphgrad.diagnostics import with_location
 from graphgrad.dispatch import Recorder
@@ -21,7 +22,10 @@ from graphgrad.errors import AutogradError, GraphgradError, ShapeError, TraceErr
 from graphgrad.ir.graph import GraphBuilder, Value
 from graphgrad.ir.types import TensorType
 from graphgrad.modes import active_recorder, recording
+from graphgrad.scalar import RuntimeScalar
 from graphgrad.tensor import Tensor
+
+_ABSENT = object()
 
 
 class Trace(Recorder):
@@ -40,6 +44,8 @@ class Trace(Recorder):
         self.modules = {}
         self.scalars = {}
         self.views = {}              # id(base) -> views of it made while tracing
+        self.dict_log = {}           # (id(d), key) -> (d, key, original value or _ABSENT)
+        self.optimizers = {}
         self.derived = set()         # ids of outside views computed from their base
         self.backward_called = False
         self.undo = []               # callables that undo Python-side effects if tracing fails
@@ -106,9 +112,51 @@ class Trace(Recorder):
             tracer = self.scalars[key] = Tensor._tracer(v, False)
         return tracer
 
-    def guard_value(self, description, getter):
-        value = getter()
-        self.guards.append(Guard(description, getter, value))
+    # -- Python values of optimizers (graphgrad.optim.state) ---------------------------------
+    def python_value(self, d, key, value, name):
+        """A value read from an optimizer's group or state dict: numbers become runtime
+        scalars, tensors and lists are returned as they are, anything else is guarded."""
+        def getter():
+            return dict.__getitem__(d, key)
+        if (id(d), key) in self.dict_log:
+            return value              # written earlier in this call: known here
+        if _is_number(value):
+            return self._runtime_number((id(d), key), value, getter, name)
+        if isinstance(value, tuple) and value and all(_is_number(v) for v in value):
+            return tuple(self._runtime_number((id(d), key, i), v,
+                                              lambda i=i: getter()[i], f"{name}[{i}]")
+                         for i, v in enumerate(value))
+        if isinstance(value, (Tensor, RuntimeScalar, list, dict)):
+            return value
+        self.guard_value(name, getter)
+        return value
+
+    def _runtime_number(self, key, value, getter, name):
+        tensor = self.scalar_input(key, getter, np.float64, name)
+        return RuntimeScalar(value, tensor, getter, name)
+
+    def note_optimizer(self, optimizer):
+        if id(optimizer) not in self.optimizers:
+            self.optimizers[id(optimizer)] = optimizer
+            self.guards.append(OptimizerGuard(optimizer))
+
+    def dict_set(self, d, key, value):
+        """`d[key] = value` while tracing: undone when tracing ends, written back after every
+        call. A traced tensor stored this way becomes persistent state (its final value is
+        written into it after every call)."""
+        log_key = (id(d), key)
+        if log_key not in self.dict_log:
+            self.dict_log[log_key] = (d, key, dict.get(d, key, _ABSENT))
+        if isinstance(value, Tensor) and type(value._data) is Value and \
+                id(value) not in self.data_log:
+            placeholder = np.zeros(value.shape, value.dtype)
+            self.data_log[id(value)] = (value, placeholder, None, False)
+        dict.__setitem__(d, key, value)
+
+    def guard_value(self, description, getter, value=_ABSENT):
+        """A guard that `getter()` stays `value` (by default, what it returns now)."""
+        value = getter() if value is _ABSENT else value
+        self.guards.append(Guard(description, getter, expected=snapshot(value)))
         return value
 
     def register_module(self, module, prefix=""):
@@ -244,17 +292,25 @@ class Trace(Recorder):
         return self.arg_tracers[key] if key in self.arg_tracers else t
 
     def sinks(self):
-        """The writebacks: [(sink, Value)] for changed data and grads, and the `.grad`s reset to
-        None."""
+        """The writebacks: [(sink, Value)] for changed data, grads and optimizer numbers, and the
+        actions without a graph output (`.grad`s reset to None, optimizer state entries)."""
         out = []
-        resets = []
+        actions = []
         for key, (t, original, grad_fn, rg) in self.data_log.items():
             if t._data is not original and key not in self.derived:
                 out.append((DataSink(self._target(key, t)), self.value_of(t)))
+        for d, key, original in self.dict_log.values():
+            final = dict.get(d, key, _ABSENT)
+            if final is original:
+                continue
+            if isinstance(final, RuntimeScalar):
+                out.append((ScalarSink(d, key, type(final.value)), self.value_of(final.tensor)))
+            else:
+                actions.append(DictWrite(d, key, final))
         for key, (t, original) in self.grad_log.items():
             current = t._grad
             if current is None:
-                resets.append(GradReset(self._target(key, t)))   # whatever .grad is, it ends None
+                actions.append(GradReset(self._target(key, t)))   # whatever .grad was, now None
                 continue
             if current is original:
                 continue
@@ -262,7 +318,7 @@ class Trace(Recorder):
             if current is lifted and current._data is self.grad_inputs.get(key):
                 continue            # read, never changed
             out.append((GradSink(self._target(key, t)), self.value_of(current)))
-        return out, resets
+        return out, actions
 
     def rollback(self):
         """Tracing failed: undo the Python-side effects registered with `undo`."""
@@ -271,6 +327,11 @@ class Trace(Recorder):
 
     def restore(self):
         """Undo every change made to outside objects while tracing."""
+        for d, key, original in reversed(list(self.dict_log.values())):
+            if original is _ABSENT:
+                dict.pop(d, key, None)
+            else:
+                dict.__setitem__(d, key, original)
         for t, original, grad_fn, rg in self.data_log.values():
             t._data = original
             t._grad_fn = grad_fn
@@ -279,18 +340,22 @@ class Trace(Recorder):
             t._grad = original
 
 
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 class Traced:
     """What tracing a function produced: the trace, the graph (tensor results, then the values
     the sinks write back) and the shape of the function's result."""
 
-    def __init__(self, trace, graph, out_leaves, out_tree, out_values, sinks, resets):
+    def __init__(self, trace, graph, out_leaves, out_tree, out_values, sinks, actions):
         self.trace = trace
         self.graph = graph
         self.out_leaves = out_leaves
         self.out_tree = out_tree
         self.out_values = out_values
         self.sinks = sinks
-        self.resets = resets
+        self.actions = actions
 
 
 def trace_function(fn, name, leaves, treedef, names, call_site=None):
@@ -309,7 +374,7 @@ def trace_function(fn, name, leaves, treedef, names, call_site=None):
             out_leaves, out_tree = pytree.flatten(result)
             out_values = [trace.value_of(x) if isinstance(x, Tensor) else None
                           for x in out_leaves]
-            sinks, resets = trace.sinks()
+            sinks, actions = trace.sinks()
     except (GraphgradError, TypeError, ValueError, IndexError) as e:
         trace.rollback()
         raise with_location(e, name, call_site) from None
@@ -318,6 +383,9 @@ def trace_function(fn, name, leaves, treedef, names, call_site=None):
         raise
     finally:
         trace.restore()
+    for guard in trace.guards:
+        if hasattr(guard, "refresh"):        # the state the next call must find
+            guard.refresh()
     try:
         trace.guards.extend(python_guards(fn, log, list(trace.modules.values())))
     except GraphgradError:
@@ -326,4 +394,4 @@ def trace_function(fn, name, leaves, treedef, names, call_site=None):
     tensor_outs = [v for v in out_values if v is not None]
     graph = trace.builder.finish(tensor_outs + [v for _, v in sinks],
                                  ["out"] * len(tensor_outs) + [s.attr for s, _ in sinks])
-    return Traced(trace, graph, out_leaves, out_tree, out_values, [s for s, _ in sinks], resets)
+    return Traced(trace, graph, out_leaves, out_tree, out_values, [s for s, _ in sinks], actions)

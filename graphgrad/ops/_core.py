@@ -5,6 +5,7 @@ from graphgrad.dispatch import bind
 from graphgrad.dtypes import default_float, result_type
 from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.modes import active_recorder
+from graphgrad.scalar import RuntimeScalar
 from graphgrad.ir.op import Op, register
 from graphgrad.ir.types import TensorType, broadcast_shapes, short_dtype
 from graphgrad.tensor import Tensor
@@ -72,6 +73,8 @@ def as_tensor(x, dtype=None, device=None):
     if device is not None:
         from graphgrad.devices import check
         check(device, "as_tensor")
+    if isinstance(x, RuntimeScalar):
+        x = _number_tensor(x, dtype or scalar_dtype(x.value, np.dtype(np.int64)))
     if isinstance(x, Tensor):
         if dtype is not None and x.dtype != dtype:
             from graphgrad.ops.elementwise import cast
@@ -83,6 +86,8 @@ def as_tensor(x, dtype=None, device=None):
 
 def scalar_dtype(value, like):
     """dtype for a Python number combined with a tensor of dtype `like` (weak scalar typing)."""
+    if isinstance(value, RuntimeScalar):
+        value = value.value
     if isinstance(value, (bool, np.bool_)):
         return like
     if isinstance(value, (int, np.integer)):
@@ -96,13 +101,21 @@ def as_tensor_like(x, like):
     """`x` as a tensor to combine with tensor `like`: Python scalars take like's dtype."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (bool, int, float, np.number, np.bool_)):
-        return const(x, scalar_dtype(x, like.dtype))
+    if _is_number(x):
+        return _number_tensor(x, scalar_dtype(x, like.dtype))
     return as_tensor(x)
 
 
 def _is_number(x):
-    return isinstance(x, (bool, int, float, np.number, np.bool_))
+    return isinstance(x, (bool, int, float, np.number, np.bool_, RuntimeScalar))
+
+
+def _number_tensor(x, dtype):
+    """A Python number (or a runtime scalar, read by the graph at every call) as a tensor."""
+    if isinstance(x, RuntimeScalar):
+        from graphgrad.ops.elementwise import cast
+        return x.tensor if x.tensor.dtype == dtype else cast(x.tensor, dtype)
+    return const(x, dtype)
 
 
 def operands(a, b):
@@ -115,10 +128,10 @@ def operands(a, b):
                 return a, b
         elif _is_number(b):              # the common tensor-and-number case, quickly
             dtype = scalar_dtype(b, a.dtype)
-            return _as_dtype(a, dtype), const(b, dtype)
+            return _as_dtype(a, dtype), _number_tensor(b, dtype)
     elif isinstance(b, Tensor) and _is_number(a):
         dtype = scalar_dtype(a, b.dtype)
-        return const(a, dtype), _as_dtype(b, dtype)
+        return _number_tensor(a, dtype), _as_dtype(b, dtype)
     if not isinstance(a, Tensor) and not _is_number(a):
         a = as_tensor(a)
     if not isinstance(b, Tensor) and not _is_number(b):

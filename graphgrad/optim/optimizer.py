@@ -12,6 +12,7 @@ from graphgrad.capture import eagerly, guarded, on_trace_failure, runtime_scalar
 from graphgrad.modes import enable_grad, no_grad
 from graphgrad.errors import ShapeError
 from graphgrad.ops.creation import zeros_like
+from graphgrad.optim.state import OptimizerState, ParamGroup, ParamState
 from graphgrad.tensor import Tensor
 
 
@@ -19,7 +20,7 @@ class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.param_groups = []
-        self.state = {}
+        self.state = OptimizerState()
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -56,7 +57,7 @@ class Optimizer:
         full = dict(self.defaults)
         full.update(group)
         full["params"] = params
-        self.param_groups.append(full)
+        self.param_groups.append(ParamGroup(full, self))
 
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
@@ -90,7 +91,8 @@ class Optimizer:
         """A hyperparameter that schedulers change (lr, momentum, betas): a float eagerly, a
         0-d input read at every call while tracing, so changing it never retraces."""
         def get(g=group):
-            return g[key] if item is None else g[key][item]
+            value = dict.__getitem__(g, key)     # the number itself, even while tracing
+            return value if item is None else value[item]
         index = self._group_index(group)
         name = key if item is None else f"{key}[{item}]"
         if len(self.param_groups) > 1:
@@ -101,13 +103,13 @@ class Optimizer:
         """Whether a hyperparameter is non-zero: that shapes the graph, so it is guarded."""
         index = self._group_index(group)
         return guarded(f"{type(self).__name__}.param_groups[{index}][{key!r}] != 0",
-                       lambda g=group: bool(g[key]))
+                       lambda g=group: bool(dict.__getitem__(g, key)))
 
     def _hyper(self, group, key):
         """A hyperparameter that shapes the graph: guarded (a change retraces)."""
         index = self._group_index(group)
         return guarded(f"{type(self).__name__}.param_groups[{index}][{key!r}]",
-                       lambda g=group: g[key])
+                       lambda g=group: dict.__getitem__(g, key))
 
     def _group_index(self, group):
         return next(i for i, g in enumerate(self.param_groups) if g is group)
@@ -115,19 +117,21 @@ class Optimizer:
     def _state_tensor(self, p, name, init=None):
         """Persistent per-parameter state, created eagerly (zeros) the first time, even while
         tracing, so that a compiled step binds it by reference."""
-        created = p not in self.state
-        state = self.state.setdefault(p, {})
-        t = state.get(name)
-        if t is None:
+        # plain dict operations: this state is created once, even while tracing, and kept
+        state = dict.get(self.state, p)
+        if state is None:
+            state = ParamState()
+            dict.__setitem__(self.state, p, state)
             # a failed trace must not leave new state behind (undo runs in reverse order)
-            if created:
-                on_trace_failure(lambda: None if self.state.get(p) else self.state.pop(p, None))
-            on_trace_failure(lambda: state.pop(name, None))
+            on_trace_failure(lambda: None if dict.__len__(state) else dict.pop(self.state, p))
+        t = dict.get(state, name)
+        if t is None:
+            on_trace_failure(lambda: dict.pop(state, name, None))
             with eagerly():
                 t = zeros_like(p, dtype=p._data.dtype) if init is None else init(p)
             t._kind = "state"
             t._name = f"{type(self).__name__.lower()}.{name}"
-            state[name] = t
+            dict.__setitem__(state, name, t)
         return t
 
     # -- saving -------------------------------------------------------------------------------
@@ -229,7 +233,16 @@ class Optimizer:
                     continue
                 old._write(np.zeros_like(old._data) if new is None else new._data)
                 loaded[k] = old
-        self.state = state
+        # the same dict objects, updated: a compiled step may have bound them
+        for p in [p for p in dict.keys(self.state) if p not in state]:
+            dict.pop(self.state, p)
+        for p, entries in state.items():
+            target = dict.get(self.state, p)
+            if target is None:
+                target = ParamState()
+                dict.__setitem__(self.state, p, target)
+            dict.clear(target)
+            dict.update(target, entries)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
