@@ -10,6 +10,7 @@ usually through the entry's generated fast path (`compiler/fastpath.py`).
 import functools
 import inspect
 import sys
+import threading
 import time
 import warnings
 from collections import OrderedDict, deque, namedtuple
@@ -72,6 +73,9 @@ class CompiledFunction:
         self.recompile_reasons = deque(maxlen=100)   # the latest reasons
         self._warned_limit = False
         self._last = None                     # the entry the previous call used
+        # one call at a time: schedules reuse their buffers, and tracing briefly stands
+        # tracers in for the real tensors
+        self._lock = threading.RLock()
         functools.update_wrapper(self, fn, updated=())
 
     # -- calling ------------------------------------------------------------------------------
@@ -83,26 +87,27 @@ class CompiledFunction:
         if self.mode == "debug":
             from graphgrad.compiler.debug import run_debug
             return run_debug(self, args, kwargs)
-        last = self._last
-        if last is not None and last.fast is not None and not anomaly_enabled():
-            result = last.fast(args, kwargs)      # the common case: same as the last call
-            if result is not MISS:
-                self.hits += 1
-                return result
-        leaves, treedef = pytree.flatten((args, kwargs))
-        entry = self.entry_for_leaves(args, kwargs, leaves, treedef)
-        self._last = entry
-        return entry.run(leaves)
+        with self._lock:
+            last = self._last
+            if last is not None and last.fast is not None and not anomaly_enabled():
+                result = last.fast(args, kwargs)      # the common case: same as the last call
+                if result is not MISS:
+                    self.hits += 1
+                    return result
+            leaves, treedef = pytree.flatten((args, kwargs))
+            entry = self.entry_for_leaves(args, kwargs, leaves, treedef)
+            self._last = entry
+            return entry.run(leaves)
 
     def entry_for_leaves(self, args, kwargs, leaves, treedef):
         """The cached entry for this call, compiled now if there is none."""
         signature = Signature.of(leaves, treedef, grad_enabled())
-        return self._lookup(signature) or self._compile(args, kwargs, leaves, treedef,
-                                                        signature)
+        return self._lookup(signature, leaves) or self._compile(args, kwargs, leaves, treedef,
+                                                                signature)
 
-    def _lookup(self, signature):
+    def _lookup(self, signature, leaves):
         for key, entry in self.entries.items():
-            if key[0] == signature and entry.guards_pass():
+            if key[0] == signature and entry.guards_pass(leaves):
                 self.entries.move_to_end(key)
                 self.hits += 1
                 return entry
@@ -111,7 +116,7 @@ class CompiledFunction:
     def _compile(self, args, kwargs, leaves, treedef, signature):
         self._check_static(args, kwargs)
         names = leaf_names(self.fn, args, kwargs)
-        reason = self._recompile_reason(signature, names)
+        reason = self._recompile_reason(signature, names, leaves)
         self.misses += 1
         entry = build_entry(self, leaves, treedef, names, signature)
         self.traces += 1
@@ -151,12 +156,13 @@ class CompiledFunction:
                 raise TypeError(f"compile: {name!r} is listed in static_argnames, so its value "
                                 "is part of the cache key; pass a Python value, not a tensor")
 
-    def _recompile_reason(self, signature, names):
+    def _recompile_reason(self, signature, names, leaves):
         if not self.entries:
             return None
         same = [e for key, e in self.entries.items() if key[0] == signature]
         if same:                      # same arguments: a guard on outside state failed
-            failed = [r for r in (g.check() for g in same[-1].guards) if r]
+            failed = [r for r in (g.check_leaves(leaves) if hasattr(g, "check_leaves")
+                                  else g.check() for g in same[-1].guards) if r]
             return "; ".join(failed) or "guards failed"
         before = next(reversed(self.entries))[0]
         return signature.diff(before, names)
@@ -165,7 +171,8 @@ class CompiledFunction:
     def entry_for(self, *args, **kwargs):
         """The compiled entry for these arguments (tracing now if needed, without running)."""
         leaves, treedef = pytree.flatten((args, kwargs))
-        return self.entry_for_leaves(args, kwargs, leaves, treedef)
+        with self._lock:
+            return self.entry_for_leaves(args, kwargs, leaves, treedef)
 
     def graph(self, *args, which="forward", **kwargs):
         """The graph compiled for these arguments: "forward", "backward", "joint" or "step"."""
@@ -225,6 +232,10 @@ def build_entry(compiled, leaves, treedef, names, signature):
                             user_location())
     entry = Entry(compiled.name, traced)
     entry.signature = signature
+    entry.fn = compiled.fn
+    if entry.eager_reason is not None:
+        entry.compile_seconds = time.perf_counter() - start
+        return entry
     tensor_values = [v for v in traced.out_values if v is not None]
     diff_outputs = [i for i, v in enumerate(tensor_values) if v.requires_grad]
     aot = (grad_enabled() and not entry.whole_step and diff_outputs

@@ -130,11 +130,29 @@ class DataSink:
     def write(self, leaves, array):
         resolve(self.target, leaves)._write(array)
 
+    def check_writable(self, leaves):
+        """Raise before the call runs if the tensor's memory is read-only (eagerly, the
+        in-place update would raise too): nothing has been written yet."""
+        t = resolve(self.target, leaves)
+        if not t._data.flags.writeable:
+            raise read_only_error(t)
+
+    def emit_check(self, fp):
+        fp.env["_read_only_error"] = read_only_error
+        t = emit_target(fp, self.target)
+        return [f"if not {t}._data.flags.writeable: raise _read_only_error({t})"]
+
     def emit_write(self, fp, expr, in_place):
         t = emit_target(fp, self.target)
         if not in_place:
             return [f"{t}._write({expr})"]
         return [f"vc = {t}._vc", "if vc is not None: vc[0] += 1"]
+
+
+def read_only_error(t):
+    return ValueError(f"the compiled function updates a tensor of shape {t.shape} in place, but "
+                      "its memory is read-only (a read-only NumPy array, e.g. memory-mapped); "
+                      "nothing was changed: pass a writeable copy")
 
 
 class GradSink:

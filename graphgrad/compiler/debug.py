@@ -88,9 +88,16 @@ def explain(compiled, entry, out=print):
     lines.append(f"  cache key: structure {sig.structure}, grad mode {sig.grad_enabled}")
     for i, spec in enumerate(sig.args):
         lines.append(f"    argument leaf {i}: {spec.describe()}")
+    if entry.eager_reason is not None:
+        lines.append(f"  runs eagerly: {entry.eager_reason}")
     lines.append(f"  guards ({len(entry.guards)}):")
     for g in entry.guards:
         lines.append(f"    {g.description} == {g.expected!r}")
+    if entry.eager_reason is not None:
+        text = "\n".join(lines)
+        if out is not None:
+            out(text)
+        return text
     kind = ("whole training step" if entry.whole_step else
             "forward + compiled backward" if entry.backward_exe is not None else "forward only")
     lines.append(f"  traced graph: {len(entry.traced.nodes)} nodes ({kind}); compile time "

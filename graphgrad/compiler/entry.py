@@ -4,19 +4,21 @@ the same bindings); and the eager-autograd node through which a compiled forward
 schedule runs."""
 import itertools
 import os
+import threading
+import warnings
 
 from graphgrad import autograd, pytree
 from graphgrad.compiler.bindings import StateInput
-from graphgrad.compiler.guards import all_hold
+from graphgrad.compiler.trace import GRAPH, ArgResult, ObjectResult
 from graphgrad.config import config
 from graphgrad.errors import AutogradError
 from graphgrad.ir.subgraph import phase_subgraph
 from graphgrad.modes import anomaly_enabled
 from graphgrad.passes import autodiff, dce, partition, run_passes
 from graphgrad.runtime import Executable, Schedule, interpret
+from graphgrad.runtime.commit import deferred_interrupts
 from graphgrad.tensor import Tensor
 
-_TENSOR = object()   # marks where a result tensor goes in the output structure
 
 
 class Entry:
@@ -30,8 +32,8 @@ class Entry:
         self.sinks = traced.sinks
         self.actions = traced.actions
         self.out_tree = traced.out_tree
-        self.out_template = [_TENSOR if isinstance(x, Tensor) else x for x in traced.out_leaves]
-        self.n_outputs = sum(1 for v in traced.out_values if v is not None)
+        self.results = traced.results
+        self.n_outputs = len(traced.out_values)
         self.whole_step = traced.trace.backward_called
         self.graphs = {}
         self.records = {}
@@ -40,6 +42,10 @@ class Entry:
         self.reason = None
         self.fast = None
         self.compile_seconds = 0.0
+        self.backward_lock = threading.Lock()     # its schedule's buffers serve one call
+        self.eager_reason = getattr(traced, "eager_reason", None)   # runs `fn` eagerly if set
+        self.fn = None
+        self.warned = False
 
     # -- compilation --------------------------------------------------------------------------
     def build_single(self, passes):
@@ -87,30 +93,70 @@ class Entry:
                            for p in diff_outputs]
 
     # -- running (the general path) -----------------------------------------------------------
-    def guards_pass(self):
-        return all_hold(self.guards)
+    def guards_pass(self, leaves):
+        return self.failed_guard(leaves) is None
+
+    def failed_guard(self, leaves):
+        """The reason the first failing guard gives, or None when they all hold."""
+        for g in self.guards:
+            reason = g.check_leaves(leaves) if hasattr(g, "check_leaves") else g.check()
+            if reason is not None:
+                return reason
+        return None
 
     def run(self, leaves):
+        """All or nothing: inputs to be written are checked first, and a Ctrl-C during the
+        call is raised once all of its writes are done (see runtime/commit.py)."""
+        if self.eager_reason is not None:
+            return self._run_eagerly(leaves)
+        for sink in self.sinks:
+            if sink.attr == "data":
+                sink.check_writable(leaves)
+        with deferred_interrupts():
+            outs = self._compute_and_commit(leaves)
+        n_out = self.n_outputs
+        results = [Tensor._wrap(a) for a in outs[:n_out]]
+        if self.backward_exe is not None:
+            self._attach_backward(results, outs[n_out + len(self.sinks):], leaves)
+        return self.finish(results, leaves)
+
+    def _run_eagerly(self, leaves):
+        if not self.warned:
+            self.warned = True
+            warnings.warn(f"graphgrad: {self.name} runs eagerly for these arguments: "
+                          f"{self.eager_reason}", stacklevel=4)
+        args, kwargs = pytree.unflatten(self.signature.structure, list(leaves))
+        return self.fn(*args, **kwargs)
+
+    def _compute_and_commit(self, leaves):
         arrays = [b.read(leaves) for b in self.inputs]
         if anomaly_enabled():       # op by op, checking each result
             outs = interpret(self.forward_exe.schedule, arrays, check_nan=True)
         else:
             outs = self.forward_exe(*arrays)
         n_out = self.n_outputs
-        n_sinks = len(self.sinks)
-        for sink, array in zip(self.sinks, outs[n_out:n_out + n_sinks]):
+        for sink, array in zip(self.sinks, outs[n_out:n_out + len(self.sinks)]):
             sink.write(leaves, array)
         for action in self.actions:
             action.write(leaves)
-        results = [Tensor._wrap(a) for a in outs[:n_out]]
-        if self.backward_exe is not None:
-            self._attach_backward(results, outs[n_out + n_sinks:], leaves)
-        return self.finish(results)
+        return outs
 
-    def finish(self, results):
-        """The function's result structure with `results` (tensors, in order) filled in."""
+    def finish(self, results, leaves):
+        """The function's result structure with the graph's `results` (tensors, in order),
+        returned arguments and outside tensors filled in."""
         it = iter(results)
-        flat = [next(it) if x is _TENSOR else x for x in self.out_template]
+        flat = []
+        for r in self.results:
+            if r is GRAPH:
+                flat.append(next(it))
+            elif isinstance(r, ArgResult):
+                next(it)
+                flat.append(leaves[r.index])
+            elif isinstance(r, ObjectResult):
+                next(it)
+                flat.append(r.tensor)
+            else:
+                flat.append(r)
         return pytree.unflatten(self.out_tree, flat)
 
     def _attach_backward(self, results, saved, leaves):
@@ -197,7 +243,8 @@ class CompiledBackward:
             outs = interpret(self.entry.backward_exe.schedule, [*self.saved, *seeds],
                              check_nan=True)
         else:
-            outs = self.entry.backward_exe(*self.saved, *seeds)
+            with self.entry.backward_lock:
+                outs = self.entry.backward_exe(*self.saved, *seeds)
         return [None if p is None else outs[p] for p in self.entry.grad_positions]
 
     def release(self):

@@ -10,7 +10,10 @@ backward to attach) has no fast path and takes the general one.
 """
 import numpy as np
 
+from graphgrad.compiler.signature import TensorSpec, alias_pattern
+from graphgrad.compiler.trace import GRAPH
 from graphgrad.modes import grad_enabled
+from graphgrad.runtime import commit
 from graphgrad.tensor import Tensor
 
 MISS = object()
@@ -56,15 +59,28 @@ def make_fast_path(entry):
         body.append(", ".join(f"x{i}" for i in range(n)) + (", = args" if n == 1 else " = args"))
     for i, spec in enumerate(signature.args):
         body += spec.emit_check(i, fp)
+    if sum(1 for spec in signature.args if isinstance(spec, TensorSpec)) > 1:
+        fp.env["_alias_pattern"] = alias_pattern
+        body.append(f"if _alias_pattern(args) != {fp.const(signature.aliases, 'AP')}: "
+                    "return _MISS")
     for guard in entry.guards:
         body += guard.emit(fp)
+    for sink in entry.sinks:
+        if sink.attr == "data":
+            body += sink.emit_check(fp)
     inputs = [binding.emit_read(fp) for binding in entry.inputs]
     run, exe = fp.const(entry.forward_exe.run, "run"), fp.const(entry.forward_exe, "exe")
-    body += ["try:",
-             f"    outs = {run}({', '.join(inputs)})",
-             "except Exception as e:",
-             f"    raise {exe}._explain(e) from e"]
-    body += _writebacks(entry, fp)
+    fp.env["_begin"], fp.env["_end"] = commit.begin, commit.end
+    # all or nothing: a Ctrl-C arriving now is raised by _end, after the writebacks
+    body += ["_begin()",
+             "try:",
+             "    try:",
+             f"        outs = {run}({', '.join(inputs)})",
+             "    except Exception as e:",
+             f"        raise {exe}._explain(e) from e"]
+    body += ["    " + line for line in _writebacks(entry, fp)]
+    body += ["finally:",
+             "    _end()"]
     body += _results(entry, fp)
     source = "def fast(args, kwargs):\n" + "".join(f"    {line}\n" for line in body)
     exec(compile(source, f"<graphgrad:fastpath:{entry.name}>", "exec"), fp.env)
@@ -87,9 +103,8 @@ def _writebacks(entry, fp):
 
 
 def _results(entry, fp):
-    if entry.out_tree.kind == "leaf":
-        if entry.n_outputs == 1:
-            return ["return _wrap(outs[0])"]
-        return [f"return {fp.const(entry.out_template[0], 'CONST')}"]
+    if entry.out_tree.kind == "leaf" and entry.n_outputs == 1 and entry.results[0] is GRAPH:
+        return ["return _wrap(outs[0])"]
     finish = fp.const(entry.finish, "finish")
-    return [f"return {finish}([_wrap(a) for a in outs[:{entry.n_outputs}]])"]
+    # on the fast path the flattened arguments are `args` itself
+    return [f"return {finish}([_wrap(a) for a in outs[:{entry.n_outputs}]], args)"]

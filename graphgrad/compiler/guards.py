@@ -9,6 +9,8 @@ scalars, small arrays, containers of them, and the plain attributes of simple ob
 a config object) by value, with NaN equal to NaN; everything else (tensors, modules,
 functions, optimizers) by identity.
 """
+import types
+
 import numpy as np
 
 _NAN = type("NaN", (), {"__repr__": lambda self: "nan"})()     # NaN == NaN in snapshots
@@ -53,6 +55,10 @@ def snapshot(value, depth=0, containers=True):
         return (kind, value)         # 1, 1.0 and True are different settings
     if isinstance(value, np.generic):
         return ("np", value.dtype.str, snapshot(value.item()))
+    if kind is types.MethodType:             # a new object at every attribute access
+        return ("method", Identity(value.__self__), Identity(value.__func__))
+    if kind is types.BuiltinMethodType and not isinstance(value.__self__, types.ModuleType):
+        return ("method", Identity(value.__self__), value.__name__)
     if depth >= MAX_DEPTH or (not containers and kind in (list, dict, set)):
         return Identity(value)
     if kind in (tuple, list, set, frozenset):
@@ -332,8 +338,41 @@ def optimizer_state(opt):
     return groups, tuple(entries)
 
 
-def all_hold(guards):
-    for g in guards:
-        if g.check() is not None:
-            return False
-    return True
+class ArgsApartFromState(Guard):
+    """The tensor arguments are not, and do not share memory with, the outside tensors the
+    graph reads (a parameter passed in as an argument too needs a different treatment)."""
+
+    def __init__(self, leaves, inputs):
+        self.positions = [i for i, x in enumerate(leaves) if hasattr(x, "_data")]
+        state = [b.tensor for b in inputs if hasattr(b, "tensor")]
+        self.ids = frozenset(id(t) for t in state)
+        self.roots = frozenset(id(_root(t._data)) for t in state)
+        self.description = "arguments apart from the state the function reads"
+        self.getter = self.actual
+        self.expected = True
+        self._leaves = None
+
+    def holds_for(self, leaves):
+        for i in self.positions:
+            x = leaves[i]
+            if id(x) in self.ids or id(_root(x._data)) in self.roots:
+                return False
+        return True
+
+    def actual(self):
+        return True         # checked by the call paths with the leaves (see emit, check_call)
+
+    def check_leaves(self, leaves):
+        return None if self.holds_for(leaves) else \
+            "an argument is (or shares memory with) a tensor the function reads from outside"
+
+    def emit(self, fp):
+        ids, roots = fp.const(self.ids, "SIDS"), fp.const(self.roots, "SROOTS")
+        fp.env["_root"] = _root
+        return [f"if id(x{i}) in {ids} or id(_root(d{i})) in {roots}: return _MISS"
+                for i in self.positions]
+
+
+def _root(array):
+    base = getattr(array, "base", None)
+    return array if base is None else base

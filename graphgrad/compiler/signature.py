@@ -94,10 +94,12 @@ class Signature:
     structure: object       # the pytree definition of (args, kwargs)
     grad_enabled: bool
     args: tuple             # one ArgSpec per flattened argument
+    aliases: tuple          # see `alias_pattern`
 
     @classmethod
     def of(cls, leaves, treedef, grad_enabled):
-        return cls(treedef, grad_enabled, tuple(arg_spec(x) for x in leaves))
+        return cls(treedef, grad_enabled, tuple(arg_spec(x) for x in leaves),
+                   alias_pattern(leaves))
 
     def diff(self, before, names):
         """Why a call with this signature differs from one with `before`."""
@@ -105,11 +107,49 @@ class Signature:
             return f"argument structure now {self.structure}, before {before.structure}"
         if self.grad_enabled != before.grad_enabled:
             return f"grad mode now {self.grad_enabled}, before {before.grad_enabled}"
+        if self.aliases != before.aliases:
+            return f"arguments sharing memory now {_show_aliases(self.aliases, names)}, " \
+                f"before {_show_aliases(before.aliases, names)}"
         diffs = []
         for name, new, old in zip(names, self.args, before.args):
             if new != old:
                 diffs += new.diff(old, name)
         return "; ".join(diffs) or "signature changed"
+
+
+def storage_root(array):
+    """The array that owns `array`'s memory (NumPy collapses chains of views onto it)."""
+    base = array.base
+    return array if base is None else base
+
+
+def alias_pattern(leaves):
+    """Per argument: None, ("same", j) when it is the very tensor passed as argument j, or
+    ("memory", j) when it shares memory with argument j (a view of it, or from_numpy of the
+    same array). Part of the cache key: aliasing changes what in-place updates mean."""
+    objects, roots, out = {}, {}, []
+    for i, x in enumerate(leaves):
+        if not isinstance(x, Tensor) or type(x._data) is not np.ndarray:
+            out.append(None)
+            continue
+        j = objects.get(id(x))
+        if j is not None:
+            out.append(("same", j))
+            continue
+        objects[id(x)] = i
+        root = storage_root(x._data)
+        j = roots.get(id(root))
+        if j is not None and np.may_share_memory(x._data, leaves[j]._data):
+            out.append(("memory", j))
+        else:
+            roots.setdefault(id(root), i)
+            out.append(None)
+    return tuple(out)
+
+
+def _show_aliases(aliases, names):
+    pairs = [f"{names[i]} {a[0]} as {names[a[1]]}" for i, a in enumerate(aliases) if a]
+    return ", ".join(pairs) or "none"
 
 
 def leaf_names(fn, args, kwargs):

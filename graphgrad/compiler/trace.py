@@ -13,9 +13,10 @@ from graphgrad import pytree
 from graphgrad.compiler.bindings import (ArgGradInput, ArgInput, DataSink, DictWrite, GradInput,
                                          GradReset, GradSink, ScalarInput, ScalarSink,
                                          StateInput)
-from graphgrad.compiler.guards import (Guard, GradNoneGuard, GradStateGuard, ModuleGuard,
-                                       OptimizerGuard, TensorGuard, snapshot)
+from graphgrad.compiler.guards import (ArgsApartFromState, Guard, GradNoneGuard, GradStateGuard,
+                                       ModuleGuard, OptimizerGuard, TensorGuard, snapshot)
 from graphgrad.compiler.python_guards import FunctionLog, python_guards
+from graphgrad.compiler.signature import alias_pattern, storage_root
 from graphgrad.diagnostics import with_location
 from graphgrad.dispatch import Recorder
 from graphgrad.errors import AutogradError, GraphgradError, ShapeError, TraceError
@@ -46,6 +47,9 @@ class Trace(Recorder):
         self.views = {}              # id(base) -> views of it made while tracing
         self.dict_log = {}           # (id(d), key) -> (d, key, original value or _ABSENT)
         self.optimizers = {}
+        self.shared_memory = []      # (i, j): arguments i and j share memory
+        self.arg_roots = {}          # id(storage root of an argument's array) -> (index, array)
+        self.arg_objects = {}        # id(argument tensor) -> its index
         self.derived = set()         # ids of outside views computed from their base
         self.backward_called = False
         self.undo = []               # callables that undo Python-side effects if tracing fails
@@ -60,6 +64,8 @@ class Trace(Recorder):
         v = self.bind_input(ArgInput(index, name), TensorType(tensor.shape, tensor.dtype), rg)
         tracer = Tensor._tracer(v, rg)
         self.arg_tracers[id(tracer)] = index
+        self.arg_objects[id(tensor)] = index
+        self.arg_roots[id(storage_root(tensor._data))] = (index, tensor._data)
         if rg:
             self.leaves[id(tracer)] = tracer
             g = tensor._grad
@@ -79,6 +85,7 @@ class Trace(Recorder):
             return v
         if t._view is not None:
             return self._lift_view(t)
+        self._note_state_aliasing(t)
         kind = getattr(t, "_kind", "state")
         name = self.names.get(key) or getattr(t, "_name", None)
         v = self.bind_input(StateInput(t, kind, name), TensorType(t.shape, t.dtype),
@@ -88,6 +95,26 @@ class Trace(Recorder):
         if t._requires_grad and t._grad_fn is None:
             self.leaves[key] = t
         return v
+
+    def _note_state_aliasing(self, t):
+        """An outside tensor that is an argument, or shares its memory (a parameter passed in
+        as well): in-place updates of either would be seen by the other."""
+        index = self.arg_objects.get(id(t))
+        if index is None and type(t._data) is np.ndarray:
+            found = self.arg_roots.get(id(storage_root(t._data)))
+            if found is not None and np.may_share_memory(found[1], t._data):
+                index = found[0]
+        if index is not None:
+            self.shared_memory.append(("state", index))
+
+    def eager_reason(self, sinks):
+        """Why this call must run eagerly: arguments that share memory with each other or
+        with outside state, while the function updates tensors in place (the compiled
+        schedule reads every input once, before any write)."""
+        if self.shared_memory and any(s.attr == "data" for s in sinks):
+            return ("arguments share memory with each other or with state the function "
+                    "updates in place")
+        return None
 
     def _lift_view(self, t):
         base, op, rest, attrs = t._view
@@ -288,6 +315,25 @@ class Trace(Recorder):
         self.backward_called = True
 
     # -- finishing ------------------------------------------------------------------------------
+    def results(self, out_leaves):
+        """Where each result leaf comes from, and the graph values among them. Like
+        torch.compile, a returned argument or outside tensor is returned as that object."""
+        results, values = [], []
+        for x in out_leaves:
+            if not isinstance(x, Tensor):
+                results.append(x)
+                continue
+            # every tensor result is a graph output (the graph shows what was returned); an
+            # argument or outside tensor is then handed back as itself
+            values.append(self.value_of(x))
+            if id(x) in self.arg_tracers:
+                results.append(ArgResult(self.arg_tracers[id(x)]))
+            elif self._is_outside(x):
+                results.append(ObjectResult(x))
+            else:
+                results.append(GRAPH)
+        return results, values
+
     def _target(self, key, t):
         return self.arg_tracers[key] if key in self.arg_tracers else t
 
@@ -344,14 +390,32 @@ def _is_number(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+class ArgResult:
+    """A result that is the tensor passed as argument `index` (returned as that object)."""
+
+    def __init__(self, index):
+        self.index = index
+
+
+class ObjectResult:
+    """A result that is a tensor from outside the function (returned as that object)."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+
+GRAPH = object()    # a result computed by the graph (its next tensor output)
+
+
 class Traced:
     """What tracing a function produced: the trace, the graph (tensor results, then the values
-    the sinks write back) and the shape of the function's result."""
+    the sinks write back), the function's result structure and where each leaf of it comes
+    from (`results`: GRAPH, an ArgResult, an ObjectResult or a Python value)."""
 
-    def __init__(self, trace, graph, out_leaves, out_tree, out_values, sinks, actions):
+    def __init__(self, trace, graph, results, out_tree, out_values, sinks, actions):
         self.trace = trace
         self.graph = graph
-        self.out_leaves = out_leaves
+        self.results = results
         self.out_tree = out_tree
         self.out_values = out_values
         self.sinks = sinks
@@ -365,15 +429,19 @@ def trace_function(fn, name, leaves, treedef, names, call_site=None):
     trace = Trace(name)
     log = FunctionLog()
     traced_leaves = []
-    for i, (x, leaf_name) in enumerate(zip(leaves, names)):
+    for i, (x, leaf_name, alias) in enumerate(zip(leaves, names, alias_pattern(leaves))):
+        if alias is not None and alias[0] == "same":
+            traced_leaves.append(traced_leaves[alias[1]])     # one tensor: one tracer
+            continue
+        if alias is not None:
+            trace.shared_memory.append((alias[1], i))
         traced_leaves.append(trace.add_arg(i, x, leaf_name) if isinstance(x, Tensor) else x)
     t_args, t_kwargs = pytree.unflatten(treedef, traced_leaves)
     try:
         with recording(trace), log:
             result = fn(*t_args, **t_kwargs)
             out_leaves, out_tree = pytree.flatten(result)
-            out_values = [trace.value_of(x) if isinstance(x, Tensor) else None
-                          for x in out_leaves]
+            results, out_values = trace.results(out_leaves)
             sinks, actions = trace.sinks()
     except (GraphgradError, TypeError, ValueError, IndexError) as e:
         trace.rollback()
@@ -391,7 +459,10 @@ def trace_function(fn, name, leaves, treedef, names, call_site=None):
     except GraphgradError:
         trace.rollback()
         raise
-    tensor_outs = [v for v in out_values if v is not None]
-    graph = trace.builder.finish(tensor_outs + [v for _, v in sinks],
-                                 ["out"] * len(tensor_outs) + [s.attr for s, _ in sinks])
-    return Traced(trace, graph, out_leaves, out_tree, out_values, [s for s, _ in sinks], actions)
+    graph = trace.builder.finish(out_values + [v for _, v in sinks],
+                                 ["out"] * len(out_values) + [s.attr for s, _ in sinks])
+    traced = Traced(trace, graph, results, out_tree, out_values, [s for s, _ in sinks], actions)
+    traced.eager_reason = trace.eager_reason(traced.sinks)
+    if traced.eager_reason is None:
+        trace.guards.append(ArgsApartFromState(leaves, trace.inputs))
+    return traced

@@ -24,14 +24,21 @@ def check_acyclic(graph):
         raise ValueError(f"{graph.name}: cycle through {[str(a) for a, _ in cycle]}")
 
 
-def topological_nodes(graph, early=None):
+def topological_nodes(graph, early=None, late=None):
     """The IR nodes in a NetworkX topological order, stable (ties broken by list position);
-    nodes for which `early(node)` is true run as soon as their inputs exist."""
+    nodes for which `early(node)` is true run as soon as their inputs exist, those for which
+    `late(node)` is true as late as the others allow."""
     g = to_networkx(graph)
     producer = graph.producers()
     position = {}
+    n_nodes = len(graph.nodes)
     for i, n in enumerate(graph.nodes):
-        position[n.out] = -1 if early is not None and early(n) else i
+        if early is not None and early(n):
+            position[n.out] = -1
+        elif late is not None and late(n):
+            position[n.out] = n_nodes + i
+        else:
+            position[n.out] = i
     order = nx.lexicographical_topological_sort(g, key=lambda v: (position.get(v, -2),
                                                                  v.id))
     return [producer[v] for v in order if v in producer]

@@ -25,13 +25,19 @@ class Instruction:
         return self.label
 
 
-def _checks_first(graph):
+def _order(graph, write_into):
     """Graph order, except that checks of data (e.g. class indices in range) run as early as
-    their inputs allow: a failing call then raises before any state is updated in place."""
-    if not any(n.op.check for n in graph.nodes):
+    their inputs allow, and the state updates computed into the state's own arrays (and what
+    depends on them) run last: a call that fails raises before any state is written."""
+    tail = set()
+    if write_into:
+        from graphgrad.ir.analysis import descendants
+        written = [graph.outputs[pos] for pos in write_into]
+        tail = descendants(graph, written) - set(graph.inputs)
+    if not tail and not any(n.op.check for n in graph.nodes):
         return graph.nodes
     from graphgrad.ir.analysis import topological_nodes
-    return topological_nodes(graph, early=lambda n: n.op.check)
+    return topological_nodes(graph, early=lambda n: n.op.check, late=lambda n: n.out in tail)
 
 
 class Schedule:
@@ -44,7 +50,7 @@ class Schedule:
         self.n_inputs = len(graph.inputs)
         self.constants = {}          # slot -> precomputed array
         self.instructions = []
-        for n in _checks_first(graph):
+        for n in _order(graph, write_into):
             slot[n.out] = len(slot)
             inner = inner_graph(n)
             fused = FusedKernel(inner) if inner is not None else None
