@@ -124,6 +124,9 @@ def _rewrite_once(graph, rules):
                 rw = Rewriter(nodes, node.meta)
                 new = build(rw, bindings, node)
                 if new is not None and new is not node.out:
+                    if new.type != node.out.type:     # a rule must keep the value's type
+                        raise AssertionError(f"internal: rewriting {node} gave {new.type}, "
+                                             f"expected {node.out.type}")
                     for n in nodes[start:]:
                         producers[n.out] = n
                     break

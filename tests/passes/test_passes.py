@@ -39,11 +39,9 @@ GOLDEN = [
     ("0 - x", lambda x: 0.0 - x, ["neg"]),
     ("x * 1", lambda x: x * 1.0, []),
     ("1 * x", lambda x: 1.0 * x, []),
-    ("x * 0", lambda x: x * 0.0, ["full"]),
     ("x * -1", lambda x: x * -1.0, ["neg"]),
     ("x / 1", lambda x: x / 1.0, []),
     ("x / c", lambda x: x / 4.0, ["full", "mul"]),
-    ("x - x", lambda x: x - x, ["full"]),
     ("neg neg", lambda x: -(-x), []),
     ("x + neg y", lambda x: x + (-gg.exp(x)), ["exp", "sub"]),
     ("x - neg y", lambda x: x - (-gg.exp(x)), ["exp", "add"]),
@@ -58,7 +56,6 @@ GOLDEN = [
      ["sum", "broadcast_to"]),
     ("sum of broadcast", lambda x: x.sum(0).broadcast_to((5, 4)).sum(0),
      ["sum", "full", "mul"]),
-    ("log exp", lambda x: gg.log(gg.exp(x)), []),
     ("exp log of positive", lambda x: gg.exp(gg.log(gg.exp(x))), ["exp"]),
     ("detach", lambda x: x.detach(), []),
     ("clone", lambda x: x.clone(), []),
@@ -82,6 +79,17 @@ def test_each_simplify_rule_fires(name, fn, expected):
     assert sorted(ops_of(out)) == sorted(expected)
     assert len(out.nodes) <= len(traced.nodes) and ops_of(out) != ops_of(traced)
     np.testing.assert_allclose(run(out, [x.numpy()])[0], fn(x).numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [lambda x: x * 0.0, lambda x: x - x,
+                                lambda x: gg.log(gg.exp(x))], ids=["x*0", "x-x", "log-exp"])
+def test_identities_that_need_finite_values_are_not_applied(fn):
+    """x * 0 and x - x are NaN where x is inf or NaN, and exp overflows before log: simplify
+    leaves them, so the compiled function gives the eager result."""
+    x = gg.tensor([float("inf"), float("-inf"), float("nan"), 1000.0, 2.0])
+    traced = gg.trace(fn, x)
+    assert ops_of(dce(simplify(traced))) == ops_of(traced)
+    np.testing.assert_array_equal(gg.compile(fn)(x).numpy(), fn(x).numpy())
 
 
 def test_softmax_cross_entropy_backward_becomes_softmax_minus_onehot():
