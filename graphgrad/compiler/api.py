@@ -22,7 +22,7 @@ from graphgrad.compiler.signature import Signature, leaf_names
 from graphgrad.compiler.trace import trace_function
 from graphgrad.config import config
 from graphgrad.diagnostics import user_location
-from graphgrad.modes import active_recorder, grad_enabled, anomaly_enabled
+from graphgrad.modes import active_recorder, anomaly_enabled, grad_enabled
 from graphgrad.passes import DEFAULT_PASSES
 from graphgrad.tensor import Tensor
 

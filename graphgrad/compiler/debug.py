@@ -12,7 +12,6 @@ from graphgrad.passes.fuse import fused_groups
 from graphgrad.tensor import Tensor
 from graphgrad.testing import assert_close
 
-
 # -- mode="debug" -----------------------------------------------------------------------------
 
 def _state_of(entry, leaves):

@@ -20,7 +20,6 @@ from graphgrad.runtime.commit import deferred_interrupts
 from graphgrad.tensor import Tensor
 
 
-
 class Entry:
     """One compiled signature: its graphs, schedules, input bindings, writebacks and guards."""
 

@@ -10,26 +10,27 @@ Guards record what the graph assumed about that outside state.
 import numpy as np
 
 from graphgrad import pytree
-from graphgrad.compiler.bindings import (ArgGradInput, ArgInput, DataSink, DictWrite, GradInput,
-                                         GradReset, GradSink, ScalarInput, ScalarSink,
-                                         StateInput)
-from graphgrad.compiler.guards import (ArgsApartFromState, Guard, GradNoneGuard, GradStateGuard,
-                                       ModuleGuard, OptimizerGuard, TensorGuard, snapshot)
+from graphgrad.compiler.bindings import (ArgGradInput, ArgInput, DataSink, DictWrite,
+                                         GradReset, GradSink, ScalarSink, StateInput)
 from graphgrad.compiler.python_guards import FunctionLog, python_guards
 from graphgrad.compiler.signature import alias_pattern, storage_root
+from graphgrad.compiler.state_guards import ArgsApartFromState, ModuleGuard, TensorGuard
+from graphgrad.compiler.trace_grads import GradTracking
+from graphgrad.compiler.trace_python import ABSENT as _ABSENT, PythonValues
 from graphgrad.diagnostics import with_location
 from graphgrad.dispatch import Recorder
-from graphgrad.errors import AutogradError, GraphgradError, ShapeError, TraceError
+from graphgrad.errors import GraphgradError, TraceError
 from graphgrad.ir.graph import GraphBuilder, Value
 from graphgrad.ir.types import TensorType
 from graphgrad.modes import active_recorder, recording
 from graphgrad.scalar import RuntimeScalar
 from graphgrad.tensor import Tensor
 
-_ABSENT = object()
 
+class Trace(PythonValues, GradTracking, Recorder):
+    """The recorder of one tracing run (Python values: trace_python.py; grads and backward:
+    trace_grads.py)."""
 
-class Trace(Recorder):
     def __init__(self, name="graph"):
         super().__init__(GraphBuilder(name))
         self.inputs = []             # one binding per graph input
@@ -130,62 +131,6 @@ class Trace(Recorder):
     def note_view(self, view):
         self.views.setdefault(id(view._view[0]), []).append(view)
 
-    def scalar_input(self, key, getter, dtype, name):
-        """A 0-d input read from Python at every call (once per `key` within a trace)."""
-        key = (key, np.dtype(dtype).str)
-        tracer = self.scalars.get(key)
-        if tracer is None:
-            v = self.bind_input(ScalarInput(getter, dtype, name), TensorType((), np.dtype(dtype)))
-            tracer = self.scalars[key] = Tensor._tracer(v, False)
-        return tracer
-
-    # -- Python values of optimizers (graphgrad.optim.state) ---------------------------------
-    def python_value(self, d, key, value, name):
-        """A value read from an optimizer's group or state dict: numbers become runtime
-        scalars, tensors and lists are returned as they are, anything else is guarded."""
-        def getter():
-            return dict.__getitem__(d, key)
-        if (id(d), key) in self.dict_log:
-            return value              # written earlier in this call: known here
-        if _is_number(value):
-            return self._runtime_number((id(d), key), value, getter, name)
-        if isinstance(value, tuple) and value and all(_is_number(v) for v in value):
-            return tuple(self._runtime_number((id(d), key, i), v,
-                                              lambda i=i: getter()[i], f"{name}[{i}]")
-                         for i, v in enumerate(value))
-        if isinstance(value, (Tensor, RuntimeScalar, list, dict)):
-            return value
-        self.guard_value(name, getter)
-        return value
-
-    def _runtime_number(self, key, value, getter, name):
-        tensor = self.scalar_input(key, getter, np.float64, name)
-        return RuntimeScalar(value, tensor, getter, name)
-
-    def note_optimizer(self, optimizer):
-        if id(optimizer) not in self.optimizers:
-            self.optimizers[id(optimizer)] = optimizer
-            self.guards.append(OptimizerGuard(optimizer))
-
-    def dict_set(self, d, key, value):
-        """`d[key] = value` while tracing: undone when tracing ends, written back after every
-        call. A traced tensor stored this way becomes persistent state (its final value is
-        written into it after every call)."""
-        log_key = (id(d), key)
-        if log_key not in self.dict_log:
-            self.dict_log[log_key] = (d, key, dict.get(d, key, _ABSENT))
-        if isinstance(value, Tensor) and type(value._data) is Value and \
-                id(value) not in self.data_log:
-            placeholder = np.zeros(value.shape, value.dtype)
-            self.data_log[id(value)] = (value, placeholder, None, False)
-        dict.__setitem__(d, key, value)
-
-    def guard_value(self, description, getter, value=_ABSENT):
-        """A guard that `getter()` stays `value` (by default, what it returns now)."""
-        value = getter() if value is _ABSENT else value
-        self.guards.append(Guard(description, getter, expected=snapshot(value)))
-        return value
-
     def register_module(self, module, prefix=""):
         if id(module) in self.modules:
             return
@@ -235,84 +180,6 @@ class Trace(Recorder):
         t._data = new_value
         if new._requires_grad:
             t._requires_grad = True
-
-    def _is_outside(self, t):
-        key = id(t)
-        if type(t._data) is not Value:
-            return True
-        return key in self.data_log and key not in self.arg_tracers
-
-    def mark_leaf(self, t):
-        self.leaves[id(t)] = t
-
-    def is_leaf(self, t):
-        """Tracers have no autograd history: leaves are the tensors the trace marked as such."""
-        return id(t) in self.leaves or type(t._data) is not Value
-
-    def read_grad(self, t):
-        key = id(t)
-        if key in self.grad_log or not self._is_outside(t):
-            return t._grad   # assigned while tracing, or a tensor of the trace (incl. args)
-        if key in self.lifted_grads:
-            return self.lifted_grads[key]
-        outside = t._grad
-        label = self.names.get(key) or getattr(t, "_name", None) or "tensor"
-        self.guards.append(GradNoneGuard(t, label))
-        if outside is None:
-            self.lifted_grads[key] = None
-            return None
-        v = self.bind_input(GradInput(t, f"{label}.grad"),
-                            TensorType(outside.shape, outside.dtype))
-        self.guards.append(GradStateGuard(t, label))
-        tracer = Tensor._tracer(v, False)
-        self.lifted_grads[key] = tracer
-        self.grad_inputs[key] = v
-        # from now on `t.grad` is this tracer: in-place updates of it are written back
-        self.grad_log[key] = (t, outside)
-        t._grad = tracer
-        return tracer
-
-    def write_grad(self, t, value):
-        key = id(t)
-        if key not in self.grad_log:
-            # overwriting does not depend on the old value: no guard on it
-            self.grad_log[key] = (t, t._grad)
-        t._grad = value
-
-    # -- autograd inside the graph --------------------------------------------------------------
-    def backward(self, root, gradient=None):
-        from graphgrad.ops.creation import ones
-        from graphgrad.passes.autodiff import emit_backward
-        if not root._requires_grad:
-            raise AutogradError("backward: the tensor does not require grad and has no grad_fn "
-                                "(no input of the computation had requires_grad=True)")
-        if gradient is None:
-            if int(np.prod(root.shape)) != 1:
-                raise AutogradError(f"backward: grad can be implicitly created only for scalar "
-                                    f"outputs; this one has shape {root.shape}: pass `gradient`")
-            seed = ones(root.shape, dtype=root.dtype)
-        else:
-            if gradient.shape != root.shape:
-                raise ShapeError(f"backward: gradient has shape {gradient.shape}, the tensor "
-                                 f"has {root.shape}")
-            seed = gradient.astype(root.dtype)
-        leaves = [t for t in self.leaves.values() if t._requires_grad]
-        wrt = [t._data if type(t._data) is Value else self.lifted.get(id(t)) for t in leaves]
-        pairs = [(t, v) for t, v in zip(leaves, wrt) if v is not None]
-        prev = self.phase
-        self.phase = "backward"
-        try:
-            grads = emit_backward([self.value_of(root)], [self.value_of(seed)],
-                                  [v for _, v in pairs])
-            for (t, _), g in zip(pairs, grads):
-                if g is None:
-                    continue
-                g = Tensor._tracer(g, g.requires_grad)
-                old = self.read_grad(t)
-                self.write_grad(t, g if old is None else old + g)
-        finally:
-            self.phase = "update" if prev == "forward" else prev
-        self.backward_called = True
 
     # -- finishing ------------------------------------------------------------------------------
     def results(self, out_leaves):
@@ -384,10 +251,6 @@ class Trace(Recorder):
             t._requires_grad = rg
         for t, original in self.grad_log.values():
             t._grad = original
-
-
-def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 class ArgResult:

@@ -202,7 +202,8 @@ class Module:
         a checkpoint or a "best weights" snapshot from changing under you."""
         out = OrderedDict()
         for mod_prefix, m in self.named_modules(prefix):
-            key = (lambda name, p=mod_prefix: f"{p}.{name}" if p else name)
+            def key(name, p=mod_prefix):
+                return f"{p}.{name}" if p else name
             for name, p in m._parameters.items():
                 if p is not None:
                     out[key(name)] = Tensor._wrap(p._data.copy())

@@ -648,7 +648,8 @@ def test_differentiable_results_require_grad(case):
 def test_every_registered_op_has_an_entry():
     # ops made by compiler passes (fused kernels) are tested with the passes
     covered = {c.op for c in CASES} | {c[1] for c in RANDOM_CASES}
-    missing = sorted(name for name, op in REGISTRY.items() if not op.internal and name not in covered)
+    missing = sorted(name for name, op in REGISTRY.items()
+                     if not op.internal and name not in covered)
     assert not missing, f"ops without an entry in tests/test_ops.py: {missing}"
 
 

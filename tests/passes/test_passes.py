@@ -131,7 +131,8 @@ def test_fuse_builds_one_kernel_per_chain_and_matmul_bias_activation():
         return gg.tanh(h * 2.0 - 1.0).sum()
     g = gg.trace(f, gg.ones(2, 3), gg.ones(3, 4), gg.ones(4))
     out = fuse(dce(fold(simplify(g))))
-    assert [[n.op.name for n in g.nodes] for g in fused_groups(out)] == [["matmul", "add", "relu", "mul", "sub", "tanh"]]
+    assert [[n.op.name for n in g.nodes] for g in fused_groups(out)] == \
+        [["matmul", "add", "relu", "mul", "sub", "tanh"]]
     assert ops_of(out)[-2:] == ["fused", "sum"] and len(out.nodes) == 4   # + 2 constants
     assert "fused[matmul->add->relu->mul->sub->tanh]" in str(out)
 

@@ -1,0 +1,216 @@
+"""Guards on the state a traced function touched: outside tensors, the modules it called, the
+optimizers it stepped, `.grad`s it read, and the arguments staying apart from that state.
+Each is a `Guard` (see guards.py): `check()` for the general path, `emit(fp)` for the fast path.
+"""
+from graphgrad.compiler.guards import Guard, Identity, emit_compare, show, snapshot
+
+
+def tensor_state(t):
+    data = t._data
+    # writeable: compiled updates may write into the array in place
+    return (tuple(data.shape), data.dtype.str, t._requires_grad, data.flags.writeable)
+
+
+class TensorGuard(Guard):
+    """An outside tensor keeps its shape, dtype, requires_grad and writeability."""
+
+    def __init__(self, tensor, label):
+        self.description = f"{label}: (shape, dtype, requires_grad, writeable)"
+        self.getter = lambda: tensor_state(tensor)
+        self.expected = tensor_state(tensor)
+        self.tensor = tensor
+
+    def actual(self):
+        return self.getter()
+
+    def emit(self, fp):
+        # the array object is the same as last time: its shape and dtype are too. The local
+        # holding it is reused by the input that reads this tensor
+        g, t = fp.const(self, "G"), fp.const(self.tensor, "O")
+        last = fp.const([None], "L")
+        local = fp.local("s")
+        fp.known[id(self.tensor)] = local
+        return [f"{local} = {t}._data",
+                f"if {local} is not {last}[0]:",
+                f"    if {g}.getter() != {g}.expected: return _MISS",
+                f"    {last}[0] = {local}",
+                f"elif {t}._requires_grad is not {self.expected[2]}: return _MISS"]
+
+
+class ModuleGuard(Guard):
+    """A module the function called: its training flag, its settings (every public attribute,
+    snapshotted) and the identity of its parameters, buffers and submodules. Like
+    OptimizerGuard, it is taken again once tracing ends (`refresh`): what the next call must
+    find is the state after this one."""
+
+    def __init__(self, module, label):
+        self.module = module
+        self.label = label
+        self.description = f"{label} (training flag, settings, parameters, submodules)"
+        self.getter = lambda: module_state(module)
+        self.expected = module_state(module)
+
+    def actual(self):
+        return self.getter()
+
+    def refresh(self):
+        self.expected = self.getter()
+
+    def check(self):
+        now, before = self.actual(), self.expected
+        if now == before:
+            return None
+        reasons = []
+        if now[0] != before[0]:
+            reasons.append(f"{self.label}.training: now {now[0]}, before {before[0]}")
+        settings_now, settings_before = dict(now[1]), dict(before[1])
+        for k in sorted(set(settings_now) | set(settings_before)):
+            a, b = settings_now.get(k, "<unset>"), settings_before.get(k, "<unset>")
+            if a != b:
+                reasons.append(f"{self.label}.{k}: now {show(a)}, before {show(b)}")
+        for (table, members_now), (_, members_before) in zip(now[2:], before[2:]):
+            a, b = dict(members_now), dict(members_before)
+            for k in sorted(set(a) | set(b)):
+                if a.get(k) != b.get(k):
+                    what = "removed" if k not in a else "added" if k not in b else \
+                        "replaced by another object"
+                    reasons.append(f"{self.label}.{k} ({table[1:-1]}): {what}")
+        return "; ".join(reasons) or self.description
+
+    def emit(self, fp):
+        m = fp.const(self.module, "M")
+        d = fp.local("d")
+        lines = [f"if {m}.training is not {self.module.training}: return _MISS",
+                 f"{d} = {m}.__dict__"]
+        for name, snap in self.expected[1]:
+            lines += emit_compare(fp, f"{d}.get({name!r}, _MISS)", snap, fp.const(snap, "A"))
+        for table, entries in self.expected[2:]:
+            for name, ident in entries:
+                lines.append(f"if {m}.{table}.get({name!r}) is not "
+                             f"{fp.const(ident.obj, 'O')}: return _MISS")
+        return lines
+
+
+def module_state(m):
+    settings = tuple((k, snapshot(v)) for k, v in sorted(m.__dict__.items())
+                     if not k.startswith("_") and k != "training")
+    members = tuple((table, tuple((k, Identity(v)) for k, v in getattr(m, table).items()))
+                    for table in ("_parameters", "_buffers", "_modules"))
+    return (m.training, settings) + members
+
+
+class GradNoneGuard(Guard):
+    """Whether an outside tensor's `.grad` is None (the graph reads it or not)."""
+
+    def __init__(self, tensor, label):
+        self.description = f"{label}.grad is None"
+        self.getter = lambda: tensor._grad is None
+        self.expected = tensor._grad is None
+        self.tensor = tensor
+
+    def actual(self):
+        return self.getter()
+
+    def emit(self, fp):
+        return [f"if ({fp.const(self.tensor, 'O')}._grad is None) is not {self.expected}: "
+                "return _MISS"]
+
+
+def grad_state(t):
+    g = t._grad
+    return None if g is None else (tuple(g._data.shape), g._data.dtype.str)
+
+
+class GradStateGuard(Guard):
+    def __init__(self, tensor, label):
+        self.description = f"{label}.grad: (shape, dtype)"
+        self.getter = lambda: grad_state(tensor)
+        self.expected = grad_state(tensor)
+        self.tensor = tensor
+
+    def actual(self):
+        return self.getter()
+
+    def emit(self, fp):
+        g = fp.const(self, "G")
+        return [f"if {g}.getter() != {g}.expected: return _MISS"]
+
+
+class OptimizerGuard(Guard):
+    """An optimizer the function stepped: its parameter groups and their parameters (by
+    identity), and for each parameter the identity of its state dict, the keys it holds and
+    the identity of its state tensors. `opt.add_param_group`, `opt.state.clear()` or a
+    `load_state_dict` that replaces state retrace, where a stale graph would update old
+    tensors."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.description = f"{type(optimizer).__name__} (param groups, state)"
+        self.getter = lambda: optimizer_state(optimizer)
+        self.expected = optimizer_state(optimizer)
+
+    def actual(self):
+        return self.getter()
+
+    def refresh(self):
+        self.expected = self.getter()
+
+    def emit(self, fp):
+        g = fp.const(self, "G")
+        return [f"if {g}.getter() != {g}.expected: return _MISS"]
+
+
+def optimizer_state(opt):
+    groups = tuple(tuple(map(Identity, dict.__getitem__(g, "params"))) for g in opt.param_groups)
+    state = opt.state
+    entries = []
+    for params in groups:
+        for p in params:
+            s = dict.get(state, p.obj)
+            if s is None:
+                entries.append(None)
+            else:
+                entries.append((Identity(s), tuple(sorted((str(k), Identity(v))
+                                                          for k, v in dict.items(s)
+                                                          if hasattr(v, "_data")))))
+    return groups, tuple(entries)
+
+
+class ArgsApartFromState(Guard):
+    """The tensor arguments are not, and do not share memory with, the outside tensors the
+    graph reads (a parameter passed in as an argument too needs a different treatment)."""
+
+    def __init__(self, leaves, inputs):
+        self.positions = [i for i, x in enumerate(leaves) if hasattr(x, "_data")]
+        state = [b.tensor for b in inputs if hasattr(b, "tensor")]
+        self.ids = frozenset(id(t) for t in state)
+        self.roots = frozenset(id(_root(t._data)) for t in state)
+        self.description = "arguments apart from the state the function reads"
+        self.getter = self.actual
+        self.expected = True
+        self._leaves = None
+
+    def holds_for(self, leaves):
+        for i in self.positions:
+            x = leaves[i]
+            if id(x) in self.ids or id(_root(x._data)) in self.roots:
+                return False
+        return True
+
+    def actual(self):
+        return True         # checked by the call paths with the leaves (see emit, check_call)
+
+    def check_leaves(self, leaves):
+        return None if self.holds_for(leaves) else \
+            "an argument is (or shares memory with) a tensor the function reads from outside"
+
+    def emit(self, fp):
+        ids, roots = fp.const(self.ids, "SIDS"), fp.const(self.roots, "SROOTS")
+        fp.env["_root"] = _root
+        return [f"if id(x{i}) in {ids} or id(_root(d{i})) in {roots}: return _MISS"
+                for i in self.positions]
+
+
+def _root(array):
+    base = getattr(array, "base", None)
+    return array if base is None else base
