@@ -5,7 +5,8 @@ value or a stale object.
 
 `FunctionLog` records, with a profile hook active only while tracing, which functions ran
 (their code objects and globals). Their bytecode says which globals they read (`LOAD_GLOBAL`,
-and `G.attr` / `G["key"]` right after it). Closure cells need the function object itself:
+and `G.attr` / `G["key"]` right after it); closure variables are guarded the same way, with
+`c.attr` / `c["key"]` right after `LOAD_DEREF`. Closure cells need the function object itself:
 it is looked for among the functions reachable from the compiled function, the classes of the
 modules it called and the globals it read. A closure that cannot be found this way cannot be
 guarded: tracing refuses it with a message rather than freezing its values.
@@ -118,9 +119,23 @@ def python_guards(fn, log, modules):
                 "cannot be found to guard them, so a later change of them would go unseen; "
                 "pass those values as arguments, or define the function where the compiled "
                 "function, a module's class or a global can reach it")
-        for name, cell in zip(code.co_freevars, owner.__closure__):
+        cells = dict(zip(code.co_freevars, owner.__closure__))
+        for name, cell in cells.items():
             add(id(cell), _guard_for(f"closure variable {name} of {code.co_name}",
                                      _cell(cell)))
+        # `cfg["k"]`, `self.state`: what the closure variable held when it was read
+        for name, kind, item in _lookups(code, ("LOAD_DEREF",)):
+            cell = cells.get(name)
+            if cell is None or _function_of_a_module(_contents(cell), kind, item):
+                continue
+            getter = _cell_attr(cell, item) if kind == "attr" else _cell_key(cell, item)
+            try:
+                getter()
+            except Exception:
+                continue
+            where = f"{name}.{item}" if kind == "attr" else f"{name}[{item!r}]"
+            add((id(cell), kind, item),
+                _guard_for(f"closure variable {where} of {code.co_name}", getter))
     return guards
 
 
@@ -154,6 +169,14 @@ def _key(namespace, name, item):
 
 def _cell(cell):
     return lambda: cell.cell_contents
+
+
+def _cell_attr(cell, item):
+    return lambda: getattr(cell.cell_contents, item)
+
+
+def _cell_key(cell, item):
+    return lambda: cell.cell_contents[item]
 
 
 def _contents(cell):
@@ -226,10 +249,17 @@ def _children(obj, found):
         return list(obj)
     if isinstance(obj, dict):
         return list(obj.values())
+    if isinstance(obj, functools.partial):
+        return [obj.func, *obj.args, *obj.keywords.values()]
     if isinstance(obj, (types.ModuleType, type)) or obj is None:
         return []
     attributes = getattr(obj, "__dict__", None)
-    return list(attributes.values()) if isinstance(attributes, dict) else []
+    out = list(attributes.values()) if isinstance(attributes, dict) else []
+    for cls in type(obj).__mro__:                 # objects with __slots__
+        for name in cls.__dict__.get("__slots__", ()):
+            if isinstance(name, str) and name not in ("__dict__", "__weakref__"):
+                out.append(getattr(obj, name, None))
+    return out
 
 
 def _nested_codes(codes):
@@ -252,13 +282,13 @@ def _names(code):
 
 
 @functools.lru_cache(maxsize=4096)
-def _lookups(code):
-    """(global name, "attr" | "item", attribute or constant key) read right after loading a
-    global (`G.x`, `G["x"]`)."""
+def _lookups(code, loads=("LOAD_GLOBAL", "LOAD_NAME")):
+    """(name, "attr" | "item", attribute or constant key) read right after loading a global
+    (`G.x`, `G["x"]`), or with `loads=("LOAD_DEREF",)` a closure variable."""
     found = set()
     ins = list(dis.get_instructions(code))
     for a, b, c in zip(ins, ins[1:], ins[2:] + [None]):
-        if a.opname not in ("LOAD_GLOBAL", "LOAD_NAME"):
+        if a.opname not in loads:
             continue
         if b.opname in ("LOAD_ATTR", "LOAD_METHOD"):
             found.add((a.argval, "attr", b.argval))

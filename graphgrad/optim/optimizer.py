@@ -179,8 +179,11 @@ class Optimizer:
                 problems.append(f"group {i}: settings {foreign} are not {name}'s (a checkpoint "
                                 "of another optimizer?)")
         for entries in state_dict["state"].values():
-            foreign = sorted(set(entries) - set(self.state_names)) if isinstance(
-                entries, dict) else ["<not a dict>"]
+            if not isinstance(entries, dict):
+                foreign = ["<not a dict>"]
+            else:       # an optimizer written by the user keeps whatever state it likes
+                foreign = sorted(set(entries) - set(self.state_names)) if self.state_names \
+                    else []
             if foreign:
                 problems.append(f"state entries {foreign} are not {name}'s (it keeps "
                                 f"{list(self.state_names)})")

@@ -6,9 +6,10 @@ updated. `deferred_interrupts()` brackets a call: a SIGINT that arrives inside i
 and raised as KeyboardInterrupt right after the call has committed all of its writes.
 
 Python delivers signals to the main thread only, so calls in other threads need nothing. The
-handler is installed once, at the first compiled call in the main thread, and passes signals
-through to the handler that was there before whenever no call is committing. A handler
-installed later by the program replaces it (and the deferral with it).
+handler is (re)installed at a compiled call in the main thread whenever SIGINT's handler is
+not ours, and passes signals through to the handler it replaced (Python's default, or one the
+program installed, say to save a checkpoint) whenever no call is committing. A SIGINT that is
+ignored or left to the OS's default stays so.
 """
 import signal
 import threading
@@ -20,7 +21,6 @@ class _State:
     depth = 0           # calls in progress in the main thread
     pending = False     # a SIGINT arrived during one
     previous = None     # the handler to pass signals to
-    installed = False
 
 
 def _handler(signum, frame):
@@ -38,10 +38,8 @@ def _pass_on(signum, frame):
         raise KeyboardInterrupt
 
 
-def _install():
-    _State.installed = True
-    current = signal.getsignal(signal.SIGINT)
-    if callable(current) and current is not _handler:
+def _install(current):
+    if callable(current):
         _State.previous = current
         signal.signal(signal.SIGINT, _handler)
 
@@ -49,8 +47,9 @@ def _install():
 def begin():
     if threading.get_ident() != _MAIN:
         return
-    if not _State.installed:
-        _install()
+    current = signal.getsignal(signal.SIGINT)
+    if current is not _handler and _State.depth == 0:
+        _install(current)
     _State.depth += 1
 
 

@@ -396,3 +396,87 @@ def test_the_generator_covers_the_op_menu():
 def test_hand_written_programs(program):
     """A few fixed programs that the fuzzer must always pass (ties, broadcasting, batching)."""
     test_compiled_forward_and_gradients_equal_eager.hypothesis.inner_test(program=program, seed=3)
+
+
+# -- outside state changing between calls, arguments aliasing each other ------------------------
+
+class _World:
+    """What a compiled function reads from outside: a config dict, a closure variable, a module
+    (attribute, parameters), a state tensor updated in place, a Python flag. Two worlds built
+    alike, one driven eagerly and one compiled, must stay identical under the same actions."""
+
+    def __init__(self):
+        gg.manual_seed(0)
+        self.cfg = {"k": 1.5, "flag": True}
+        self.model = gg.nn.Linear(3, 3).to(gg.float64)
+        self.model.gain = 0.5
+        self.state = gg.zeros(3, dtype=gg.float64)
+        shift = [0.25]                # a closure variable, rebound through set_shift
+        cfg, model = self.cfg, self.model
+
+        def set_shift(value):
+            nonlocal shift
+            shift = [value]
+
+        def step(a, b):
+            out = model(a) * model.gain + b * cfg["k"] + shift[0]
+            if cfg["flag"]:
+                a.mul_(0.5)                       # an argument written in place
+            with gg.no_grad():                    # outside state updated in place
+                self.state.add_(out.sum(0) * 0.1)
+            return out, self.state * 1
+        self.set_shift = set_shift
+        self.step = step
+
+
+def _act(world, action, fn, arrays):
+    kind, value = action
+    if kind == "k":
+        world.cfg["k"] = value
+    elif kind == "flag":
+        world.cfg["flag"] = bool(value > 0)
+    elif kind == "shift":
+        world.set_shift(value)
+    elif kind == "gain":
+        world.model.gain = value
+    elif kind == "weight":
+        world.model.weight = gg.nn.Parameter(gg.full((3, 3), value, dtype=gg.float64))
+    elif kind == "state_inplace":
+        world.state.fill_(value)
+    elif kind == "state_rebind":
+        world.state = gg.full((3,), value, dtype=gg.float64)
+    else:
+        a = gg.from_numpy(arrays[0])
+        b = {"fresh": lambda: gg.from_numpy(arrays[1]), "same": lambda: a,
+             "view": lambda: gg.from_numpy(arrays[0][::-1])}[kind]()
+        out, state = fn(a, b)
+        return [out.numpy().copy(), state.numpy().copy(), arrays[0].copy(), arrays[1].copy()]
+    return []
+
+
+_ACTIONS = st.tuples(
+    st.sampled_from(["fresh", "same", "view", "fresh", "same", "k", "flag", "shift", "gain",
+                     "weight", "state_inplace", "state_rebind"]),
+    st.sampled_from([-1.0, 0.0, 0.5, 2.0, float("nan")]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actions=st.lists(_ACTIONS, min_size=1, max_size=14), seed=st.integers(0, 2 ** 16))
+def test_compiled_equals_eager_under_state_changes_and_aliasing(actions, seed):
+    import warnings
+    rng = np.random.default_rng(seed)
+    start = [rng.uniform(-2, 2, (3, 3)) for _ in range(2)]
+    eager_world, compiled_world = _World(), _World()
+    compiled = gg.compile(compiled_world.step)
+    eager_arrays = [a.copy() for a in start]
+    compiled_arrays = [a.copy() for a in start]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, action in enumerate(actions):
+            expected = _act(eager_world, action, eager_world.step, eager_arrays)
+            got = _act(compiled_world, action, compiled, compiled_arrays)
+            for g, e in zip(got, expected):
+                np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12, equal_nan=True,
+                                           err_msg=f"after {actions[:i + 1]}")
+    np.testing.assert_allclose(compiled_world.state.numpy(), eager_world.state.numpy(),
+                               rtol=1e-12, equal_nan=True)
