@@ -98,16 +98,10 @@ def python_guards(fn, log, modules):
             if name in namespace:
                 add((id(namespace), name), _guard_for(f"global {name}",
                                                       _item(namespace, name)))
-        for name, kind, item in _lookups(code):
-            if name in namespace and not _function_of_a_module(namespace[name], kind, item):
-                where = f"{name}.{item}" if kind == "attr" else f"{name}[{item!r}]"
-                getter = _attr(namespace, name, item) if kind == "attr" else \
-                    _key(namespace, name, item)
-                try:
-                    getter()
-                except Exception:
-                    continue
-                add((id(namespace), name, kind, item), _guard_for(f"global {where}", getter))
+        for name, path in _lookups(code):
+            if name in namespace:
+                _add_path_guards(add, "global", name, "", _item(namespace, name), path,
+                                 id(namespace))
     for code, free in log.free.items():
         if code in nested:
             continue                         # made while tracing: its cells are the trace's
@@ -124,25 +118,46 @@ def python_guards(fn, log, modules):
             add(id(cell), _guard_for(f"closure variable {name} of {code.co_name}",
                                      _cell(cell)))
         # `cfg["k"]`, `self.state`: what the closure variable held when it was read
-        for name, kind, item in _lookups(code, ("LOAD_DEREF",)):
-            cell = cells.get(name)
-            if cell is None or _function_of_a_module(_contents(cell), kind, item):
-                continue
-            getter = _cell_attr(cell, item) if kind == "attr" else _cell_key(cell, item)
-            try:
-                getter()
-            except Exception:
-                continue
-            where = f"{name}.{item}" if kind == "attr" else f"{name}[{item!r}]"
-            add((id(cell), kind, item),
-                _guard_for(f"closure variable {where} of {code.co_name}", getter))
+        for name, path in _lookups(code, ("LOAD_DEREF",)):
+            if name in cells:
+                _add_path_guards(add, "closure variable", name, f" of {code.co_name}",
+                                 _cell(cells[name]), path, id(cells[name]))
     return guards
 
 
-def _function_of_a_module(obj, kind, item):
+def _add_path_guards(add, what, name, suffix, root, path, key):
+    """Guards on `name.a["b"].c` and each shorter prefix of it (`root()` reads `name`)."""
+    getter, where = root, name
+    for i, (kind, item) in enumerate(path):
+        base = getter
+        if kind == "attr" and _function_of_a_module(_safe(base), item):
+            return                      # `np.zeros`: the module object itself is guarded
+        getter = _step(base, kind, item)
+        where += f".{item}" if kind == "attr" else f"[{item!r}]"
+        try:
+            getter()
+        except Exception:
+            return
+        add((key, name, path[:i + 1]), _guard_for(f"{what} {where}{suffix}", getter))
+
+
+def _step(base, kind, item):
+    if kind == "attr":
+        return lambda: getattr(base(), item)
+    return lambda: base()[item]
+
+
+def _safe(getter):
+    try:
+        return getter()
+    except Exception:
+        return None
+
+
+def _function_of_a_module(obj, item):
     """`np.zeros`, `F.relu`: the functions of imported modules are not guarded one by one (the
     module object itself is)."""
-    if kind != "attr" or not isinstance(obj, types.ModuleType):
+    if not isinstance(obj, types.ModuleType):
         return False
     return callable(getattr(obj, item, None))
 
@@ -159,24 +174,8 @@ def _item(namespace, name):
     return lambda: namespace[name]
 
 
-def _attr(namespace, name, item):
-    return lambda: getattr(namespace[name], item)
-
-
-def _key(namespace, name, item):
-    return lambda: namespace[name][item]
-
-
 def _cell(cell):
     return lambda: cell.cell_contents
-
-
-def _cell_attr(cell, item):
-    return lambda: getattr(cell.cell_contents, item)
-
-
-def _cell_key(cell, item):
-    return lambda: cell.cell_contents[item]
 
 
 def _contents(cell):
@@ -281,21 +280,41 @@ def _names(code):
             if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
 
 
+_MAX_PATH = 4
+
+
 @functools.lru_cache(maxsize=4096)
 def _lookups(code, loads=("LOAD_GLOBAL", "LOAD_NAME")):
-    """(name, "attr" | "item", attribute or constant key) read right after loading a global
-    (`G.x`, `G["x"]`), or with `loads=("LOAD_DEREF",)` a closure variable."""
+    """(name, path) for each chain of attribute reads and constant subscripts that follows
+    loading a global (`G.a["b"].c`), or with `loads=("LOAD_DEREF",)` a closure variable; the
+    path is (("attr" | "item", attribute or key), ...), at most _MAX_PATH long."""
     found = set()
     ins = list(dis.get_instructions(code))
-    for a, b, c in zip(ins, ins[1:], ins[2:] + [None]):
+    for i, a in enumerate(ins):
         if a.opname not in loads:
             continue
-        if b.opname in ("LOAD_ATTR", "LOAD_METHOD"):
-            found.add((a.argval, "attr", b.argval))
-        elif b.opname == "LOAD_CONST" and c is not None and c.opname == "BINARY_SUBSCR":
-            try:
-                hash(b.argval)
-            except TypeError:
-                continue
-            found.add((a.argval, "item", b.argval))
+        path, j = [], i + 1
+        while j < len(ins) and len(path) < _MAX_PATH:
+            b = ins[j]
+            if b.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+                path.append(("attr", b.argval))
+                j += 1
+                if b.opname == "LOAD_METHOD":
+                    break
+            elif b.opname == "LOAD_CONST" and j + 1 < len(ins) and \
+                    ins[j + 1].opname == "BINARY_SUBSCR" and _hashable(b.argval):
+                path.append(("item", b.argval))
+                j += 2
+            else:
+                break
+        if path:
+            found.add((a.argval, tuple(path)))
     return found
+
+
+def _hashable(value):
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False

@@ -18,6 +18,7 @@ from graphgrad.compiler.state_guards import ArgsApartFromState, ModuleGuard, Ten
 from graphgrad.compiler.trace_grads import GradTracking
 from graphgrad.compiler.trace_python import ABSENT as _ABSENT, PythonValues
 from graphgrad.diagnostics import with_location
+from graphgrad.dtypes import default_float
 from graphgrad.dispatch import Recorder
 from graphgrad.errors import GraphgradError, TraceError
 from graphgrad.ir.graph import GraphBuilder, Value
@@ -54,6 +55,8 @@ class Trace(PythonValues, GradTracking, Recorder):
         self.derived = set()         # ids of outside views computed from their base
         self.backward_called = False
         self.undo = []               # callables that undo Python-side effects if tracing fails
+        # factories and new parameters follow the default dtype: the graph assumed this one
+        self.guard_value("default dtype (gg.set_default_dtype)", _default_dtype_name)
 
     def bind_input(self, binding, type, requires_grad=False):
         self.inputs.append(binding)
@@ -251,6 +254,10 @@ class Trace(PythonValues, GradTracking, Recorder):
             t._requires_grad = rg
         for t, original in self.grad_log.values():
             t._grad = original
+
+
+def _default_dtype_name():
+    return default_float().name
 
 
 class ArgResult:

@@ -284,3 +284,38 @@ def test_items_and_attributes_of_closure_variables_are_guarded():
     _same(c, f, x)
     assert "closure variable cfg['k'] of f: now -1.0, before 1.5" in \
         c.cache_info().recompile_reasons
+
+
+def test_the_default_dtype_is_guarded():
+    f = gg.compile(lambda x: gg.zeros(2) + x)
+    x = gg.tensor(np.array([1, 2], np.int32))
+    assert f(x).dtype == gg.float32
+    gg.set_default_dtype(gg.float64)
+    try:
+        assert f(x).dtype == (gg.zeros(2) + x).dtype == gg.float64
+    finally:
+        gg.set_default_dtype(gg.float32)
+    assert f(x).dtype == gg.float32
+    assert f.cache_info().traces == 2
+
+
+NESTED = {"opt": {"lr": 0.1}}
+
+
+def test_chains_of_attributes_and_items_are_guarded_to_the_value_read():
+    holder = _Holder()
+    holder.inner = _Holder()
+    holder.inner.scale = [1.0, 2.0]
+
+    def f(x):
+        return x * NESTED["opt"]["lr"] + holder.inner.scale[1]
+    c = gg.compile(f)
+    x = gg.ones(1)
+    _same(c, f, x)
+    NESTED["opt"]["lr"] = 1.0
+    try:
+        _same(c, f, x)
+    finally:
+        NESTED["opt"]["lr"] = 0.1
+    holder.inner.scale[1] = 7.0
+    _same(c, f, x)
