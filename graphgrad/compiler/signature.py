@@ -8,6 +8,7 @@ import inspect
 import numpy as np
 
 from graphgrad import pytree
+from graphgrad.compiler.guards import is_simple, show, snapshot
 from graphgrad.errors import TraceError
 from graphgrad.ir.graph import Value
 from graphgrad.tensor import Tensor
@@ -58,9 +59,12 @@ class TensorSpec:
 @dataclasses.dataclass(frozen=True)
 class StaticSpec:
     type: type              # 1 and True are different keys
-    value: object
+    value: object = dataclasses.field(compare=False)
+    snap: object = None     # what is compared: the value, or for a config object its data
 
     def diff(self, before, name):
+        if self.value is before.value:
+            return [f"arg {name}: its data now {show(self.snap)}, before {show(before.snap)}"]
         return [f"arg {name}: now {self.describe()}, before {before.describe()}"]
 
     def describe(self):
@@ -68,8 +72,13 @@ class StaticSpec:
         return text if len(text) < 60 else text[:57] + "..."
 
     def emit_check(self, i, fp):
-        kind, value = fp.const(self.type, "C"), fp.const(self.value, "V")
-        return [f"if x{i}.__class__ is not {kind} or x{i} != {value}: return _MISS"]
+        kind = fp.const(self.type, "C")
+        if is_simple(self.value) and self.value == self.value:
+            value = fp.const(self.value, "V")
+            return [f"if x{i}.__class__ is not {kind} or x{i} != {value}: return _MISS"]
+        fp.env["_snapshot"] = snapshot
+        return [f"if x{i}.__class__ is not {kind} or _snapshot(x{i}) != "
+                f"{fp.const(self.snap, 'V')}: return _MISS"]
 
 
 def arg_spec(x):
@@ -86,7 +95,8 @@ def arg_spec(x):
         raise TypeError(f"compile: the argument {x!r} of type {type(x).__name__} is not "
                         "hashable; non-tensor arguments are static (part of the cache key) "
                         "and must be hashable") from None
-    return StaticSpec(type(x), x)
+    # a config object is compared by its data (its attributes can change between calls)
+    return StaticSpec(type(x), x, snapshot(x))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -319,3 +319,19 @@ def test_chains_of_attributes_and_items_are_guarded_to_the_value_read():
         NESTED["opt"]["lr"] = 0.1
     holder.inner.scale[1] = 7.0
     _same(c, f, x)
+
+
+def test_a_config_object_passed_as_argument_is_compared_by_its_data():
+    cfg = _Holder()
+    cfg.k = 2.0
+    f = gg.compile(lambda x, cfg: x * cfg.k)
+    assert f(gg.ones(1), cfg).tolist() == [2.0]
+    cfg.k = 5.0
+    assert f(gg.ones(1), cfg).tolist() == [5.0]
+    assert f(gg.ones(1), cfg).tolist() == [5.0]           # the fast path checks it too
+    assert f.cache_info().traces == 2
+    assert "arg cfg: its data now" in f.cache_info().recompile_reasons[-1]
+    g = gg.compile(lambda x, s: x * s)
+    for _ in range(3):
+        g(gg.ones(1), math.nan)
+    assert g.cache_info().traces == 1
