@@ -180,6 +180,14 @@ class Trace(PythonValues, GradTracking, Recorder):
                 self.data_log[key] = (t, t._data, t._grad_fn, t._requires_grad)
             elif key in self.arg_tracers:
                 self.data_log[key] = (t, t._data, t._grad_fn, t._requires_grad)
+        if new._requires_grad and not t._requires_grad and key in self.data_log and \
+                key not in self.arg_tracers:
+            name = self.names.get(key) or getattr(t, "_name", None) or "a tensor"
+            raise TraceError(
+                f"compile: the function updates {name} of shape {t.shape} (from outside the "
+                "function) in place with a value that requires grad; eagerly it would carry "
+                "autograd history from call to call, which a compiled graph cannot. Update it "
+                "under `with gg.no_grad():` (or with a detached value), or return the value")
         t._data = new_value
         if new._requires_grad:
             t._requires_grad = True

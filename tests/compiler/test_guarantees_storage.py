@@ -192,3 +192,14 @@ def test_13_read_only_state_is_refused_before_anything_is_written():
     with pytest.raises(ValueError, match="read-only.*nothing was changed"):
         f(gg.ones(3))
     assert v.tolist() == [1.0, 1.0, 1.0]           # nothing written, not even the first
+
+
+def test_outside_state_given_autograd_history_is_refused_while_tracing():
+    state = gg.zeros(3)
+    w = gg.ones(3, requires_grad=True)
+    f = gg.compile(lambda x: (state.add_(x * w), state * 1)[1])
+    with pytest.raises(gg.TraceError, match="in place with a value that requires grad"):
+        f(gg.ones(3))
+    assert state.tolist() == [0.0, 0.0, 0.0] and not state.requires_grad
+    ok = gg.compile(lambda x: (state.add_((x * w).detach()), state * 1)[1])
+    assert ok(gg.ones(3)).tolist() == [1.0, 1.0, 1.0]
