@@ -212,6 +212,8 @@ def _reachable_functions(fn, modules, log):
     for m in modules:
         for cls in type(m).__mro__:
             stack.extend((v, 1) for v in cls.__dict__.values())
+        # functions a module holds itself (minGPT's `self.mlpf = lambda x: ...`)
+        stack.extend((v, 1) for k, v in vars(m).items() if not k.startswith("_"))
     for code, namespace in log.codes.items():        # the globals the traced code read
         stack.extend((namespace[n], 1) for n in _names(code) if n in namespace)
     visited = set()

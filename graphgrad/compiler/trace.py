@@ -115,9 +115,15 @@ class Trace(PythonValues, GradTracking, Recorder):
         """Why this call must run eagerly: arguments that share memory with each other or
         with outside state, while the function updates tensors in place (the compiled
         schedule reads every input once, before any write)."""
-        if self.shared_memory and any(s.attr == "data" for s in sinks):
-            return ("arguments share memory with each other or with state the function "
-                    "updates in place")
+        written = [s.target for s in sinks if s.attr == "data"]
+        if not written:
+            return None
+        written_args = {t for t in written if type(t) is int}
+        for i, j in self.shared_memory:
+            # arguments that only read shared memory (overlapping slices of one batch) are fine
+            if i == "state" or i in written_args or j in written_args:
+                return ("arguments share memory with each other or with state the function "
+                        "updates in place")
         return None
 
     def _lift_view(self, t):

@@ -17,8 +17,9 @@ from graphgrad.ops.division import (div, divide, floor_divide, fmod, remainder, 
                                     true_divide)
 from graphgrad.ops.linalg import bmm, dot, matmul, mm  # noqa: F401
 from graphgrad.ops.movement import (broadcast_to, cat, chunk, concat, concatenate,  # noqa: F401
-                                    expand, expand_as, flatten, getitem, permute, reshape,
-                                    setitem, split, squeeze, stack, t, transpose, unsqueeze, view)
+                                    expand, expand_as, flatten, getitem, narrow, permute,
+                                    reshape, setitem, split, squeeze, stack, t, transpose,
+                                    unsqueeze, view)
 from graphgrad.ops.reduce import (all, amax, amin, any, argmax, argmin, logsumexp,  # noqa: F401
                                   max, mean, min, sum)
 from graphgrad.ops.activation import elu, erf, gelu, leaky_relu, silu, softplus  # noqa: F401
@@ -78,7 +79,8 @@ _METHODS = [
     "sum", "mean", "var", "std", "amax", "amin", "argmax", "argmin", "max", "min", "logsumexp",
     "any", "all", "softmax", "log_softmax", "reshape", "view", "flatten", "permute",
     "transpose", "t", "squeeze", "unsqueeze", "expand", "expand_as", "broadcast_to", "split",
-    "chunk", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or",
+    "chunk", "narrow", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
+    "logical_or",
 ]
 
 

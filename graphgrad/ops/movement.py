@@ -3,7 +3,7 @@ them (flatten, squeeze, stack, split, ...). Indexing (`x[i]`) lives in `subscrip
 import numpy as np
 
 from graphgrad.dispatch import bind
-from graphgrad.errors import DTypeError, ShapeError
+from graphgrad.errors import DTypeError, OutOfRangeError, ShapeError
 from graphgrad.ir.types import TensorType, normalize_dim
 from graphgrad.ops._core import as_tensor, defop, describe, unbroadcast
 from graphgrad.ops.subscript import (GETITEM, INDEX_ADD, SETITEM, getitem,  # noqa: F401
@@ -261,6 +261,19 @@ def chunk(x, chunks, dim=0):
     d = normalize_dim("chunk", dim, x.ndim)
     size = -(-x.shape[d] // chunks)
     return split(x, max(size, 1), d)
+
+
+def narrow(x, dim, start, length):
+    """`length` elements of dimension `dim` from `start` (a view, as torch's narrow)."""
+    d = normalize_dim("narrow", dim, x.ndim)
+    n = x.shape[d]
+    start = int(start)
+    if start < 0:
+        start += n
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise OutOfRangeError(f"narrow: start {start} and length {length} do not fit dim {dim} "
+                              f"of size {n} ({describe(x)})")
+    return _slice_dim(x, d, start, start + int(length))
 
 
 def _slice_dim(x, dim, start, stop):

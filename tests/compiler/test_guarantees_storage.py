@@ -203,3 +203,19 @@ def test_outside_state_given_autograd_history_is_refused_while_tracing():
     assert state.tolist() == [0.0, 0.0, 0.0] and not state.requires_grad
     ok = gg.compile(lambda x: (state.add_((x * w).detach()), state * 1)[1])
     assert ok(gg.ones(3)).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_arguments_that_only_read_shared_memory_are_compiled():
+    w = gg.zeros(3)
+    stream = gg.arange(12.0)
+
+    @gg.compile
+    def f(data, target):
+        w.add_(data - target)               # writes state, not the arguments
+        return w * 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # no eager fallback
+        for i in range(3):
+            out = f(stream[i:i + 3], stream[i + 1:i + 4])
+    assert out.tolist() == [-3.0, -3.0, -3.0]
+    assert f.cache_info().traces == 1

@@ -128,6 +128,8 @@ CASES += [
          (u(5, 4),)),
     case("split-larger", lambda m, x: m.split(x, 7), (u(5, 2),)),
     case("chunk-more-than-size", lambda m, x: (*m.chunk(x, 4), *m.chunk(x, 6, 1)), (u(3, 4),)),
+    case("narrow", lambda m, x: (m.narrow(x, 0, 1, 3), x.narrow(1, -3, 2), x.narrow(-1, 4, 0)),
+         (u(5, 4),)),
     # iterating over a tensor gives its rows; a one-element integer tensor is a Python index
     case("iter", lambda m, x: tuple(x), (u(3, 2),)),
     case("index", lambda m, i: m.tensor([[10, 20, 30][i], range(5)[i[0]]]), (np.array([2]),),
