@@ -132,7 +132,12 @@ def reshape(x, *shape):
     return bind(RESHAPE, x, shape=shape)
 
 
-view = reshape
+def view(x, *shape):
+    """`x.view(shape)` (a reshape) or `x.view(dtype)` (the same bytes as another dtype)."""
+    from graphgrad.ops.bitcast import is_dtype_argument, view_dtype
+    if is_dtype_argument(shape):
+        return view_dtype(x, shape[0])
+    return reshape(x, *shape)
 
 
 def flatten(x, start_dim=0, end_dim=-1):

@@ -218,6 +218,8 @@ ACTIVATIONS = [
 LAYOUT = [
     C("contiguous", "contiguous", lambda x: x.T.contiguous() * 2.0, [u(3, 4)],
       lambda x: np.ascontiguousarray(x.T) * 2.0, eager_only=True),
+    C("view_dtype", "view_dtype", lambda x: x.view(gg.int8), [ints(3, 4).astype(np.int32)],
+      lambda x: x.view(np.int8), grad=()),
 ]
 
 CASES = LAYOUT + DIVISION + ROUNDING + BITWISE + PREDICATES + UNARY_MATH + BINARY_MATH + ACTIVATIONS

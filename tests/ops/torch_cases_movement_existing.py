@@ -128,6 +128,9 @@ CASES += [
          (u(5, 4),)),
     case("split-larger", lambda m, x: m.split(x, 7), (u(5, 2),)),
     case("chunk-more-than-size", lambda m, x: (*m.chunk(x, 4), *m.chunk(x, 6, 1)), (u(3, 4),)),
+    case("view-dtype", lambda m, x: (x.view(m.int32), x.view(m.uint8), x.view(m.float16),
+                                     x.reshape(3, 4).view(m.float64)), (u(12),),
+         dtypes=(np.dtype("float32"),), gradcheck=False),
     case("narrow", lambda m, x: (m.narrow(x, 0, 1, 3), x.narrow(1, -3, 2), x.narrow(-1, 4, 0)),
          (u(5, 4),)),
     # iterating over a tensor gives its rows; a one-element integer tensor is a Python index
