@@ -335,3 +335,23 @@ def test_a_config_object_passed_as_argument_is_compared_by_its_data():
     for _ in range(3):
         g(gg.ones(1), math.nan)
     assert g.cache_info().traces == 1
+
+
+ALIASED = {"k": 2.0, "opt": {"lr": 0.5}}
+
+
+def test_a_local_assigned_once_from_a_global_is_followed():
+    def f(x):
+        d = ALIASED
+        opt = ALIASED["opt"]
+        return x * d["k"] + opt["lr"]
+    c = gg.compile(f)
+    x = gg.ones(1)
+    try:
+        _same(c, f, x)
+        ALIASED["k"] = 5.0
+        _same(c, f, x)
+        ALIASED["opt"]["lr"] = 1.0
+        _same(c, f, x)
+    finally:
+        ALIASED.update(k=2.0, opt={"lr": 0.5})
