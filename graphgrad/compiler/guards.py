@@ -70,14 +70,14 @@ def snapshot(value, depth=0, containers=True):
                                snapshot(v, depth + 1, containers)) for k, v in value.items()))
     if kind is np.ndarray and value.size <= SMALL_ARRAY and value.dtype.kind in "biufc":
         return ("ndarray", value.shape, value.dtype.str, value.tobytes())
-    if _plain_object(value):
+    if plain_object(value):
         return ("object", Identity(value),
                 tuple((k, snapshot(v, depth + 1, containers))
                       for k, v in public_attributes(value).items()))
     return Identity(value)
 
 
-def _plain_object(value):
+def plain_object(value):
     """An instance of a user class that only holds data (a config object, a namespace)."""
     if not hasattr(value, "__dict__") or callable(value) or isinstance(value, type):
         return False

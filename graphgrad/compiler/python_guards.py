@@ -19,7 +19,7 @@ import sys
 import sysconfig
 import types
 
-from graphgrad.compiler.guards import IdentityGuard, PythonValueGuard, snapshot
+from graphgrad.compiler.guards import IdentityGuard, PythonValueGuard, plain_object, snapshot
 from graphgrad.diagnostics import outside_graphgrad
 from graphgrad.errors import TraceError
 
@@ -30,6 +30,7 @@ class FunctionLog:
     def __init__(self):
         self.codes = {}          # code -> the globals dict it ran with
         self.free = {}           # code -> {free variable: value at its first call}
+        self.args = {}           # code -> {parameter: {id: dict, list or config object}}
         self._outside = {}       # filename -> outside graphgrad?
         self.complete = True     # False: another profiler was active; see `python_guards`
 
@@ -51,6 +52,7 @@ class FunctionLog:
             return
         code = frame.f_code
         if code in self.codes:
+            self._note_arguments(code, frame)
             return
         outside = self._outside.get(code.co_filename)
         if outside is None:
@@ -60,6 +62,19 @@ class FunctionLog:
             if code.co_freevars:
                 values = frame.f_locals
                 self.free[code] = {n: values.get(n, _UNSET) for n in code.co_freevars}
+            self._note_arguments(code, frame)
+
+    def _note_arguments(self, code, frame):
+        """Containers and config objects passed to a user function: what it reads from them
+        (`cfg["k"]`, `opts.scale`) is guarded like a global's items."""
+        n = code.co_argcount + code.co_kwonlyargcount
+        if not n:
+            return
+        values = frame.f_locals
+        for name in code.co_varnames[:n]:
+            v = values.get(name)
+            if type(v) in (dict, list) or plain_object(v):
+                self.args.setdefault(code, {}).setdefault(name, {})[id(v)] = v
 
 
 _UNSET = object()
@@ -103,6 +118,11 @@ def python_guards(fn, log, modules):
             if name in namespace:
                 _add_path_guards(add, "global", name, "", _item(namespace, name), path,
                                  id(namespace))
+    for code, params in log.args.items():
+        for name, path in _lookups(code, ("LOAD_FAST",)):
+            for obj in params.get(name, {}).values():
+                _add_path_guards(add, "argument", name, f" of {code.co_name}", _constant(obj),
+                                 path, id(obj))
     for code, free in log.free.items():
         if code in nested:
             continue                         # made while tracing: its cells are the trace's
@@ -173,6 +193,10 @@ def _guard_for(description, getter):
 
 def _item(namespace, name):
     return lambda: namespace[name]
+
+
+def _constant(obj):
+    return lambda: obj
 
 
 def _cell(cell):

@@ -355,3 +355,30 @@ def test_a_local_assigned_once_from_a_global_is_followed():
         _same(c, f, x)
     finally:
         ALIASED.update(k=2.0, opt={"lr": 0.5})
+
+
+SETTINGS = {"k": 2.0}
+
+
+def _scaled_by(cfg, opts, x):
+    return x * cfg["k"] * opts.scale
+
+
+def test_what_a_helper_reads_from_its_container_arguments_is_guarded():
+    opts = _Holder()
+    opts.scale = 1.0
+
+    def f(x):
+        return _scaled_by(SETTINGS, opts, x)
+    c = gg.compile(f)
+    x = gg.ones(1)
+    try:
+        _same(c, f, x)
+        SETTINGS["k"] = 5.0
+        _same(c, f, x)
+        opts.scale = 2.0
+        _same(c, f, x)
+    finally:
+        SETTINGS["k"] = 2.0
+    assert "argument cfg['k'] of _scaled_by: now 5.0, before 2.0" in \
+        c.cache_info().recompile_reasons
