@@ -1,0 +1,49 @@
+"""The MPI world: one communicator for the process, set up by `init()`."""
+from graphgrad.errors import GraphgradError
+
+
+class DistributedError(GraphgradError, RuntimeError):
+    """Distributed training is not set up, or MPI is missing."""
+
+
+class _World:
+    comm = None
+
+
+def init():
+    """Join the MPI world (every rank calls it once, before any collective). Without `mpiexec`
+    the process is a world of one."""
+    if _World.comm is None:
+        try:
+            from mpi4py import MPI
+        except ImportError:
+            raise DistributedError("graphgrad.distributed needs mpi4py and an MPI library: "
+                                   "pip install 'graphgrad[distributed]'") from None
+        _World.comm = MPI.COMM_WORLD
+    return _World.comm
+
+
+def is_initialized():
+    return _World.comm is not None
+
+
+def comm():
+    if _World.comm is None:
+        raise DistributedError("graphgrad.distributed: call dist.init() first (on every rank)")
+    return _World.comm
+
+
+def rank():
+    return comm().Get_rank()
+
+
+def world_size():
+    return comm().Get_size()
+
+
+def barrier():
+    comm().Barrier()
+
+
+get_rank = rank                 # torch.distributed's names
+get_world_size = world_size

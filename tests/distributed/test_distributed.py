@@ -1,0 +1,79 @@
+"""Data-parallel training over MPI: 2 ranks with batch B each equal one process with batch 2B
+(float64, eager and compiled); the all-reduce is a node of the compiled step's graph."""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+pytest.importorskip("mpi4py")
+import graphgrad.distributed as dist  # noqa: E402
+
+HERE = os.path.dirname(__file__)
+sys.path.insert(0, HERE)
+import dp_worker  # noqa: E402
+
+
+def test_a_single_process_is_a_world_of_one():
+    dist.init()
+    assert dist.rank() == 0 and dist.world_size() == 1
+    t = gg.tensor([1.0, 2.0])
+    assert dist.all_reduce(t) is t and t.tolist() == [1.0, 2.0]
+    dist.barrier()
+
+
+def test_all_reduce_is_a_node_of_the_compiled_step_and_has_a_gradient():
+    dist.init()
+    model, opt = dp_worker.make("sgd")
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        dist.all_reduce_gradients(model, bucket_bytes=200)    # several buckets
+        opt.step()
+        return loss
+    c = gg.compile(step)
+    x, y = gg.randn(4, 5, dtype=gg.float64), gg.randn(4, 3, dtype=gg.float64)
+    c(x, y)
+    names = [n.op.name for n in c.graph(x, y, which="step").nodes]
+    assert names.count("all_reduce") >= 2
+    w = gg.tensor([1.0, 2.0], requires_grad=True)
+    dist.all_reduce(w * 3.0).sum().backward()                     # VJP: all-reduce of g
+    assert w.grad.tolist() == [3.0, 3.0]
+
+
+def _mpiexec():
+    """The launcher installed beside this Python (the MPI mpi4py was built for), else PATH's."""
+    here = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    return here if os.path.exists(here) else shutil.which("mpiexec")
+
+
+@pytest.mark.skipif(_mpiexec() is None, reason="mpiexec not installed")
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+@pytest.mark.parametrize("mode", ["eager", "compiled"])
+def test_two_ranks_equal_one_process_with_the_whole_batch(tmp_path, mode, optimizer):
+    out = str(tmp_path / "rank0.npz")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(os.path.dirname(HERE)), os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run([_mpiexec(), "-n", "2", sys.executable,
+                          os.path.join(HERE, "dp_worker.py"), mode, optimizer, out],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    saved = np.load(out)
+    model, opt = dp_worker.make(optimizer)
+    losses, weights = dp_worker.train(model, opt, dp_worker.batches(50, 8), mode == "compiled")
+    np.testing.assert_allclose(saved["losses"], losses, rtol=1e-10)
+    for i, w in enumerate(weights):
+        np.testing.assert_allclose(saved[f"arr_{i}"], w, rtol=1e-10, atol=1e-12)
+
+
+def test_distributed_sampler_reads_the_world():
+    from graphgrad.utils.data import DistributedSampler
+    dist.init()
+    sampler = DistributedSampler(list(range(10)), shuffle=False)
+    assert list(sampler) == list(range(10))          # a world of one reads everything
