@@ -15,11 +15,11 @@ step's graph, between the backward and the update, and the diagrams show it.
 """
 from graphgrad.distributed.collectives import (ALL_REDUCE, all_reduce,  # noqa: F401
                                                all_reduce_gradients, broadcast_optimizer_state,
-                                               broadcast_parameters)
+                                               broadcast_parameters, save)
 from graphgrad.distributed.world import (DistributedError, barrier, get_rank,  # noqa: F401
                                          get_world_size, init, is_initialized, rank,
                                          world_size)
 
 __all__ = ["init", "is_initialized", "rank", "world_size", "get_rank", "get_world_size",
-           "barrier", "all_reduce", "DistributedError",
+           "barrier", "all_reduce", "DistributedError", "save",
            "all_reduce_gradients", "broadcast_parameters", "broadcast_optimizer_state"]

@@ -118,3 +118,20 @@ def _broadcast_into(t, root):
     data = np.ascontiguousarray(t._data)
     comm().Bcast(data, root=root)
     t._write(data)
+
+
+def save(obj, path, root=0):
+    """`gg.save` on rank `root` only (atomically, as gg.save writes), then a barrier: when it
+    returns on any rank, the checkpoint is complete. Every rank can `gg.load` it, with any
+    world size."""
+    from graphgrad.serialization import save as save_file
+    world = comm()
+    error = None
+    if world.Get_rank() == root:
+        try:
+            save_file(obj, path)
+        except Exception as e:          # every rank learns of it: no rank waits forever
+            error = f"{type(e).__name__}: {e}"
+    error = world.bcast(error, root=root)
+    if error is not None:
+        raise OSError(f"dist.save: rank {root} could not write {path}: {error}")

@@ -1,4 +1,6 @@
 """The MPI world: one communicator for the process, set up by `init()`."""
+import sys
+
 from graphgrad.errors import GraphgradError
 
 
@@ -20,7 +22,24 @@ def init():
             raise DistributedError("graphgrad.distributed needs mpi4py and an MPI library: "
                                    "pip install 'graphgrad[distributed]'") from None
         _World.comm = MPI.COMM_WORLD
+        if _World.comm.Get_size() > 1:
+            _abort_on_uncaught_exceptions()
     return _World.comm
+
+
+def _abort_on_uncaught_exceptions():
+    """A rank that dies of an exception must stop the whole job: the others would otherwise
+    wait forever in their next collective. The traceback is printed with the rank, then
+    MPI_Abort ends every rank (as `python -m mpi4py` does)."""
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        sys.stderr.write(f"graphgrad.distributed: rank {_World.comm.Get_rank()} of "
+                         f"{_World.comm.Get_size()} failed; stopping all ranks\n")
+        previous(kind, value, tb)
+        sys.stderr.flush()
+        _World.comm.Abort(1)
+    sys.excepthook = hook
 
 
 def is_initialized():

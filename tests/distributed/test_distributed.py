@@ -77,3 +77,48 @@ def test_distributed_sampler_reads_the_world():
     dist.init()
     sampler = DistributedSampler(list(range(10)), shuffle=False)
     assert list(sampler) == list(range(10))          # a world of one reads everything
+
+
+def _launch(n, script, *args, timeout=120):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(os.path.dirname(HERE)), HERE, os.environ.get("PYTHONPATH", "")]))
+    command = [sys.executable, os.path.join(HERE, script), *map(str, args)]
+    if n > 1:
+        command = [_mpiexec(), "-n", str(n)] + command
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@pytest.mark.skipif(_mpiexec() is None, reason="mpiexec not installed")
+def test_a_killed_rank_stops_the_job_and_the_run_resumes_from_its_checkpoint(tmp_path):
+    import time
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    whole.mkdir()
+    broken.mkdir()
+    run = _launch(2, "resume_worker.py", whole, 0)
+    assert run.returncode == 0, run.stderr[-2000:]
+    started = time.monotonic()
+    run = _launch(2, "resume_worker.py", broken, 12, timeout=60)
+    assert run.returncode != 0 and time.monotonic() - started < 60
+    assert "Killed" in run.stdout + run.stderr
+    assert gg.load(str(broken / "ckpt.gg"))["step"] == 10     # the last complete checkpoint
+    run = _launch(1, "resume_worker.py", broken, 0)             # resumed on another world size
+    assert run.returncode == 0, run.stderr[-2000:]
+    expected = float((whole / "final.txt").read_text())
+    assert float((broken / "final.txt").read_text()) == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.skipif(_mpiexec() is None, reason="mpiexec not installed")
+def test_a_rank_that_raises_stops_every_rank_with_its_traceback(tmp_path):
+    script = tmp_path / "fails.py"
+    script.write_text(
+        "import graphgrad as gg, graphgrad.distributed as dist\n"
+        "dist.init()\n"
+        "if dist.rank() == 1:\n"
+        "    raise RuntimeError('bad batch on rank 1')\n"
+        "dist.all_reduce(gg.ones(2))\n")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(HERE)))
+    run = subprocess.run([_mpiexec(), "-n", "2", sys.executable, str(script)],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode != 0
+    assert "rank 1 of 2 failed; stopping all ranks" in run.stderr
+    assert "bad batch on rank 1" in run.stderr
