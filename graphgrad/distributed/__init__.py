@@ -16,10 +16,11 @@ step's graph, between the backward and the update, and the diagrams show it.
 from graphgrad.distributed.collectives import (ALL_REDUCE, all_reduce,  # noqa: F401
                                                all_reduce_gradients, broadcast_optimizer_state,
                                                broadcast_parameters, save)
+from graphgrad.distributed.parallel import SYNC_GRAD, DistributedDataParallel  # noqa: F401
 from graphgrad.distributed.world import (DistributedError, barrier, get_rank,  # noqa: F401
                                          get_world_size, init, is_initialized, rank,
                                          world_size)
 
 __all__ = ["init", "is_initialized", "rank", "world_size", "get_rank", "get_world_size",
-           "barrier", "all_reduce", "DistributedError", "save",
+           "barrier", "all_reduce", "DistributedError", "save", "DistributedDataParallel",
            "all_reduce_gradients", "broadcast_parameters", "broadcast_optimizer_state"]

@@ -20,7 +20,7 @@ def _infer(x, *, reduce):
 def _kernel(x, *, reduce):
     from mpi4py import MPI
     world = comm()
-    out = np.empty_like(x)
+    out = np.empty(x.shape, x.dtype)       # row-major, as the send buffer is made
     world.Allreduce(np.ascontiguousarray(x), out, op=MPI.SUM)
     if reduce == "mean":
         out /= world.Get_size()

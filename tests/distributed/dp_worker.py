@@ -29,7 +29,7 @@ def train(model, opt, data, compiled, shard=None, distributed=False):
         opt.zero_grad()
         loss = F.mse_loss(model(x), y)
         loss.backward()
-        if distributed:
+        if distributed is True:
             dist.all_reduce_gradients(model)
         opt.step()
         return loss
@@ -45,7 +45,7 @@ def train(model, opt, data, compiled, shard=None, distributed=False):
     return np.array(losses), [p.numpy().copy() for p in model.parameters()]
 
 
-def main(mode, optimizer, out, steps=50, per_rank=4):
+def main(mode, optimizer, out, how="explicit", steps=50, per_rank=4):
     dist.init()
     rank, size = dist.rank(), dist.world_size()
     if size != 2:
@@ -54,13 +54,18 @@ def main(mode, optimizer, out, steps=50, per_rank=4):
     if rank != 0:                     # different weights: broadcast must make them equal
         for p in model.parameters():
             p.data.add_(1.0)
-    dist.broadcast_parameters(model)
     data = batches(steps, per_rank * size)
     shard = slice(rank * per_rank, (rank + 1) * per_rank)
-    losses, weights = train(model, opt, data, mode == "compiled", shard, distributed=True)
+    if how == "ddp":                  # backward() itself averages the gradients
+        ddp = dist.DistributedDataParallel(model)
+        losses, _ = train(ddp, opt, data, mode == "compiled", shard, distributed="loss")
+        weights = [p.numpy().copy() for p in model.parameters()]
+    else:
+        dist.broadcast_parameters(model)
+        losses, weights = train(model, opt, data, mode == "compiled", shard, distributed=True)
     if rank == 0:
         np.savez(out, losses=losses, *weights)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

@@ -54,14 +54,15 @@ def _mpiexec():
 
 
 @pytest.mark.skipif(_mpiexec() is None, reason="mpiexec not installed")
+@pytest.mark.parametrize("how", ["explicit", "ddp"])
 @pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
 @pytest.mark.parametrize("mode", ["eager", "compiled"])
-def test_two_ranks_equal_one_process_with_the_whole_batch(tmp_path, mode, optimizer):
+def test_two_ranks_equal_one_process_with_the_whole_batch(tmp_path, mode, optimizer, how):
     out = str(tmp_path / "rank0.npz")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(os.path.dirname(HERE)), os.environ.get("PYTHONPATH", "")]))
     run = subprocess.run([_mpiexec(), "-n", "2", sys.executable,
-                          os.path.join(HERE, "dp_worker.py"), mode, optimizer, out],
+                          os.path.join(HERE, "dp_worker.py"), mode, optimizer, out, how],
                          capture_output=True, text=True, timeout=300, env=env)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     saved = np.load(out)
@@ -122,3 +123,46 @@ def test_a_rank_that_raises_stops_every_rank_with_its_traceback(tmp_path):
     assert run.returncode != 0
     assert "rank 1 of 2 failed; stopping all ranks" in run.stderr
     assert "bad batch on rank 1" in run.stderr
+
+
+def test_ddp_step_has_one_bucketed_all_reduce_and_matches_the_plain_model():
+    dist.init()
+    model, opt = dp_worker.make("sgd")
+    ddp = dist.DistributedDataParallel(model)
+    plain, plain_opt = dp_worker.make("sgd")
+    x, y = gg.randn(4, 5, dtype=gg.float64), gg.randn(4, 3, dtype=gg.float64)
+    step = gg.compile(lambda x, y: _step(ddp, opt, x, y))
+    for _ in range(3):
+        np.testing.assert_allclose(float(step(x, y)), float(_step(plain, plain_opt, x, y)),
+                                   rtol=1e-12)
+    traced = [n.op.name for n in step.graph(x, y, which="step").nodes]
+    optimized = [n.op.name for n in step.graph(x, y, which="joint").nodes]
+    assert traced.count("all_reduce") == 4                  # one per parameter, as traced
+    assert optimized.count("all_reduce") == 1               # one flat bucket after the pass
+
+
+def _step(model, opt, x, y):
+    opt.zero_grad()
+    loss = ((model(x) - y) ** 2).mean()
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def test_bucket_pass_respects_the_bucket_size_and_keeps_values():
+    from graphgrad.ir.interpret import interpret
+    from graphgrad.passes import bucket_all_reduce
+    dist.init()
+    model, opt = dp_worker.make("sgd")
+    ddp = dist.DistributedDataParallel(model)
+    x, y = gg.randn(4, 5, dtype=gg.float64), gg.randn(4, 3, dtype=gg.float64)
+    step = gg.compile(lambda x, y: _step(ddp, opt, x, y), passes=[])
+    step(x, y)
+    graph = step.graph(x, y, which="joint")
+    small = bucket_all_reduce(graph, bucket_bytes=8 * 16 * 5)     # the first weight fills one
+    assert [n.op.name for n in small.nodes].count("all_reduce") == 2
+    assert bucket_all_reduce(small) is not small
+    rng = np.random.default_rng(0)
+    feeds = [rng.standard_normal(v.type.shape).astype(v.type.dtype) for v in graph.inputs]
+    for a, b in zip(interpret(graph, feeds), interpret(small, feeds)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -1,4 +1,4 @@
-"""Op-table entry for the all-reduce collective, in a world of one process (where it is the
+"""Op-table entries for the collectives (all_reduce, and sync_grad whose gradient is one), in a world of one process (where it is the
 identity); the multi-process behaviour is tested in tests/distributed/. Only when mpi4py is
 installed (otherwise graphgrad.distributed is not imported and the op is not registered)."""
 import importlib.util
@@ -20,4 +20,6 @@ if importlib.util.find_spec("mpi4py") is not None:
         OpCase("all_reduce-mean", "all_reduce",
                lambda x: bind(dist.ALL_REDUCE, x, reduce="mean"),
                [RNG.uniform(-2, 2, (5,))], lambda x: x),
+        OpCase("sync_grad", "sync_grad", lambda x: bind(dist.SYNC_GRAD, x) * 3.0,
+               [RNG.uniform(-2, 2, (2, 3))], lambda x: x * 3.0),
     ]
