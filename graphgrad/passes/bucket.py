@@ -4,9 +4,9 @@ graphgrad.distributed) become a few all-reduces of flat buffers, as torch's DDP 
 latency term of a step small.
 
 All-reduces of the backward phase that are independent of each other (none reaches another
-through the graph) and share a dtype and reduction are grouped in graph order, at most `BUCKET_BYTES` per group; each
-group becomes reshape -> cat -> all_reduce -> slice -> reshape. Every rank compiles the same
-graph, so every rank makes the same calls in the same order."""
+through the graph) and share a dtype and reduction are grouped in graph order, at most
+`BUCKET_BYTES` per group; each group becomes reshape -> cat -> all_reduce -> slice -> reshape.
+Every rank compiles the same graph, so every rank makes the same calls in the same order."""
 import numpy as np
 
 from graphgrad.ir.analysis import topological_nodes

@@ -1,6 +1,7 @@
-"""Op-table entries for the collectives (all_reduce, and sync_grad whose gradient is one), in a world of one process (where it is the
-identity); the multi-process behaviour is tested in tests/distributed/. Only when mpi4py is
-installed (otherwise graphgrad.distributed is not imported and the op is not registered)."""
+"""Op-table entries for the collectives (all_reduce, and sync_grad whose gradient is one), in
+a world of one process (where they are the identity); the multi-process behaviour is tested
+in tests/distributed/. Only when mpi4py is installed (otherwise graphgrad.distributed is not
+imported and the ops are not registered)."""
 import importlib.util
 
 import numpy as np
