@@ -1,4 +1,4 @@
-"""Stride-1 convolution kernels without im2col: one GEMM per kernel tap on shifted views.
+"""Stride-1 convolution kernels whose im2col is contiguous copies of shifted slices.
 
 The input is laid out channels first, zero-padded and flattened: (C, N * plane), a plane being
 one padded image. A kernel tap at flat offset `off` then reads the contiguous slice
@@ -6,10 +6,11 @@ one padded image. A kernel tap at flat offset `off` then reads the contiguous sl
 
     out[:, p] = sum_t W_t @ x[:, p + off_t]          W_t: (C_out, C_in), the tap's weights
 
-is a sum of plain 2-D GEMMs with no copy of the input per tap. Output positions are the
-plane's positions; the few that fall in the padding or between images are computed and
-dropped (the gradients put zeros there). Used for groups=1 and stride 1 (any padding,
-dilation and number of spatial dims); the general kernels are in conv_kernels.py.
+and the columns (C * taps, M) are one contiguous copy per tap (no strided window view), built
+and multiplied a cache-sized block of positions at a time. Output positions are the plane's
+positions; the few that fall in the padding or between images are computed and dropped (the
+gradients put zeros there). Used for groups=1 and stride 1 (any padding, dilation and number
+of spatial dims); the general kernels are in conv_kernels.py.
 """
 import math
 
@@ -73,40 +74,65 @@ class _Plan:
         return flat
 
 
-def _columns(plan, xs):
-    """(C * taps, M): each tap's slice of the flat padded input, one contiguous copy each."""
+# columns are built a block of output positions at a time: (C * taps, block) stays in cache
+_BLOCK_BYTES = 1 << 20
+
+
+def _blocks(plan, rows, itemsize):
+    step = max(256, _BLOCK_BYTES // (rows * itemsize))
+    return [(s, min(plan.m, s + step)) for s in range(0, plan.m, step)]
+
+
+def _columns(plan, xs, start, stop, buf):
+    """(C * taps, stop - start): each tap's slice of the flat padded input."""
     c, taps = xs.shape[0], len(plan.offsets)
-    cols = np.empty((c, taps, plan.m), xs.dtype)
+    cols = buf[:, :, :stop - start] if buf.shape[2] == stop - start else \
+        np.empty((c, taps, stop - start), xs.dtype)
     for t, off in enumerate(plan.offsets):
-        cols[:, t] = xs[:, off:off + plan.m]
-    return cols.reshape(c * taps, plan.m)
+        cols[:, t] = xs[:, start + off:stop + off]
+    return cols.reshape(c * taps, stop - start)
+
+
+def _buffer(plan, xs, blocks):
+    return np.empty((xs.shape[0], len(plan.offsets), blocks[0][1] - blocks[0][0]), xs.dtype)
 
 
 def conv_out(out, x, w, *, padding, dilation):
     plan = _Plan(x.shape, w.shape[2:], padding, dilation)
-    cols = _columns(plan, plan.padded_input(x))
-    acc = plan.flat(w.shape[0], x.dtype)
-    np.matmul(w.reshape(w.shape[0], -1), cols, out=acc[:, :plan.m])
+    xs = plan.padded_input(x)
+    acc = np.empty((w.shape[0], plan.n * plan.plane), x.dtype)  # only positions < M are read
+    wm = w.reshape(w.shape[0], -1)
+    blocks = _blocks(plan, wm.shape[1], x.itemsize)
+    buf = _buffer(plan, xs, blocks)
+    for start, stop in blocks:
+        np.matmul(wm, _columns(plan, xs, start, stop, buf), out=acc[:, start:stop])
     out.swapaxes(0, 1)[...] = plan.grid(acc, plan.out)
     return out
 
 
 def input_grad_out(out, g, w, *, padding, dilation):
     plan = _Plan(out.shape, w.shape[2:], padding, dilation)
-    m, c = plan.m, w.shape[1]
-    gs = plan.spread(g)[:, :m]
-    cols = np.matmul(w.reshape(w.shape[0], -1).T, gs).reshape(c, -1, m)
+    c = w.shape[1]
+    gs = plan.spread(g)
+    wt = w.reshape(w.shape[0], -1).T
     acc = plan.flat(c, g.dtype)
-    for t, off in enumerate(plan.offsets):                    # col2im: shifted adds
-        acc[:, off:off + m] += cols[:, t]
+    for start, stop in _blocks(plan, wt.shape[0], g.itemsize):
+        cols = np.matmul(wt, gs[:, start:stop]).reshape(c, -1, stop - start)
+        for t, off in enumerate(plan.offsets):                # col2im: shifted adds
+            acc[:, start + off:stop + off] += cols[:, t]
     out.swapaxes(0, 1)[...] = plan.interior(acc, out.shape[2:])
     return out
 
 
 def weight_grad_out(out, x, g, *, padding, dilation):
     plan = _Plan(x.shape, out.shape[2:], padding, dilation)
-    cols = _columns(plan, plan.padded_input(x))
-    gs = plan.spread(g)[:, :plan.m]
-    # (C * taps, M) @ (M, O): OpenBLAS is about twice as fast this way round than O-first
-    out[...] = np.matmul(cols, gs.T).T.reshape(out.shape)
+    xs, gs = plan.padded_input(x), plan.spread(g)
+    rows = x.shape[1] * len(plan.offsets)
+    dw = np.zeros((rows, out.shape[0]), x.dtype)
+    blocks = _blocks(plan, rows, x.itemsize)
+    buf = _buffer(plan, xs, blocks)
+    for start, stop in blocks:
+        # (C * taps, block) @ (block, O): OpenBLAS is about twice as fast this way round
+        dw += np.matmul(_columns(plan, xs, start, stop, buf), gs[:, start:stop].T)
+    out[...] = dw.T.reshape(out.shape)
     return out
