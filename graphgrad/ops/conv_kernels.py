@@ -10,6 +10,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from graphgrad.ops import conv_shift
 from graphgrad.ops.spatial import crop_into, pad_spatial, taps, zeros_padded
 
 # im2col columns are built for a few images at a time: bounded memory, cache-sized blocks, and
@@ -64,6 +65,8 @@ def geometry(x_shape, w_shape, stride, padding, dilation):
 
 
 def conv_out(out, x, w, *, stride, padding, dilation, groups):
+    if conv_shift.applies(x.shape, w.shape, stride, groups, x.itemsize):
+        return conv_shift.conv_out(out, x, w, padding=padding, dilation=dilation)
     n, o, kernel = x.shape[0], w.shape[0], w.shape[2:]
     _, size, col_bytes = geometry(x.shape, w.shape, stride, padding, dilation)
     xp = pad_spatial(x, padding)
@@ -75,6 +78,8 @@ def conv_out(out, x, w, *, stride, padding, dilation, groups):
 
 
 def input_grad_out(out, g, w, *, x_shape, stride, padding, dilation, groups):
+    if conv_shift.applies(x_shape, w.shape, stride, groups, g.itemsize):
+        return conv_shift.input_grad_out(out, g, w, padding=padding, dilation=dilation)
     n, c = x_shape[:2]
     o, cg, kernel = w.shape[0], w.shape[1], w.shape[2:]
     taps_n = math.prod(kernel)
@@ -91,6 +96,8 @@ def input_grad_out(out, g, w, *, x_shape, stride, padding, dilation, groups):
 
 
 def weight_grad_out(out, x, g, *, w_shape, stride, padding, dilation, groups):
+    if conv_shift.applies(x.shape, w_shape, stride, groups, x.itemsize):
+        return conv_shift.weight_grad_out(out, x, g, padding=padding, dilation=dilation)
     n, (o, cg), kernel = x.shape[0], w_shape[:2], w_shape[2:]
     _, size, col_bytes = geometry(x.shape, w_shape, stride, padding, dilation)
     xp = pad_spatial(x, padding)

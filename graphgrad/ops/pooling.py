@@ -11,6 +11,7 @@ import numpy as np
 from graphgrad.dispatch import bind
 from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType
+from graphgrad.ops import pool_kernels
 from graphgrad.ops.spatial import (check_float, crop_into, defop_out, got, pad_spatial, taps,
                                   zeros_padded)
 
@@ -89,6 +90,9 @@ def _first_max(x, out, attrs):
 
 
 def _max_pool_out(out, x, **attrs):
+    view = pool_kernels.tiles(x, out.shape[2:], **attrs)
+    if view is not None:
+        return pool_kernels.max_out(out, view, attrs["kernel"])
     xp = _pool_pad(x, out.shape[2:], _lowest(x.dtype), **attrs)
     for t, sl in _pool_taps(out.shape[2:], **attrs):
         if t == 0:
@@ -100,6 +104,9 @@ def _max_pool_out(out, x, **attrs):
 
 def _max_pool_backward_out(out, g, x, **attrs):
     """Scatter g to the first maximum of each window of x."""
+    view = pool_kernels.tiles(x, g.shape[2:], **attrs)
+    if view is not None and pool_kernels.max_backward_out(out, g, x, view, attrs["kernel"]):
+        return out
     xp, taps, index = _first_max(x, g.shape[2:], attrs)
     dxp = zeros_padded(out, xp.shape)
     picked = np.empty_like(g)

@@ -9,6 +9,8 @@ from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType, as_dtype, normalize_dim, normalize_dims
 from graphgrad.ops._core import defop, describe, float_operand
 from graphgrad.ops.dim_keywords import numpy_kwargs
+from graphgrad.ops.reduce_kernels import (extreme_applies, gemv_split, gemv_sum,
+                                          last_axis_extreme)
 
 
 def _reduced_shape(shape, dims, keepdim):
@@ -37,6 +39,11 @@ def _sum_infer(x, *, dims, keepdim):
 
 
 def _sum_impl(x, *, dims, keepdim):
+    split = gemv_split(x.shape, x.dtype, dims)
+    if split is not None:
+        y = gemv_sum(x, split, _reduced_shape(x.shape, dims, keepdim))
+        if y is not None:
+            return y
     dtype = None if x.dtype.kind == "f" else np.int64
     return np.sum(x, axis=dims, keepdims=keepdim, dtype=dtype)
 
@@ -54,11 +61,21 @@ def _sum_vjp(g, x, *, out, dims, keepdim):
 
 
 def _sum_out(out, x, *, dims, keepdim):
+    split = gemv_split(x.shape, x.dtype, dims)
+    if split is not None:
+        y = gemv_sum(x, split, out.shape)
+        if y is not None:
+            out[...] = y
+            return out
     return np.sum(x, axis=dims, keepdims=keepdim, out=out)
 
 
 def _reduce_expr(ufunc):
     def expr(a, out, in_types, *, dims, keepdim):
+        if ufunc == "add" and gemv_split(in_types[0].shape, in_types[0].dtype, dims):
+            return None                          # the kernel lowers it to a GEMV
+        if ufunc != "add" and extreme_applies(in_types[0].shape, in_types[0].dtype, dims):
+            return None                          # the kernel runs over columns
         dtype = "" if in_types[0].dtype.kind == "f" or ufunc != "add" else ", dtype=_np.int64"
         target = "" if out is None else f", out={out}"
         return f"_np.{ufunc}.reduce({a[0]}, axis={dims!r}, keepdims={keepdim}{dtype}{target})"
@@ -90,12 +107,19 @@ def _extreme_vjp(g, x, *, out, dims, keepdim):
 
 
 def _extreme_op(name, reduce):
+    ufunc = "maximum" if reduce is np.amax else "minimum"
+
     def impl(x, *, dims, keepdim):
-        return reduce(x, axis=dims, keepdims=keepdim)
+        y = last_axis_extreme(getattr(np, ufunc), x, dims,
+                              _reduced_shape(x.shape, dims, keepdim))
+        return reduce(x, axis=dims, keepdims=keepdim) if y is None else y
 
     def out_impl(out, x, *, dims, keepdim):
-        return reduce(x, axis=dims, keepdims=keepdim, out=out)
-    ufunc = "maximum" if reduce is np.amax else "minimum"
+        y = last_axis_extreme(getattr(np, ufunc), x, dims, out.shape)
+        if y is None:
+            return reduce(x, axis=dims, keepdims=keepdim, out=out)
+        out[...] = y
+        return out
     return defop(name, _extreme_infer(name), impl, _extreme_vjp, out_impl=out_impl,
                  expr=_reduce_expr(ufunc))
 

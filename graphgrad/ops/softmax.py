@@ -8,6 +8,7 @@ from graphgrad.ir.types import TensorType, normalize_dim
 from graphgrad.ops._core import defop, describe, float_operand
 from graphgrad.ops.elementwise import exp
 from graphgrad.ops.reduce import sum_dims
+from graphgrad.ops.reduce_kernels import amax_keepdims, sum_keepdims
 
 
 def _infer(name):
@@ -19,17 +20,11 @@ def _infer(name):
 
 
 def _log_softmax_impl(x, *, dims):
-    if x.size == 0:
-        return x.copy()         # the max of an empty axis is undefined; nothing to compute
-    shifted = x - np.amax(x, axis=dims, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=dims, keepdims=True))
+    return _log_softmax_out(np.empty_like(x), x, dims=dims)   # the kernel compiled code runs
 
 
 def _softmax_impl(x, *, dims):
-    if x.size == 0:
-        return x.copy()
-    e = np.exp(x - np.amax(x, axis=dims, keepdims=True))
-    return e / np.sum(e, axis=dims, keepdims=True)
+    return _softmax_out(np.empty_like(x), x, dims=dims)
 
 
 def _log_softmax_vjp(g, x, *, out, dims):
@@ -43,16 +38,16 @@ def _softmax_vjp(g, x, *, out, dims):
 def _log_softmax_out(out, x, *, dims):
     if x.size == 0:
         return out
-    np.subtract(x, np.amax(x, axis=dims, keepdims=True), out=out)
-    return np.subtract(out, np.log(np.sum(np.exp(out), axis=dims, keepdims=True)), out=out)
+    np.subtract(x, amax_keepdims(x, dims), out=out)
+    return np.subtract(out, np.log(sum_keepdims(np.exp(out), dims)), out=out)
 
 
 def _softmax_out(out, x, *, dims):
     if x.size == 0:
         return out
-    np.subtract(x, np.amax(x, axis=dims, keepdims=True), out=out)
+    np.subtract(x, amax_keepdims(x, dims), out=out)
     np.exp(out, out=out)
-    return np.divide(out, np.sum(out, axis=dims, keepdims=True), out=out)
+    return np.divide(out, sum_keepdims(out, dims), out=out)
 
 
 LOG_SOFTMAX = defop("log_softmax", _infer("log_softmax"), _log_softmax_impl, _log_softmax_vjp,

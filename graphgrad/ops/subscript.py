@@ -7,6 +7,7 @@ from graphgrad.dispatch import bind
 from graphgrad.errors import DTypeError, OutOfRangeError, ShapeError
 from graphgrad.ir.types import TensorType
 from graphgrad.ops._core import defop, describe, unbroadcast
+from graphgrad.ops.index_kernels import add_rows
 from graphgrad.ops.index_spec import (FULL, as_tuple, dims_used, check_index_tensors,
                                       index_shape, numpy_index, parse_index)
 from graphgrad.tensor import Tensor
@@ -89,7 +90,8 @@ def write(out, value, idx, spec, accumulate):
     view = _read(out, basic, name)
     try:
         if accumulate:
-            np.add.at(view, advanced, value)
+            if not add_rows(view, advanced, value):
+                np.add.at(view, advanced, value)
         else:
             view[advanced] = value
     except IndexError as e:

@@ -3,8 +3,9 @@ optimizer update) per measurement, in every mode, on the same data, in the same 
 
 Columns: graphgrad eager, graphgrad compiled with `passes=[]`, graphgrad compiled, and for the
 MLPs a hand-written NumPy step (the practical floor for a NumPy runtime) and the GEMM-only time
-(the step's matrix products alone). `--peers` adds PyTorch eager, `torch.compile` and JAX `jit`
-when they happen to be installed (optional, never dependencies). Times are medians over many
+(the step's matrix products alone). `--peers` adds PyTorch eager and `torch.compile` (every
+workload), JAX `jit` and PyTensor (the MLPs) when they happen to be installed (optional, never
+dependencies; see bench_peers.py). Times are medians over many
 repeats after warm-up; ratios come from the same run.
 """
 import json
@@ -25,6 +26,8 @@ WORKLOADS = {
     "cnn": dict(kind="cnn", batch=32, image=28, channels=(8, 16), classes=10),
     "transformer": dict(kind="transformer", batch=16, context=32, vocab=64, dim=64, heads=4,
                         layers=1),
+    "transformer-tanh": dict(kind="transformer", batch=16, context=32, vocab=64, dim=64,
+                             heads=4, layers=1, gelu="tanh"),
 }
 DEFAULT_WORKLOADS = tuple(WORKLOADS)
 GG_MODES = ("eager", "unoptimized", "compiled")
@@ -42,8 +45,11 @@ def build_model(workload, seed=0):
         return models.mlp(spec["sizes"])
     if spec["kind"] == "cnn":
         return models.SmallCNN(1, spec["classes"], spec["image"], spec["channels"])
-    return models.TransformerLM(spec["vocab"], spec["dim"], spec["heads"], spec["layers"],
-                                spec["context"])
+    model = models.TransformerLM(spec["vocab"], spec["dim"], spec["heads"], spec["layers"],
+                                 spec["context"])
+    for block in model.blocks:
+        block.mlp[1].approximate = spec.get("gelu", "none")       # nn.GELU's default: exact
+    return model
 
 
 def make_data(workload, seed=0):
@@ -100,77 +106,7 @@ def make_numpy_step(workload, mode, seed=0):
     return ref.step, (x, y)
 
 
-# -- optional peers ----------------------------------------------------------------------------
-
-def make_torch_step(workload, compiled, threads, seed=0):
-    import torch
-    torch.set_num_threads(threads)
-    model = build_model(workload, seed)
-    spec = WORKLOADS[workload]
-    if spec["kind"] != "mlp":
-        raise NotImplementedError("peers are compared on the MLP workloads")
-    layers = []
-    linears = [m for m in model.modules() if type(m).__name__ == "Linear"]
-    for i, m in enumerate(linears):
-        lin = torch.nn.Linear(*reversed(m.weight.shape))
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(m.weight.numpy()))
-            lin.bias.copy_(torch.from_numpy(m.bias.numpy()))
-        layers += [lin, torch.nn.ReLU()]
-    net = torch.nn.Sequential(*layers[:-1])
-    opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(net(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    if compiled:
-        torch._dynamo.reset()     # a fresh cache per workload: no recompile-limit fallbacks
-        step = torch.compile(step)
-    x, y = make_data(workload, seed)
-    return step, (torch.from_numpy(x), torch.from_numpy(y))
-
-
-def make_jax_step(workload, seed=0):
-    import jax
-    import jax.numpy as jnp
-    spec = WORKLOADS[workload]
-    if spec["kind"] != "mlp":
-        raise NotImplementedError("peers are compared on the MLP workloads")
-    model = build_model(workload, seed)
-    linears = [m for m in model.modules() if type(m).__name__ == "Linear"]
-    params = [(jnp.asarray(m.weight.numpy()), jnp.asarray(m.bias.numpy())) for m in linears]
-    velocity = [(jnp.zeros_like(w), jnp.zeros_like(b)) for w, b in params]
-
-    def loss_fn(params, x, y):
-        h = x
-        for i, (w, b) in enumerate(params):
-            h = h @ w.T + b
-            if i < len(params) - 1:
-                h = jax.nn.relu(h)
-        logp = jax.nn.log_softmax(h)
-        return -jnp.take_along_axis(logp, y[:, None], 1).mean()
-
-    @jax.jit
-    def update(params, velocity, x, y):
-        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
-        velocity = jax.tree_util.tree_map(lambda v, g: MOMENTUM * v + g, velocity, grads)
-        params = jax.tree_util.tree_map(lambda p, v: p - LR * v, params, velocity)
-        return params, velocity, loss
-
-    state = {"p": params, "v": velocity}
-
-    def step(x, y):
-        state["p"], state["v"], loss = update(state["p"], state["v"], x, y)
-        loss.block_until_ready()
-        return loss
-
-    x, y = make_data(workload, seed)
-    return step, (jnp.asarray(x), jnp.asarray(y))
-
+# -- optional peers: graphgrad/tools/bench_peers.py -------------------------------------------
 
 def installed(name):
     import importlib.util
@@ -239,22 +175,16 @@ def run_workload(workload, repeat=200, warmup=20, peers=False, threads=1):
     compiled = row["compiled"]["median_us"]
     row["ratios"] = {"compiled/eager": compiled / row["eager"]["median_us"],
                      "compiled/unoptimized": compiled / row["unoptimized"]["median_us"]}
-    for ref in ("numpy", "gemm"):
-        if ref in row:
+    for ref in ("numpy", "gemm", "torch"):
+        if ref in row and "error" not in row[ref]:
             row["ratios"][f"compiled/{ref}"] = compiled / row[ref]["median_us"]
     return row
 
 
 def _peer_makers(workload, threads):
-    if WORKLOADS[workload]["kind"] != "mlp":
-        return []
-    makers = []
-    if installed("torch"):
-        makers.append(("torch", lambda: make_torch_step(workload, False, threads)))
-        makers.append(("torch.compile", lambda: make_torch_step(workload, True, threads)))
-    if installed("jax"):
-        makers.append(("jax.jit", lambda: make_jax_step(workload)))
-    return makers
+    import sys
+    from graphgrad.tools.bench_peers import peer_makers
+    return peer_makers(sys.modules[__name__], workload, threads)
 
 
 def machine_info():
@@ -273,7 +203,7 @@ def machine_info():
 
 COLUMNS = [("eager", "eager"), ("unoptimized", "passes=[]"), ("compiled", "compiled"),
            ("numpy", "hand NumPy"), ("gemm", "GEMM only"), ("torch", "torch*"),
-           ("torch.compile", "torch.compile*"), ("jax.jit", "jax.jit*")]
+           ("torch.compile", "torch.compile*"), ("jax.jit", "jax.jit*"), ("pytensor", "PyTensor*")]
 
 
 def _cell(row, key):
@@ -288,7 +218,7 @@ def _cell(row, key):
 def format_table(rows, markdown=False):
     keys = [k for k, _ in COLUMNS if any(k in r for r in rows)]
     header = ([ "workload"] + [title + " µs" for k, title in COLUMNS if k in keys]
-              + ["c/eager", "c/numpy", "c/gemm", "compile ms", "peak eager KiB",
+              + ["c/eager", "c/numpy", "c/gemm", "c/torch", "compile ms", "peak eager KiB",
                  "peak compiled KiB"])
     lines = []
     for r in rows:
@@ -297,6 +227,7 @@ def format_table(rows, markdown=False):
             f"{ratios['compiled/eager']:.2f}",
             f"{ratios['compiled/numpy']:.2f}" if "compiled/numpy" in ratios else "-",
             f"{ratios['compiled/gemm']:.2f}" if "compiled/gemm" in ratios else "-",
+            f"{ratios['compiled/torch']:.2f}" if "compiled/torch" in ratios else "-",
             f"{r['compiled']['compile_ms']:.0f}",
             f"{r['eager']['peak_bytes'] / 1024:.0f}",
             f"{r['compiled']['peak_bytes'] / 1024:.0f}"])

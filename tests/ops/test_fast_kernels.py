@@ -1,0 +1,200 @@
+"""The fast kernels (stride-1 convolution by shifted GEMMs, max pool over tiling windows, GEMV
+sums, sorted row accumulation) against the general kernels they stand in for."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+import graphgrad.testing  # noqa: F401
+import graphgrad.nn.functional as F
+from graphgrad.ops import conv_kernels, conv_shift, index_kernels, pooling, reduce_kernels
+
+RNG = np.random.default_rng(7)
+
+
+def _conv_all(x, w, g, geom, general=False, monkeypatch=None):
+    if general:
+        monkeypatch.setattr(conv_shift, "_MAX_COLUMN_BYTES", -1)
+    out = conv_kernels.conv_out(np.empty(g.shape, x.dtype), x, w, **geom)
+    dx = conv_kernels.input_grad_out(np.empty_like(x), g, w, x_shape=x.shape, **geom)
+    dw = conv_kernels.weight_grad_out(np.empty_like(w), x, g, w_shape=w.shape, **geom)
+    if general:
+        monkeypatch.undo()
+    return out, dx, dw
+
+
+@pytest.mark.parametrize("x_shape, w_shape, padding, dilation", [
+    ((3, 4, 9, 8), (5, 4, 3, 3), (1, 1, 1, 1), (1, 1)),
+    ((2, 1, 10, 7), (6, 1, 3, 2), (0, 2, 1, 0), (1, 1)),        # one input channel, asymmetric
+    ((2, 3, 11, 9), (4, 3, 3, 3), (2, 2, 2, 2), (2, 2)),        # dilation
+    ((1, 2, 5, 5), (3, 2, 1, 1), (0, 0, 0, 0), (1, 1)),         # 1x1
+    ((2, 2, 4, 5, 6), (3, 2, 2, 3, 2), (1, 0, 1, 1, 0, 1), (1, 1, 1)),   # 3-D
+])
+def test_shifted_gemm_convolution_equals_im2col(x_shape, w_shape, padding, dilation,
+                                                monkeypatch):
+    x, w = RNG.standard_normal(x_shape), RNG.standard_normal(w_shape)
+    nd = len(x_shape) - 2
+    geom = dict(stride=(1,) * nd, padding=padding, dilation=dilation, groups=1)
+    out_size = tuple(n + padding[2 * i] + padding[2 * i + 1] - dilation[i] * (k - 1)
+                     for i, (n, k) in enumerate(zip(x_shape[2:], w_shape[2:])))
+    g = RNG.standard_normal((x_shape[0], w_shape[0]) + out_size)
+    assert conv_shift.applies(x.shape, w.shape, geom["stride"], 1, 8)
+    fast = _conv_all(x, w, g, geom)
+    general = _conv_all(x, w, g, geom, general=True, monkeypatch=monkeypatch)
+    for a, b in zip(fast, general):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_shifted_gemm_convolution_in_many_blocks(monkeypatch):
+    x, w = RNG.standard_normal((5, 3, 12, 10)), RNG.standard_normal((4, 3, 3, 2))
+    g = RNG.standard_normal((5, 4, 12, 10))
+    geom = dict(stride=(1, 1), padding=(1, 1, 1, 0), dilation=(1, 1), groups=1)
+    whole = _conv_all(x, w, g, geom)
+    monkeypatch.setattr(conv_shift, "_BLOCK_BYTES", 1)          # 256 positions a block
+    assert len(conv_shift._blocks(conv_shift._Plan(x.shape, (3, 2), (1, 1, 1, 0), (1, 1)),
+                                  18, 8)) > 1
+    for a, b in zip(_conv_all(x, w, g, geom), whole):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_shifted_gemm_convolution_takes_strided_inputs_and_float32():
+    x = RNG.standard_normal((4, 9, 3, 8)).astype(np.float32).transpose(0, 2, 1, 3)
+    w = RNG.standard_normal((2, 3, 3, 3)).astype(np.float32)
+    got = F.conv2d(gg.tensor(x), gg.tensor(w), padding=1).numpy()
+    want = F.conv2d(gg.tensor(np.ascontiguousarray(x).astype(np.float64)),
+                    gg.tensor(w.astype(np.float64)), padding=1).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_convolution_gradients_by_finite_differences():
+    x = gg.tensor(RNG.standard_normal((2, 2, 5, 4)), requires_grad=True)
+    w = gg.tensor(RNG.standard_normal((3, 2, 3, 2)), requires_grad=True)
+    assert gg.testing.gradcheck(lambda x, w: F.conv2d(x, w, padding=(1, 1), dilation=(1, 2)),
+                                 (x, w))
+
+
+def _pool_general(fn, *args, monkeypatch, **attrs):
+    monkeypatch.setattr(pooling.pool_kernels, "tiles", lambda *a, **k: None)
+    try:
+        return fn(*args, **attrs)
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize("shape, kernel", [((2, 3, 8, 6), (2, 2)), ((2, 2, 9, 7), (3, 2)),
+                                           ((1, 2, 4, 6, 6), (2, 3, 2))])
+def test_tiled_max_pool_equals_the_general_kernel_with_ties(shape, kernel, monkeypatch):
+    x = np.maximum(RNG.standard_normal(shape), 0).round(1)     # many tied maxima
+    attrs = dict(kernel=kernel, stride=kernel, padding=(0,) * len(kernel),
+                 dilation=(1,) * len(kernel), ceil_mode=False)
+    out_size = tuple(n // k for n, k in zip(shape[2:], kernel))
+    assert pooling.pool_kernels.tiles(x, out_size, **attrs) is not None
+    out = np.empty(shape[:2] + out_size)
+    g = RNG.standard_normal(out.shape)
+    fast = (pooling._max_pool_out(out.copy(), x, **attrs),
+            pooling._max_pool_backward_out(np.empty(shape), g, x, **attrs))
+    general = (_pool_general(pooling._max_pool_out, out.copy(), x, monkeypatch=monkeypatch,
+                             **attrs),
+               _pool_general(pooling._max_pool_backward_out, np.empty(shape), g, x,
+                             monkeypatch=monkeypatch, **attrs))
+    for a, b in zip(fast, general):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_tiled_max_pool_nan_and_strided_input_match_torch():
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((2, 3, 6, 8))
+    x[0, 1, 2, 3] = x[1, 2, 0, 0] = x[1, 2, 1, 1] = np.nan
+    x = x.transpose(0, 1, 3, 2)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = torch.nn.functional.max_pool2d(xt, 2)
+    yt.backward(torch.ones_like(yt))
+    xg = gg.tensor(x, requires_grad=True)
+    y = F.max_pool2d(xg, 2)
+    y.backward(gg.ones_like(y))
+    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+    np.testing.assert_array_equal(xg.grad.numpy(), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("shape, dims", [((50, 7), (0,)), ((4, 5, 30), (2,)),
+                                         ((6, 3, 5, 7), (0, 2, 3)), ((6, 4, 20), (0, 1)),
+                                         ((3, 4, 5, 6), (0, 1, 2, 3)), ((40, 9), (1,))])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gemv_sums_equal_numpy(shape, dims, dtype):
+    x = RNG.standard_normal(shape).astype(dtype)
+    split = reduce_kernels.gemv_split(x.shape, x.dtype, dims)
+    assert split is not None
+    got = reduce_kernels.gemv_sum(x, split, np.sum(x, axis=dims).shape)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(got, np.sum(x.astype(np.float64), axis=dims), rtol=tol,
+                               atol=tol)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(gg.tensor(x).sum(dims).numpy(), got, rtol=tol, atol=tol)
+    assert reduce_kernels.gemv_sum(np.asfortranarray(x), split, got.shape) is None
+
+
+def test_gemv_sums_are_not_used_for_middle_axes_ints_or_tiny_arrays():
+    assert reduce_kernels.gemv_split((40, 50, 60), np.float32, (1,)) is None
+    assert reduce_kernels.gemv_split((400, 5), np.int64, (0,)) is None
+    assert reduce_kernels.gemv_split((4, 5), np.float64, (0,)) is None
+    x = RNG.standard_normal((30, 40)).astype(np.float32)
+    np.testing.assert_allclose(gg.tensor(x.T).sum(0).numpy(), x.T.sum(0), rtol=1e-5, atol=1e-5)
+    x[3, 2] = np.inf
+    assert np.isinf(gg.tensor(x).sum(0).numpy()[2])
+
+
+def test_sorted_row_accumulation_equals_add_at():
+    view = RNG.standard_normal((10, 4, 3))
+    index = RNG.integers(-10, 10, (6, 5))
+    value = RNG.standard_normal((6, 5, 4, 3))
+    want = view.copy()
+    np.add.at(want, (index,), value)
+    got = view.copy()
+    assert index_kernels.add_rows(got, (index,), value)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    got = view.copy()
+    assert index_kernels.add_rows(got, (index,), value[:, :1, :1])      # broadcast value
+    want = view.copy()
+    np.add.at(want, (index,), value[:, :1, :1])
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    got, want = view.copy(), view.copy()
+    assert index_kernels.add_rows(got, (np.arange(10),), value[0, :1].repeat(10, 0) * 0 + 2.0)
+    want += 2.0
+    np.testing.assert_array_equal(got, want)                             # distinct rows
+    strided = np.zeros((4, 10)).T
+    assert index_kernels.add_rows(strided, (index.reshape(-1)[:12],), 1.0)
+    assert not index_kernels.add_rows(view.copy(), (np.array([0, 10] * 5),), 1.0)
+
+
+def test_embedding_gradient_and_out_of_range():
+    emb = gg.nn.Embedding(7, 3)
+    ids = gg.tensor(RNG.integers(0, 7, (4, 9)))
+    emb(ids).sum().backward()
+    want = np.bincount(ids.numpy().reshape(-1), minlength=7)[:, None] * np.ones(3)
+    np.testing.assert_allclose(emb.weight.grad.numpy(), want)
+    with pytest.raises(gg.OutOfRangeError):
+        gg.zeros(5).index_put_((gg.tensor(np.array([0, 1, 2, 3, 4, 5, 6, 7, 9])),),
+                               gg.ones(9), accumulate=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_short_last_axis_max_and_min_equal_numpy(dtype):
+    x = (RNG.standard_normal((7, 5, 31)) * 10).astype(dtype)
+    if dtype != np.int32:
+        x[2, 3, 7] = np.nan
+        x[4, 1, :] = -np.inf
+    for fn, ufunc in ((np.amax, np.maximum), (np.amin, np.minimum)):
+        got = reduce_kernels.last_axis_extreme(ufunc, x, (2,), (7, 5))
+        np.testing.assert_array_equal(got, fn(x, axis=2))
+    np.testing.assert_array_equal(gg.tensor(x).amax(-1, keepdim=True).numpy(),
+                                  np.amax(x, -1, keepdims=True))
+    assert reduce_kernels.last_axis_extreme(np.maximum, x, (1,), (7, 33)) is None
+
+
+def test_softmax_kernels_over_masked_rows_match_torch():
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((3, 4, 16, 16)).astype(np.float32)
+    x[..., np.triu_indices(16, 1)[0], np.triu_indices(16, 1)[1]] = -np.inf
+    for fn in ("softmax", "log_softmax"):
+        got = getattr(F, fn)(gg.tensor(x), dim=-1).numpy()
+        want = getattr(torch.nn.functional, fn)(torch.from_numpy(x), dim=-1).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
