@@ -66,3 +66,12 @@ from graphgrad.nn.activation_extra import (CELU, GLU, SELU, Hardshrink,  # noqa:
 __all__ += ["Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6", "Softsign", "Mish", "CELU", "SELU",
             "GLU", "LogSigmoid", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "PReLU",
             "RReLU", "Softmin"]
+
+from graphgrad.nn.loss_extra import (CosineEmbeddingLoss, GaussianNLLLoss,  # noqa: E402
+                                     HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
+                                     MarginRankingLoss, MultiLabelSoftMarginLoss, PoissonNLLLoss,
+                                     SmoothL1Loss, SoftMarginLoss, TripletMarginLoss)
+
+__all__ += ["L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "GaussianNLLLoss",
+            "PoissonNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss",
+            "SoftMarginLoss", "MultiLabelSoftMarginLoss", "TripletMarginLoss"]
