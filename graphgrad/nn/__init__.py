@@ -75,3 +75,15 @@ from graphgrad.nn.loss_extra import (CosineEmbeddingLoss, GaussianNLLLoss,  # no
 __all__ += ["L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "GaussianNLLLoss",
             "PoissonNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss",
             "SoftMarginLoss", "MultiLabelSoftMarginLoss", "TripletMarginLoss"]
+
+from graphgrad.nn.container_params import ParameterDict, ParameterList  # noqa: E402
+from graphgrad.nn.layers_extra import (AlphaDropout, Bilinear, CosineSimilarity,  # noqa: E402
+                                       Dropout1d, Dropout2d, Dropout3d, LazyLinear,
+                                       PairwiseDistance)
+from graphgrad.nn.normalization_extra import (GroupNorm, InstanceNorm1d,  # noqa: E402
+                                              InstanceNorm2d, InstanceNorm3d, LocalResponseNorm,
+                                              RMSNorm)
+
+__all__ += ["ParameterList", "ParameterDict", "AlphaDropout", "Bilinear", "CosineSimilarity",
+            "Dropout1d", "Dropout2d", "Dropout3d", "LazyLinear", "PairwiseDistance", "GroupNorm",
+            "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm", "RMSNorm"]

@@ -421,3 +421,7 @@ from graphgrad.nn.functional_losses import (cosine_embedding_loss,  # noqa: E402
                                             multilabel_soft_margin_loss, pairwise_distance,
                                             poisson_nll_loss, smooth_l1_loss, soft_margin_loss,
                                             triplet_margin_loss)
+from graphgrad.nn.functional_norm import (alpha_dropout, bilinear, dropout1d,  # noqa: E402,F401
+                                          dropout2d, dropout3d, group_norm, gumbel_softmax,
+                                          instance_norm, local_response_norm, normalize,
+                                          rms_norm)
