@@ -82,6 +82,8 @@ from graphgrad.ops.products import (addbmm, addmm, addmv, addr, baddbmm,  # noqa
 from graphgrad.ops.statistics_extra import (bincount, corrcoef, cov, histc,  # noqa: F401
                                             isin, nanquantile, quantile)
 from graphgrad.ops.tensor_extras import numel  # noqa: F401
+from graphgrad.ops.linalg_inverse import det, logdet, slogdet  # noqa: F401
+from graphgrad.ops.linalg_inverse import inv as inverse  # noqa: F401
 from graphgrad.tensor import Tensor
 
 _METHODS = [

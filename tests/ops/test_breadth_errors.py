@@ -62,3 +62,21 @@ def test_strides_and_sizes_as_torch():
     x, t = gg.zeros(2, 3).t(), torch.zeros(2, 3).t()
     assert x.stride() == t.stride() and x.stride(-1) == t.stride(-1)
     assert gg.compile(lambda x: x * x.stride(0))(gg.ones(2, 3)).numpy()[0, 0] == 3.0
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_inverse_of_a_singular_matrix_raises_linalg_error(compiled):
+    fn = gg.compile(gg.inverse) if compiled else gg.inverse
+    with pytest.raises(gg.linalg.LinAlgError, match="singular"):
+        fn(gg.zeros(2, 2))
+    assert issubclass(gg.linalg.LinAlgError, RuntimeError)
+    assert gg.det(gg.zeros(2, 2)).item() == 0.0
+
+
+def test_inverse_and_det_need_square_float_matrices():
+    with pytest.raises(RuntimeError, match=r"linalg.inv: .*square.*\(2, 3\)"):
+        gg.inverse(gg.zeros(2, 3))
+    with pytest.raises(RuntimeError, match=r"linalg.det: .*\(3,\)"):
+        gg.det(gg.zeros(3))
+    with pytest.raises(TypeError, match="linalg.slogdet: .*floating"):
+        gg.slogdet(gg.zeros(2, 2, dtype=gg.int64))
