@@ -84,6 +84,7 @@ from graphgrad.ops.statistics_extra import (bincount, corrcoef, cov, histc,  # n
 from graphgrad.ops.tensor_extras import numel  # noqa: F401
 from graphgrad.ops.linalg_inverse import det, logdet, slogdet  # noqa: F401
 from graphgrad.ops.linalg_inverse import inv as inverse  # noqa: F401
+from graphgrad.ops.special import digamma, erfinv, lgamma, polygamma  # noqa: F401
 from graphgrad.tensor import Tensor
 
 _METHODS = [
