@@ -11,13 +11,17 @@ import numpy as np
 from graphgrad import ops
 from graphgrad.ops.norms import vector_norm
 from graphgrad.dtypes import default_float, result_type
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.modes import active_recorder, is_grad_enabled, no_grad
 from graphgrad.ops._core import as_tensor, describe, float_operand
 from graphgrad.ops.activation import logsigmoid
 from graphgrad.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+class DTypeNotImplementedError(DTypeError, NotImplementedError):
+    """A loss without a kernel for integer inputs (torch raises NotImplementedError)."""
 
 
 def legacy_reduction(size_average, reduce, reduction):
@@ -41,9 +45,10 @@ def reduce_loss(name, loss, reduction):
     raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
-def _pair(name, input, target):
-    """input and target as float tensors of one dtype; differing shapes broadcast, with
-    torch's warning."""
+def _pair(name, input, target, ints="float"):
+    """input and target as tensors of one dtype; differing shapes broadcast, with torch's
+    warning. Integer operands become the default float (ints="float"), stay integers
+    ("keep") or are refused ("error"), as each torch loss does."""
     a, b = as_tensor(input), as_tensor(target)
     if a.shape != b.shape:
         try:
@@ -55,12 +60,16 @@ def _pair(name, input, target):
                       "shapes and will be broadcast; this is often a bug", stacklevel=3)
     dtype = np.dtype(result_type(a, b))
     if dtype.kind != "f":
-        dtype = default_float()
+        if ints in ("error", "unsupported"):
+            cls = DTypeError if ints == "error" else DTypeNotImplementedError
+            raise cls(f"{name}: not implemented for integer inputs, got {describe(a)} "
+                             f"and {describe(b)}")
+        dtype = dtype if ints == "keep" else default_float()
     return a.astype(dtype), b.astype(dtype)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    a, b = _pair("l1_loss", input, target)
+    a, b = _pair("l1_loss", input, target, ints="keep")
     return reduce_loss("l1_loss", ops.abs(a - b),
                        legacy_reduction(size_average, reduce, reduction))
 
@@ -69,7 +78,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta=0 is the L1 loss)."""
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    a, b = _pair("smooth_l1_loss", input, target)
+    a, b = _pair("smooth_l1_loss", input, target, ints="unsupported")
     z = ops.abs(a - b)
     loss = z if beta == 0 else ops.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
     return reduce_loss("smooth_l1_loss", loss, legacy_reduction(size_average, reduce, reduction))
@@ -79,7 +88,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    a, b = _pair("huber_loss", input, target)
+    a, b = _pair("huber_loss", input, target, ints="unsupported")
     z = ops.abs(a - b)
     loss = ops.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
     if weight is not None:
@@ -91,7 +100,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     """Pointwise target * (log target - input) (input holds log-probabilities); 'batchmean'
     divides the sum by the batch size."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    a, b = _pair("kl_div", input, target)
+    a, b = _pair("kl_div", input, target, ints="error")
     if log_target:
         loss = ops.exp(b) * (b - a)
     else:
@@ -199,7 +208,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     if isinstance(target, Tensor) and target.requires_grad and is_grad_enabled():
         raise RuntimeError("soft_margin_loss: not differentiable with respect to the target; "
                            "pass target.detach()")
-    x, y = _pair("soft_margin_loss", input, target)
+    x, y = _pair("soft_margin_loss", input, target, ints="error")
     return reduce_loss("soft_margin_loss", ops.log1p(ops.exp(-x * y)),
                        legacy_reduction(size_average, reduce, reduction))
 

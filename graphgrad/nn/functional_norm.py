@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from graphgrad import ops
-from graphgrad.errors import ShapeError
+from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import normalize_dim
 from graphgrad.modes import no_grad
 from graphgrad.ops._core import as_tensor, describe, float_operand
@@ -37,7 +37,9 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p along dim, eps)."""
     if out is not None:
         raise TypeError("normalize: out= is not supported")
-    x = float_operand(input)
+    x = as_tensor(input)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"normalize: expects a floating-point tensor, got {describe(x)}")
     d = normalize_dim("normalize", dim, max(x.ndim, 1))
     norm = vector_norm(x, p, dim=d, keepdim=True) if x.ndim else ops.abs(x)
     return x / ops.clamp(norm, min=eps)

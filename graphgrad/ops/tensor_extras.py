@@ -17,7 +17,8 @@ def _stride(self, dim=None):
     """Element strides: NumPy's for an eager array, contiguous ones while tracing (compiled
     graphs only see contiguous values)."""
     data = self._data
-    if type(data) is not Value and data.ndim and data.size:
+    # torch never has negative strides (its flip copies): those report row-major ones
+    if type(data) is not Value and data.ndim and data.size and min(data.strides) >= 0:
         strides = tuple(s // data.itemsize for s in data.strides)
         strides = tuple(0 if n == 1 and s == 0 else s for s, n in zip(strides, data.shape))
     else:

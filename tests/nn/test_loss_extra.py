@@ -85,3 +85,20 @@ def test_loss_errors():
         F.soft_margin_loss(gg.zeros(3), gg.ones(3, requires_grad=True))
     with pytest.raises(RuntimeError, match="cosine_embedding_loss"):
         F.cosine_embedding_loss(gg.zeros(3, 2), gg.zeros(3, 2), gg.ones(3, 2))
+
+
+def test_integer_inputs_as_torch():
+    F, a, b = nn.functional, gg.tensor([1, 2]), gg.tensor([0, 3])
+    out = F.l1_loss(a, b, reduction="none")
+    assert out.dtype == np.int64 and out.tolist() == [1, 1]
+    with pytest.raises(RuntimeError, match="mean"):
+        F.l1_loss(a, b)
+    for fn in (F.smooth_l1_loss, F.huber_loss):
+        with pytest.raises(NotImplementedError, match="integer"):
+            fn(a, b)
+    for fn in (F.kl_div, F.soft_margin_loss):
+        with pytest.raises(RuntimeError, match="integer"):
+            fn(a, b)
+    assert F.poisson_nll_loss(a, b).dtype == np.float32
+    with pytest.raises(RuntimeError, match="normalize"):
+        F.normalize(a)

@@ -80,3 +80,7 @@ def test_inverse_and_det_need_square_float_matrices():
         gg.det(gg.zeros(3))
     with pytest.raises(TypeError, match="linalg.slogdet: .*floating"):
         gg.slogdet(gg.zeros(2, 2, dtype=gg.int64))
+
+
+def test_flipped_tensors_report_torch_strides():
+    assert gg.arange(6).reshape(2, 3).flip(0).stride() == (3, 1)
