@@ -36,6 +36,8 @@ float16 = _np.dtype(_np.float16)
 int64 = _np.dtype(_np.int64)
 int32 = _np.dtype(_np.int32)
 int16 = _np.dtype(_np.int16)
+from graphgrad.nn.functional_norm import cdist  # noqa: E402,F401
+from graphgrad.nn.functional import cosine_similarity, pairwise_distance  # noqa: E402,F401
 int8 = _np.dtype(_np.int8)
 uint8 = _np.dtype(_np.uint8)
 bool = _np.dtype(_np.bool_)

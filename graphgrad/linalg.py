@@ -1,6 +1,7 @@
 """graphgrad.linalg: the names of torch.linalg (norms, singular values, cross and dot products,
 diagonals), usable eagerly and inside compiled functions."""
 from graphgrad.ops.linalg import matmul  # noqa: F401
+from graphgrad.ops.linalg_inverse import LinAlgError, det, inv, slogdet  # noqa: F401
 from graphgrad.ops.matrix import linalg_cross as cross  # noqa: F401
 from graphgrad.ops.matrix import linalg_diagonal as diagonal  # noqa: F401
 from graphgrad.ops.matrix import vecdot  # noqa: F401

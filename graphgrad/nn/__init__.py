@@ -66,3 +66,24 @@ from graphgrad.nn.activation_extra import (CELU, GLU, SELU, Hardshrink,  # noqa:
 __all__ += ["Hardsigmoid", "Hardswish", "Hardtanh", "ReLU6", "Softsign", "Mish", "CELU", "SELU",
             "GLU", "LogSigmoid", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "PReLU",
             "RReLU", "Softmin"]
+
+from graphgrad.nn.loss_extra import (CosineEmbeddingLoss, GaussianNLLLoss,  # noqa: E402
+                                     HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
+                                     MarginRankingLoss, MultiLabelSoftMarginLoss, PoissonNLLLoss,
+                                     SmoothL1Loss, SoftMarginLoss, TripletMarginLoss)
+
+__all__ += ["L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "GaussianNLLLoss",
+            "PoissonNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss",
+            "SoftMarginLoss", "MultiLabelSoftMarginLoss", "TripletMarginLoss"]
+
+from graphgrad.nn.container_params import ParameterDict, ParameterList  # noqa: E402
+from graphgrad.nn.layers_extra import (AlphaDropout, Bilinear, CosineSimilarity,  # noqa: E402
+                                       Dropout1d, Dropout2d, Dropout3d, LazyLinear,
+                                       PairwiseDistance)
+from graphgrad.nn.normalization_extra import (GroupNorm, InstanceNorm1d,  # noqa: E402
+                                              InstanceNorm2d, InstanceNorm3d, LocalResponseNorm,
+                                              RMSNorm)
+
+__all__ += ["ParameterList", "ParameterDict", "AlphaDropout", "Bilinear", "CosineSimilarity",
+            "Dropout1d", "Dropout2d", "Dropout3d", "LazyLinear", "PairwiseDistance", "GroupNorm",
+            "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm", "RMSNorm"]

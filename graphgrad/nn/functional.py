@@ -414,3 +414,14 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     norm_a = ops.sqrt(ops.clamp(ops.sum(a * a, d, keepdim=True), min=eps * eps))
     norm_b = ops.sqrt(ops.clamp(ops.sum(b * b, d, keepdim=True), min=eps * eps))
     return ops.sum((a / norm_a) * (b / norm_b), d)
+
+from graphgrad.nn.functional_losses import (cosine_embedding_loss,  # noqa: E402,F401
+                                            gaussian_nll_loss, hinge_embedding_loss, huber_loss,
+                                            kl_div, l1_loss, margin_ranking_loss,
+                                            multilabel_soft_margin_loss, pairwise_distance,
+                                            poisson_nll_loss, smooth_l1_loss, soft_margin_loss,
+                                            triplet_margin_loss)
+from graphgrad.nn.functional_norm import (alpha_dropout, bilinear, dropout1d,  # noqa: E402,F401
+                                          dropout2d, dropout3d, group_norm, gumbel_softmax,
+                                          instance_norm, local_response_norm, normalize,
+                                          rms_norm)

@@ -71,6 +71,20 @@ from graphgrad.ops.aliases import (absolute, fmax, fmin, greater, greater_equal,
 from graphgrad.ops.activation import celu, prelu, rrelu, selu  # noqa: F401
 from graphgrad.ops.activation_piecewise import hardshrink, threshold  # noqa: F401
 from graphgrad.ops import conversion as _conversion  # noqa: F401  (Tensor.half, .type, ...)
+from graphgrad.ops.shaping import (atleast_1d, atleast_2d, atleast_3d,  # noqa: F401
+                                   broadcast_tensors, cartesian_prod, column_stack, diff, dsplit,
+                                   dstack, hsplit, hstack, meshgrid, moveaxis, movedim, ravel,
+                                   row_stack, select, swapaxes, swapdims, tensor_split, unbind,
+                                   unflatten, vsplit, vstack)
+from graphgrad.ops.products import (addbmm, addmm, addmv, addr, baddbmm,  # noqa: F401
+                                    block_diag, diag_embed, diagflat, dist, inner, kron, mv,
+                                    tensordot, tril_indices, triu_indices)
+from graphgrad.ops.statistics_extra import (bincount, corrcoef, cov, histc,  # noqa: F401
+                                            isin, nanquantile, quantile)
+from graphgrad.ops.tensor_extras import numel  # noqa: F401
+from graphgrad.ops.linalg_inverse import det, logdet, slogdet  # noqa: F401
+from graphgrad.ops.linalg_inverse import inv as inverse  # noqa: F401
+from graphgrad.ops.special import digamma, erfinv, lgamma, polygamma  # noqa: F401
 from graphgrad.tensor import Tensor
 
 _METHODS = [
