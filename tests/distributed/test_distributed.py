@@ -166,3 +166,29 @@ def test_bucket_pass_respects_the_bucket_size_and_keeps_values():
     feeds = [rng.standard_normal(v.type.shape).astype(v.type.dtype) for v in graph.inputs]
     for a, b in zip(interpret(graph, feeds), interpret(small, feeds)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@pytest.mark.skipif(_mpiexec() is None, reason="mpiexec not installed")
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_distributed_example_trains_and_resumes_on_two_ranks(tmp_path, model):
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE)))
+    from test_datasets import write_idx_set
+    write_idx_set(tmp_path, n_train=64, n_test=16)
+    example = os.path.join(os.path.dirname(os.path.dirname(HERE)), "examples",
+                           "distributed_mnist.py")
+    ckpt = tmp_path / "run.gg"
+    common = ["--root", tmp_path, "--batch-size", 16, "--checkpoint", ckpt, "--model", model]
+    run = _launch_file(2, example, "--epochs", 1, *common)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "epoch 1: loss" in run.stdout and "on 2 rank(s)" in run.stdout
+    assert gg.load(str(ckpt))["epoch"] == 1
+    run = _launch_file(2, example, "--epochs", 2, "--resume", ckpt, *common)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "epoch 2: loss" in run.stdout and "epoch 1:" not in run.stdout
+
+
+def _launch_file(n, path, *args):
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(HERE)))
+    return subprocess.run([_mpiexec(), "-n", str(n), sys.executable, str(path),
+                           *map(str, args)], capture_output=True, text=True, timeout=300,
+                          env=env)
