@@ -192,3 +192,14 @@ def _launch_file(n, path, *args):
     return subprocess.run([_mpiexec(), "-n", str(n), sys.executable, str(path),
                            *map(str, args)], capture_output=True, text=True, timeout=300,
                           env=env)
+
+
+@pytest.mark.skipif(_mpiexec() is None, reason="mpiexec not installed")
+def test_bench_distributed_reports_throughput_and_bytes():
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(HERE)))
+    run = subprocess.run([_mpiexec(), "-n", "2", sys.executable, "-m",
+                          "graphgrad.tools.bench_distributed", "--workload", "small",
+                          "--steps", "3"], capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "small: 2 rank(s), global batch 64" in run.stdout
+    assert "MiB all-reduced per step in 1 call(s)" in run.stdout
