@@ -13,11 +13,11 @@ from graphgrad.diagnostics import check_nan, user_location
 from graphgrad.errors import GraphgradError, OutOfRangeError, ShapeError, TraceError
 from graphgrad.ir.graph import GraphBuilder, Value
 from graphgrad.ir.op import get_op
-from graphgrad.modes import active_recorder, grad_enabled, anomaly_enabled
+from graphgrad.modes import _ANOMALY, _GRAD, _RECORDER, grad_enabled
 
 def bind(op, *inputs, **attrs):
     """Apply primitive `op` to Tensors `inputs` (eagerly, or by recording a graph node)."""
-    recorder = active_recorder()
+    recorder = _RECORDER_GET()
     if recorder is not None:
         return recorder.record(op, inputs, attrs)
     return _eager(op, inputs, attrs)
@@ -31,8 +31,14 @@ def _eager(op, inputs, attrs):
             raise TraceError(f"{op.name}: a traced tensor escaped its compiled function and is "
                              "used outside it; return it from the function instead")
         arrays.append(data)
-    _check(op, arrays, attrs)
-    token = _EXTOBJ.set(quiet_extobj())
+    if attrs or len(arrays) != 2:
+        _check(op, arrays, attrs)
+    else:                               # _check for the common binary op, inlined
+        a, b = arrays
+        key = (op, a.shape, a.dtype, b.shape, b.dtype)
+        if key not in _CHECKED:
+            _check(op, arrays, attrs)
+    token = _EXTOBJ_SET(quiet_extobj())
     try:
         out = op.impl(*arrays, **attrs)
     except GraphgradError:
@@ -45,24 +51,26 @@ def _eager(op, inputs, attrs):
         _EXTOBJ.reset(token)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    if anomaly_enabled():
+    if _ANOMALY_GET():
         check_nan(op.name, out, arrays)
-    if op.view_put is not None and np.may_share_memory(out, arrays[0]):
+    vc = None
+    view = op.view_put is not None and np.may_share_memory(out, arrays[0])
+    if view:
         # a view shares its base's memory and, as in torch, its version counter
-        base = inputs[0]
-        result = _result(op, attrs, inputs, out, base._version_cell())
-        result._view = (base, op, inputs[1:], attrs)
-        return result
-    return _result(op, attrs, inputs, out, None)
-
-
-def _result(op, attrs, inputs, out, vc):
-    if op.vjp is not None and grad_enabled():
+        vc = inputs[0]._version_cell()
+    if op.vjp is not None and _GRAD_GET():
         for t in inputs:
             if t._requires_grad:
-                return Tensor._from_op(out, op, attrs, inputs, vc)
-    result = Tensor._wrap(out)
-    result._vc = vc
+                result = Tensor._from_op(out, op, attrs, inputs, vc)
+                break
+        else:
+            result = Tensor._wrap(out)
+            result._vc = vc
+    else:
+        result = Tensor._wrap(out)
+        result._vc = vc
+    if view:
+        result._view = (inputs[0], op, inputs[1:], attrs)
     return result
 
 
@@ -74,6 +82,7 @@ _CHECKED_MAX = 8192
 
 
 def _check(op, arrays, attrs):
+    """Run `op.infer` unless this signature passed it before."""
     if attrs:
         try:
             key = (op, *[(a.shape, a.dtype) for a in arrays],
@@ -115,6 +124,9 @@ except ImportError:                      # pragma: no cover  (NumPy 1.x: no cont
             state.__exit__(None, None, None)
     _EXTOBJ = _ErrstateVar()
 _quiet = (object(), None)
+# bound methods, looked up once: every eager op calls them
+_EXTOBJ_SET = _EXTOBJ.set
+_GRAD_GET, _ANOMALY_GET, _RECORDER_GET = _GRAD.get, _ANOMALY.get, _RECORDER.get
 
 
 def quiet_extobj():
