@@ -13,17 +13,14 @@ from graphgrad.diagnostics import check_nan, user_location
 from graphgrad.errors import GraphgradError, OutOfRangeError, ShapeError, TraceError
 from graphgrad.ir.graph import GraphBuilder, Value
 from graphgrad.ir.op import get_op
-from graphgrad.modes import _ANOMALY, _GRAD, _RECORDER, grad_enabled
+from graphgrad.modes import _ANOMALY, _GRAD, _RECORDER
 
 def bind(op, *inputs, **attrs):
     """Apply primitive `op` to Tensors `inputs` (eagerly, or by recording a graph node)."""
     recorder = _RECORDER_GET()
     if recorder is not None:
         return recorder.record(op, inputs, attrs)
-    return _eager(op, inputs, attrs)
-
-
-def _eager(op, inputs, attrs):
+    # eager: the op runs now (one function, no call per step: this is every eager op's path)
     arrays = []
     for t in inputs:
         data = t._data
@@ -58,17 +55,14 @@ def _eager(op, inputs, attrs):
     if view:
         # a view shares its base's memory and, as in torch, its version counter
         vc = inputs[0]._version_cell()
+    result = _wrap(out)
+    result._vc = vc
     if op.vjp is not None and _GRAD_GET():
         for t in inputs:
             if t._requires_grad:
-                result = Tensor._from_op(out, op, attrs, inputs, vc)
+                result._requires_grad = True
+                result._grad_fn = OpNode(op, attrs, inputs, result)
                 break
-        else:
-            result = Tensor._wrap(out)
-            result._vc = vc
-    else:
-        result = Tensor._wrap(out)
-        result._vc = vc
     if view:
         result._view = (inputs[0], op, inputs[1:], attrs)
     return result
@@ -153,8 +147,15 @@ class Recorder:
         self.phase = phase
 
     def record(self, op, inputs, attrs):
-        values = [self.value_of(t) for t in inputs]
-        rg = grad_enabled() and op.vjp is not None and any(t._requires_grad for t in inputs)
+        known = self.known
+        values = []
+        needs_grad = False
+        for t in inputs:
+            data = t._data
+            # a value of this graph (the common case), else value_of lifts or refuses it
+            values.append(data if type(data) is Value and data in known else self.value_of(t))
+            needs_grad = needs_grad or t._requires_grad
+        rg = needs_grad and op.vjp is not None and _GRAD_GET()
         meta = {"phase": self.phase, "source": user_location()}
         out = self.builder.add_node(op, values, attrs, requires_grad=rg, meta=meta)
         self.known.add(out)
@@ -214,3 +215,6 @@ class Recorder:
 
 
 from graphgrad.tensor import Tensor  # noqa: E402  (tensor.py needs bind at import)
+from graphgrad.autograd import OpNode  # noqa: E402
+
+_wrap = Tensor._wrap
