@@ -1,12 +1,10 @@
-"""Graph analyses over the IR's node list, each linear in the graph's size (or n log n), so that
-compiling a graph of many thousand ops stays fast; and a NetworkX view of the IR for users and
-diagrams.
+"""Graph analyses on a NetworkX view of the IR (the IR list stays the storage).
 
 The view has one NetworkX node per IR value (keyed by the `Value` object) and an edge from each
-input value of an IR node to its output value.
+input value of an IR node to its output value. Every analysis is one traversal, linear in the
+graph's size (or n log n), so that compiling a graph of many thousand ops stays fast: reachability
+from many values joins them to one virtual node first.
 """
-import heapq
-
 import networkx as nx
 
 
@@ -28,74 +26,54 @@ def check_acyclic(graph):
         raise ValueError(f"{graph.name}: cycle through {[str(a) for a, _ in cycle]}")
 
 
+def _view(graph, extra_edges=()):
+    """A bare NetworkX view for the analyses: the edges only (no attributes to format), plus
+    `extra_edges` linking a virtual source or sink to a set of values."""
+    g = nx.DiGraph()
+    g.add_nodes_from(graph.inputs)
+    g.add_nodes_from(n.out for n in graph.nodes)
+    g.add_edges_from((v, n.out) for n in graph.nodes for v in n.inputs)
+    g.add_edges_from(extra_edges)
+    return g
+
+
 def topological_nodes(graph, early=None, late=None):
-    """The IR nodes in a topological order, stable (ties broken by list position); nodes for
-    which `early(node)` is true run as soon as their inputs exist, those for which `late(node)`
-    is true as late as the others allow. Kahn's algorithm with a heap: O(E + V log V)."""
-    n_nodes = len(graph.nodes)
+    """The IR nodes in a NetworkX topological order, stable (ties broken by list position);
+    nodes for which `early(node)` is true run as soon as their inputs exist, those for which
+    `late(node)` is true as late as the others allow. O(E + V log V)."""
+    g = _view(graph)
     producer = graph.producers()
-    keys = []
-    waiting = []                # per node: how many distinct produced inputs it still waits for
-    consumers = {}
+    position = {}
+    n_nodes = len(graph.nodes)
     for i, n in enumerate(graph.nodes):
         if early is not None and early(n):
-            position = -1
+            position[n.out] = -1
         elif late is not None and late(n):
-            position = n_nodes + i
+            position[n.out] = n_nodes + i
         else:
-            position = i
-        keys.append((position, n.out.id, i))
-        pending = {v for v in n.inputs if v in producer}
-        waiting.append(len(pending))
-        for v in pending:
-            consumers.setdefault(v, []).append(i)
-    ready = [keys[i] for i in range(n_nodes) if not waiting[i]]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        i = heapq.heappop(ready)[2]
-        n = graph.nodes[i]
-        order.append(n)
-        for j in consumers.get(n.out, ()):
-            waiting[j] -= 1
-            if not waiting[j]:
-                heapq.heappush(ready, keys[j])
-    if len(order) != n_nodes:
-        raise ValueError(f"{graph.name}: the graph has a cycle")
-    return order
+            position[n.out] = i
+    order = nx.lexicographical_topological_sort(g, key=lambda v: (position.get(v, -2),
+                                                                 v.id))
+    return [producer[v] for v in order if v in producer]
+
+
+class _End:
+    """The virtual node that joins a set of values, so one NetworkX traversal covers them all
+    (a traversal per value would make the analyses quadratic in the graph's size)."""
 
 
 def ancestors(graph, values):
-    """All values that `values` depend on, including themselves: one walk for all of them, each
-    node visited at most once."""
-    producer = graph.producers()
-    out = set(values)
-    stack = list(out)
-    while stack:
-        node = producer.get(stack.pop())
-        if node is None:
-            continue
-        for v in node.inputs:
-            if v not in out:
-                out.add(v)
-                stack.append(v)
-    return out
+    """All values that `values` depend on, including themselves: one traversal for all."""
+    values = set(values)
+    end = _End()
+    return (nx.ancestors(_view(graph, ((v, end) for v in values)), end)) | values
 
 
 def descendants(graph, values):
-    """All values computed from `values`, including themselves (one walk for all of them)."""
-    consumers = {}
-    for n in graph.nodes:
-        for v in n.inputs:
-            consumers.setdefault(v, []).append(n.out)
-    out = set(values)
-    stack = list(out)
-    while stack:
-        for v in consumers.get(stack.pop(), ()):
-            if v not in out:
-                out.add(v)
-                stack.append(v)
-    return out
+    """All values computed from `values`, including themselves: one traversal for all."""
+    values = set(values)
+    start = _End()
+    return (nx.descendants(_view(graph, ((start, v) for v in values)), start)) | values
 
 
 def live_nodes(graph, roots=None):
