@@ -10,6 +10,7 @@ An edge is None (no gradient), a leaf Tensor (gradient accumulates into `.grad`)
 import numpy as np
 
 from graphgrad.errors import AnomalyError, AutogradError, ShapeError
+from graphgrad.modes import _GRAD
 from graphgrad.tensor import Tensor
 
 
@@ -29,33 +30,51 @@ class OpNode:
     def __init__(self, op, attrs, inputs, out):
         self.op = op
         self.attrs = attrs
-        self.parents = tuple(edge_of(t) for t in inputs)
-        self.saved = (tuple(t._data for t in inputs), out._data)
-        cells = [t._version_cell() for t in inputs]
-        cells.append(out._version_cell())
-        self.versions = tuple((c, c[0]) for c in cells)
-        self.out_type = [(out._data.shape, out._data.dtype)]
+        parents = []
+        arrays = []
+        versions = []
+        for t in inputs:        # edge_of, data and version cell of each input, in one loop
+            if not t._requires_grad:
+                parents.append(None)
+            else:
+                parents.append(t if t._grad_fn is None else (t._grad_fn, t._out_index))
+            arrays.append(t._data)
+            cell = t._vc
+            if cell is None:
+                cell = t._vc = [0]
+            versions.append((cell, cell[0]))
+        cell = out._vc
+        if cell is None:
+            cell = out._vc = [0]
+        versions.append((cell, cell[0]))
+        data = out._data
+        self.parents = tuple(parents)
+        self.saved = (tuple(arrays), data)
+        self.versions = tuple(versions)
+        self.out_type = [(data.shape, data.dtype)]
 
     @property
     def name(self):
         return f"{self.op.name}_backward"
 
     def apply(self, grads):
-        from graphgrad.modes import no_grad
         if self.saved is None:
             raise AutogradError(
                 f"{self.name}: trying to backward through the graph a second time (its saved "
                 "values were freed); call backward(retain_graph=True) the first time")
         inputs, out = self.saved
-        saved = [SavedTensor(self, i, a) for i, a in enumerate(inputs + (out,))]
+        saved = [SavedTensor(self, i, a) for i, a in enumerate(inputs)]
         attrs = self.attrs
         if self.op.vjp_needs:   # the rule can skip gradients nobody needs
             attrs = dict(attrs, needs=tuple(p is not None for p in self.parents))
+        token = _GRAD.set(False)        # no_grad, without a context manager per node
         try:
-            with no_grad():
-                res = self.op.vjp(Tensor._wrap(grads[0]), *saved[:-1], out=saved[-1], **attrs)
+            res = self.op.vjp(Tensor._wrap(grads[0]), *saved,
+                              out=SavedTensor(self, len(inputs), out), **attrs)
         except AnomalyError as e:
             raise AnomalyError(f"in the gradient of {self.op.name}: {e}") from None
+        finally:
+            _GRAD.reset(token)
         return [None if r is None else r._data for r in res]
 
     def release(self):
@@ -66,7 +85,7 @@ class SavedTensor(Tensor):
     """A value saved for backward, as a VJP rule sees it: its shape and dtype can always be read,
     its data only while the tensor it was saved from is unmodified. As in PyTorch, mutating a
     value that the gradient rule does not read (`h = x * 2; h += 1`) is fine."""
-    __slots__ = ()
+    __slots__ = ("_saved",)
 
     def __init__(self, node, index, array):
         self._requires_grad = False
@@ -75,11 +94,11 @@ class SavedTensor(Tensor):
         self._out_index = 0
         self._vc = None
         self._view = None
-        self.__dict__["saved"] = (node, index, array)
+        self._saved = (node, index, array)
 
     @property
     def _data(self):
-        node, index, array = self.__dict__["saved"]
+        node, index, array = self._saved
         cell, version = node.versions[index]
         if cell[0] != version:
             which = "output" if index == len(node.versions) - 1 else f"input {index}"
@@ -91,15 +110,15 @@ class SavedTensor(Tensor):
 
     @property
     def shape(self):
-        return tuple(self.__dict__["saved"][2].shape)
+        return tuple(self._saved[2].shape)
 
     @property
     def dtype(self):
-        return self.__dict__["saved"][2].dtype
+        return self._saved[2].dtype
 
     @property
     def ndim(self):
-        return self.__dict__["saved"][2].ndim
+        return self._saved[2].ndim
 
 
 def backward(root, gradient=None, retain_graph=False):
@@ -150,16 +169,28 @@ def run_backward(roots, retain_graph=False):
             ready.append(edge[0])
     while ready:
         node = ready.pop()
-        grads = pending.pop(node, None) or [None] * node.n_outputs
-        if all(g is None for g in grads):
-            in_grads = [None] * len(node.parents)
+        grads = pending.pop(node, None)
+        if grads is None or all(g is None for g in grads):
+            in_grads = (None,) * len(node.parents)
         else:
-            grads = [np.zeros(s, d) if g is None else g
-                     for g, (s, d) in zip(grads, node.out_type)]
+            if len(grads) > 1:
+                grads = [np.zeros(s, d) if g is None else g
+                         for g, (s, d) in zip(grads, node.out_type)]
             in_grads = node.apply(grads)
         done.append(node)
         for edge, g in zip(node.parents, in_grads):
-            if edge is not None:
+            if type(edge) is tuple:         # _send to a node, inlined: the common case
+                parent, index = edge
+                if g is not None:
+                    slots = pending.get(parent)
+                    if slots is None:
+                        slots = pending[parent] = [None] * parent.n_outputs
+                    slots[index] = g if slots[index] is None else slots[index] + g
+                left = deps[parent] - 1
+                deps[parent] = left
+                if not left:
+                    ready.append(parent)
+            elif edge is not None:
                 _send(edge, g, pending, leaves, deps, ready)
     for leaf, grad in leaves.values():
         if leaf._grad is None:

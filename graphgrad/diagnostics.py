@@ -13,16 +13,29 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def outside_graphgrad(filename):
     """True for user code: not a graphgrad module and not graphgrad's generated code."""
-    return not os.path.abspath(filename).startswith(_PACKAGE_DIR) and \
-        not filename.startswith("<graphgrad")
+    known = _OUTSIDE.get(filename)
+    if known is None:
+        known = not os.path.abspath(filename).startswith(_PACKAGE_DIR) and \
+            not filename.startswith("<graphgrad")
+        if len(_OUTSIDE) < 4096:        # every op records its line while tracing: remember
+            _OUTSIDE[filename] = known
+    return known
+
+
+_OUTSIDE = {}
 
 
 def user_location():
     """'file.py:12' of the innermost frame outside graphgrad, or '<unknown>'."""
     frame = sys._getframe(1)
+    outside = _OUTSIDE
     while frame is not None:
-        if outside_graphgrad(frame.f_code.co_filename):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        filename = frame.f_code.co_filename
+        known = outside.get(filename)
+        if known is None:
+            known = outside_graphgrad(filename)
+        if known:
+            return f"{filename}:{frame.f_lineno}"
         frame = frame.f_back
     return "<unknown>"
 

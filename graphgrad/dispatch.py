@@ -13,21 +13,14 @@ from graphgrad.diagnostics import check_nan, user_location
 from graphgrad.errors import GraphgradError, OutOfRangeError, ShapeError, TraceError
 from graphgrad.ir.graph import GraphBuilder, Value
 from graphgrad.ir.op import get_op
-from graphgrad.modes import active_recorder, grad_enabled, anomaly_enabled
-
-# log(0), 0/0, inf-inf give inf/nan as in PyTorch, without NumPy's warnings
-QUIET = dict(divide="ignore", invalid="ignore", over="ignore")
-
+from graphgrad.modes import _ANOMALY, _GRAD, _RECORDER
 
 def bind(op, *inputs, **attrs):
     """Apply primitive `op` to Tensors `inputs` (eagerly, or by recording a graph node)."""
-    recorder = active_recorder()
+    recorder = _RECORDER_GET()
     if recorder is not None:
         return recorder.record(op, inputs, attrs)
-    return _eager(op, inputs, attrs)
-
-
-def _eager(op, inputs, attrs):
+    # eager: the op runs now (one function, no call per step: this is every eager op's path)
     arrays = []
     for t in inputs:
         data = t._data
@@ -35,35 +28,112 @@ def _eager(op, inputs, attrs):
             raise TraceError(f"{op.name}: a traced tensor escaped its compiled function and is "
                              "used outside it; return it from the function instead")
         arrays.append(data)
-    op.infer(*arrays, **attrs)
+    if attrs or len(arrays) != 2:
+        _check(op, arrays, attrs)
+    else:                               # _check for the common binary op, inlined
+        a, b = arrays
+        key = (op, a.shape, a.dtype, b.shape, b.dtype)
+        if key not in _CHECKED:
+            _check(op, arrays, attrs)
+    token = _EXTOBJ_SET(quiet_extobj())
     try:
-        with np.errstate(**QUIET):
-            out = op.impl(*arrays, **attrs)
+        out = op.impl(*arrays, **attrs)
     except GraphgradError:
         raise                          # the kernel's own message, already naming the op
     except (ValueError, IndexError, TypeError) as e:
         shapes = ", ".join(f"{a.shape} {a.dtype}" for a in arrays)
         kind = OutOfRangeError if isinstance(e, IndexError) else ShapeError
         raise kind(f"{op.name}: {e} (inputs {shapes})") from e
+    finally:
+        _EXTOBJ.reset(token)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    if anomaly_enabled():
+    if _ANOMALY_GET():
         check_nan(op.name, out, arrays)
-    # a view shares its base's memory and, as in torch, its version counter
+    vc = None
     view = op.view_put is not None and np.may_share_memory(out, arrays[0])
-    vc = inputs[0]._version_cell() if view else None
-    result = None
-    if grad_enabled() and op.vjp is not None:
+    if view:
+        # a view shares its base's memory and, as in torch, its version counter
+        vc = inputs[0]._version_cell()
+    result = _wrap(out)
+    result._vc = vc
+    if op.vjp is not None and _GRAD_GET():
         for t in inputs:
             if t._requires_grad:
-                result = Tensor._from_op(out, op, attrs, inputs, vc)
+                result._requires_grad = True
+                result._grad_fn = OpNode(op, attrs, inputs, result)
                 break
-    if result is None:
-        result = Tensor._wrap(out)
-        result._vc = vc
     if view:
         result._view = (inputs[0], op, inputs[1:], attrs)
     return result
+
+
+# -- the op's shape rule, once per signature --------------------------------------------------
+# An op's `infer` sees only shapes, dtypes and attrs, so a signature that passed once passes
+# again: eager calls look it up instead of re-running the rule (failures are never stored).
+_CHECKED = {}
+_CHECKED_MAX = 8192
+
+
+def _check(op, arrays, attrs):
+    """Run `op.infer` unless this signature passed it before."""
+    if attrs:
+        try:
+            key = (op, *[(a.shape, a.dtype) for a in arrays],
+                   *[(k, v, type(v)) for k, v in attrs.items()])
+            hash(key)
+        except TypeError:               # an unhashable attr (a list, an array): just check
+            op.infer(*arrays, **attrs)
+            return
+    elif len(arrays) == 2:
+        a, b = arrays
+        key = (op, a.shape, a.dtype, b.shape, b.dtype)
+    else:
+        key = (op, *[(a.shape, a.dtype) for a in arrays])
+    if key not in _CHECKED:
+        op.infer(*arrays, **attrs)
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[key] = True
+
+
+# -- NumPy's error state for kernels ------------------------------------------------------------
+# log(0), 0/0, inf-inf give inf/nan as in PyTorch, without NumPy's warnings. `np.errstate` costs
+# more than a small kernel, so the quiet state derived from the caller's is cached and set
+# directly on NumPy's context variable when NumPy has one.
+QUIET = dict(divide="ignore", invalid="ignore", over="ignore")
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _EXTOBJ
+except ImportError:                      # pragma: no cover  (NumPy 1.x: no context variable)
+    class _ErrstateVar:
+        def get(self):
+            return None
+
+        def set(self, _):
+            state = np.errstate(**QUIET)
+            state.__enter__()
+            return state
+
+        def reset(self, state):
+            state.__exit__(None, None, None)
+    _EXTOBJ = _ErrstateVar()
+_quiet = (object(), None)
+# bound methods, looked up once: every eager op calls them
+_EXTOBJ_SET = _EXTOBJ.set
+_GRAD_GET, _ANOMALY_GET, _RECORDER_GET = _GRAD.get, _ANOMALY.get, _RECORDER.get
+
+
+def quiet_extobj():
+    """NumPy's error state of the caller with divide, invalid and over ignored."""
+    global _quiet
+    current = _EXTOBJ.get()
+    cached = _quiet
+    if cached[0] is current:
+        return cached[1]
+    with np.errstate(**QUIET):
+        quiet = _EXTOBJ.get()
+    _quiet = (current, quiet)
+    return quiet
 
 
 class Recorder:
@@ -77,8 +147,15 @@ class Recorder:
         self.phase = phase
 
     def record(self, op, inputs, attrs):
-        values = [self.value_of(t) for t in inputs]
-        rg = grad_enabled() and op.vjp is not None and any(t._requires_grad for t in inputs)
+        known = self.known
+        values = []
+        needs_grad = False
+        for t in inputs:
+            data = t._data
+            # a value of this graph (the common case), else value_of lifts or refuses it
+            values.append(data if type(data) is Value and data in known else self.value_of(t))
+            needs_grad = needs_grad or t._requires_grad
+        rg = needs_grad and op.vjp is not None and _GRAD_GET()
         meta = {"phase": self.phase, "source": user_location()}
         out = self.builder.add_node(op, values, attrs, requires_grad=rg, meta=meta)
         self.known.add(out)
@@ -138,3 +215,6 @@ class Recorder:
 
 
 from graphgrad.tensor import Tensor  # noqa: E402  (tensor.py needs bind at import)
+from graphgrad.autograd import OpNode  # noqa: E402
+
+_wrap = Tensor._wrap

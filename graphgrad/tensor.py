@@ -14,6 +14,8 @@ from graphgrad.dtypes import can_cast, default_float
 from graphgrad.ir.types import as_dtype
 from graphgrad.modes import active_recorder, grad_enabled, no_grad
 
+_new = object.__new__
+
 
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_out_index", "_vc", "_view",
@@ -41,9 +43,9 @@ class Tensor:
             self.requires_grad_(True)
 
     # -- constructors used by the framework (no checks) -----------------------------------------
-    @classmethod
-    def _wrap(cls, array):
-        t = object.__new__(Tensor)
+    @staticmethod
+    def _wrap(array):
+        t = _new(Tensor)
         t._data = array
         t._requires_grad = False
         t._grad = None
@@ -438,19 +440,27 @@ class Tensor:
         self._inplace(lambda s: ops.setitem(s, index, value), "__setitem__")
 
     # -- operators ------------------------------------------------------------------------------
+    # the common case, tensors of one dtype, binds the primitive directly (what ops.add and the
+    # others do after finding that no promotion is needed)
     def __add__(self, other):
+        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype:
+            return bind(_OPS.ADD, self, other)
         return ops.add(self, other)
 
     def __radd__(self, other):
         return ops.add(other, self)
 
     def __sub__(self, other):
+        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype:
+            return bind(_OPS.SUB, self, other)
         return ops.sub(self, other)
 
     def __rsub__(self, other):
         return ops.sub(other, self)
 
     def __mul__(self, other):
+        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype:
+            return bind(_OPS.MUL, self, other)
         return ops.mul(self, other)
 
     def __rmul__(self, other):
@@ -478,13 +488,16 @@ class Tensor:
         return ops.pow(other, self)
 
     def __matmul__(self, other):
+        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype and \
+                len(self._data.shape) >= 2 and len(other._data.shape) >= 2:
+            return bind(_OPS.MATMUL, self, other)
         return ops.matmul(self, other)
 
     def __rmatmul__(self, other):
         return ops.matmul(other, self)
 
     def __neg__(self):
-        return ops.neg(self)
+        return bind(_OPS.NEG, self)
 
     def __pos__(self):
         return self
@@ -588,4 +601,11 @@ def _unwrap_nested(data):
 
 
 from graphgrad import autograd, ops  # noqa: E402  (circular: ops build Tensors)
+from graphgrad.dispatch import bind  # noqa: E402
+
+
+class _OPS:
+    """The primitives the operators bind directly."""
+    from graphgrad.ops.elementwise import ADD, MUL, NEG, SUB
+    from graphgrad.ops.linalg import MATMUL
 from graphgrad import devices as _device  # noqa: E402

@@ -10,7 +10,7 @@ backward to attach) has no fast path and takes the general one.
 """
 import numpy as np
 
-from graphgrad.compiler.signature import TensorSpec, alias_pattern
+from graphgrad.compiler.signature import TensorSpec, alias_pattern, storage_root
 from graphgrad.compiler.trace import GRAPH
 from graphgrad.modes import grad_enabled
 from graphgrad.runtime import commit
@@ -59,10 +59,18 @@ def make_fast_path(entry):
         body.append(", ".join(f"x{i}" for i in range(n)) + (", = args" if n == 1 else " = args"))
     for i, spec in enumerate(signature.args):
         body += spec.emit_check(i, fp)
-    if sum(1 for spec in signature.args if isinstance(spec, TensorSpec)) > 1:
+    tensors = [i for i, spec in enumerate(signature.args) if isinstance(spec, TensorSpec)]
+    if len(tensors) > 1:
         fp.env["_alias_pattern"] = alias_pattern
-        body.append(f"if _alias_pattern(args) != {fp.const(signature.aliases, 'AP')}: "
-                    "return _MISS")
+        check = f"if _alias_pattern(args) != {fp.const(signature.aliases, 'AP')}: return _MISS"
+        if all(a is None for a in signature.aliases):
+            # no aliasing expected: arrays with distinct memory owners cannot alias, and that
+            # is quicker to see than the pattern (computed only when an owner repeats)
+            fp.env["_storage_root"] = storage_root
+            roots = ", ".join(f"id(_storage_root(d{i}))" for i in tensors)
+            body += [f"if len({{{roots}}}) != {len(tensors)}:", "    " + check]
+        else:
+            body.append(check)
     for guard in entry.guards:
         body += guard.emit(fp)
     for sink in entry.sinks:

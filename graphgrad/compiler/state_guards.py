@@ -157,7 +157,68 @@ class OptimizerGuard(Guard):
 
     def emit(self, fp):
         g = fp.const(self, "G")
-        return [f"if {g}.getter() != {g}.expected: return _MISS"]
+        return [f"if not {g}.matches(): return _MISS"]
+
+    def matches(self):
+        """`actual() == expected` without building the snapshot: plain identity checks on the
+        groups, the state dicts and their tensors (a few microseconds; a False here only sends
+        the call down the general path, which compares the snapshots themselves)."""
+        flat = self._flat
+        if flat is None or flat[0] is not self.expected:
+            flat = self._flat = (self.expected, _flatten(self.expected))
+        groups, entries = flat[1]
+        opt_groups = self.optimizer.param_groups
+        if len(opt_groups) != len(groups):
+            return False
+        k = 0
+        state = self.optimizer.state
+        for g, params in zip(opt_groups, groups):
+            actual = dict.__getitem__(g, "params")
+            if len(actual) != len(params):
+                return False
+            for p, q in zip(actual, params):
+                if p is not q:
+                    return False
+                s = dict.get(state, p)
+                expected = entries[k]
+                k += 1
+                if expected is None:
+                    if s is not None:
+                        return False
+                    continue
+                if s is not expected[0]:
+                    return False
+                tensors = expected[1]
+                n = 0
+                for key, v in dict.items(s):
+                    if hasattr(v, "_data"):
+                        n += 1
+                        if tensors.get(str(key), _ABSENT) is not v:
+                            return False
+                if n != len(tensors):
+                    return False
+        return True
+
+    _flat = None
+
+
+_ABSENT = object()
+
+
+def _flatten(expected):
+    """The objects an `optimizer_state` snapshot holds: (param groups, per parameter None or
+    (state dict, {key: tensor})); None entries where keys clash, which never match."""
+    groups, entries = expected
+    flat = []
+    for e in entries:
+        if e is None:
+            flat.append(None)
+            continue
+        tensors = {k: v.obj for k, v in e[1]}
+        if len(tensors) != len(e[1]):
+            tensors = {_ABSENT: None}       # two keys with one name: the fast check fails
+        flat.append((e[0].obj, tensors))
+    return tuple(tuple(i.obj for i in params) for params in groups), flat
 
 
 def optimizer_state(opt):

@@ -1,7 +1,9 @@
 """Graph analyses on a NetworkX view of the IR (the IR list stays the storage).
 
 The view has one NetworkX node per IR value (keyed by the `Value` object) and an edge from each
-input value of an IR node to its output value.
+input value of an IR node to its output value. Every analysis is one traversal, linear in the
+graph's size (or n log n), so that compiling a graph of many thousand ops stays fast: reachability
+from many values joins them to one virtual node first.
 """
 import networkx as nx
 
@@ -24,11 +26,22 @@ def check_acyclic(graph):
         raise ValueError(f"{graph.name}: cycle through {[str(a) for a, _ in cycle]}")
 
 
+def _view(graph, extra_edges=()):
+    """A bare NetworkX view for the analyses: the edges only (no attributes to format), plus
+    `extra_edges` linking a virtual source or sink to a set of values."""
+    g = nx.DiGraph()
+    g.add_nodes_from(graph.inputs)
+    g.add_nodes_from(n.out for n in graph.nodes)
+    g.add_edges_from((v, n.out) for n in graph.nodes for v in n.inputs)
+    g.add_edges_from(extra_edges)
+    return g
+
+
 def topological_nodes(graph, early=None, late=None):
     """The IR nodes in a NetworkX topological order, stable (ties broken by list position);
     nodes for which `early(node)` is true run as soon as their inputs exist, those for which
-    `late(node)` is true as late as the others allow."""
-    g = to_networkx(graph)
+    `late(node)` is true as late as the others allow. O(E + V log V)."""
+    g = _view(graph)
     producer = graph.producers()
     position = {}
     n_nodes = len(graph.nodes)
@@ -44,23 +57,23 @@ def topological_nodes(graph, early=None, late=None):
     return [producer[v] for v in order if v in producer]
 
 
-def ancestors(graph, values, nxgraph=None):
-    """All values that `values` depend on, including themselves."""
-    g = nxgraph if nxgraph is not None else to_networkx(graph)
-    out = set(values)
-    for v in values:
-        out |= nx.ancestors(g, v)
-    return out
+class _End:
+    """The virtual node that joins a set of values, so one NetworkX traversal covers them all
+    (a traversal per value would make the analyses quadratic in the graph's size)."""
 
 
-def descendants(graph, values, nxgraph=None):
-    """All values computed from `values`, including themselves."""
-    g = nxgraph if nxgraph is not None else to_networkx(graph)
-    out = set(values)
-    for v in values:
-        if v in g:
-            out |= nx.descendants(g, v)
-    return out
+def ancestors(graph, values):
+    """All values that `values` depend on, including themselves: one traversal for all."""
+    values = set(values)
+    end = _End()
+    return (nx.ancestors(_view(graph, ((v, end) for v in values)), end)) | values
+
+
+def descendants(graph, values):
+    """All values computed from `values`, including themselves: one traversal for all."""
+    values = set(values)
+    start = _End()
+    return (nx.descendants(_view(graph, ((start, v) for v in values)), start)) | values
 
 
 def live_nodes(graph, roots=None):

@@ -22,8 +22,8 @@ def emit_backward(outputs, seeds, wrt, start=0):
     recorder = active_recorder()
     builder = recorder.builder
     nodes = builder.nodes[start:]
-    view = Graph(builder.inputs, builder.nodes, outputs).to_networkx()
-    relevant = descendants(None, wrt, view) & ancestors(None, outputs, view)
+    view = Graph(builder.inputs, builder.nodes, outputs)
+    relevant = descendants(view, wrt) & ancestors(view, outputs)
     wrt_set = set(wrt)
     grads = {}
     with enable_grad():

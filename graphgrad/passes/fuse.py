@@ -64,17 +64,18 @@ def fuse(graph):
     skip = set()
     for nodes in groups:
         inside = {n.out for n in nodes}
-        inputs = []
+        inputs = {}             # a dict keeps the inputs' order; membership stays O(1)
         for n in nodes:
             for v in n.inputs:
-                if v not in inside and v not in inputs:
-                    inputs.append(v)
+                if v not in inside:
+                    inputs[v] = None
+        inputs = list(inputs)
         root = nodes[-1]
         inner = Graph(inputs, nodes, [root.out], name=f"fused_{root.op.name}")
         meta = dict(root.meta)
         meta["fused"] = [n.op.name for n in nodes]
         replace[root.out] = Node(FUSED, tuple(inputs), {"graph": inner}, root.out, meta)
-        skip |= inside - {root.out}
+        skip.update(v for v in inside if v is not root.out)
     nodes = [replace.get(n.out, n) for n in graph.nodes if n.out not in skip]
     return graph.copy(nodes=nodes)
 

@@ -5,18 +5,17 @@ forward part is what the forward outputs and those backward nodes need. Values c
 forward to backward are the saved values: extra outputs of the forward graph (kind "saved"),
 inputs of the backward graph.
 """
-from graphgrad.ir.analysis import ancestors, descendants, to_networkx
+from graphgrad.ir.analysis import ancestors, descendants
 from graphgrad.ir.graph import Graph
 
 
 def partition(joint, n_forward_outputs):
     """Split `joint` (forward outputs first, then gradients) into forward and backward graphs."""
-    view = to_networkx(joint)
     seeds = [v for v, k in zip(joint.inputs, joint.input_kinds) if k == "seed"]
-    backward_values = descendants(joint, seeds, view)
+    backward_values = descendants(joint, seeds)
     fwd_outputs = joint.outputs[:n_forward_outputs]
     grad_outputs = joint.outputs[n_forward_outputs:]
-    grad_needed = ancestors(joint, grad_outputs, view)
+    grad_needed = ancestors(joint, grad_outputs)
     bwd_nodes = [n for n in joint.nodes if n.out in backward_values and n.out in grad_needed]
     bwd_set = {n.out for n in bwd_nodes}
 
@@ -42,7 +41,7 @@ def partition(joint, n_forward_outputs):
         if v not in bwd_set:
             need(v)
 
-    fwd_needed = ancestors(joint, fwd_outputs + saved, view)
+    fwd_needed = ancestors(joint, fwd_outputs + saved)
     fwd_nodes = [n for n in joint.nodes if n.out in fwd_needed and n.out not in backward_values]
     fwd_inputs = [(v, k) for v, k in zip(joint.inputs, joint.input_kinds) if k != "seed"]
     forward = Graph([v for v, _ in fwd_inputs], fwd_nodes, fwd_outputs + saved,

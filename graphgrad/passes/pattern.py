@@ -99,14 +99,26 @@ class Rewriter:
 
 def rewrite(graph, rules, max_rounds=20):
     """Apply `rules` [(P, build(rw, bindings, node) -> Value | None)] to a fixpoint."""
+    by_op = _index(rules)
     for _ in range(max_rounds):
-        graph, changed = _rewrite_once(graph, rules)
+        graph, changed = _rewrite_once(graph, by_op)
         if not changed:
             break
     return graph
 
 
-def _rewrite_once(graph, rules):
+def _index(rules):
+    """op name -> the rules whose pattern can match a value of that op, in the rules' order
+    (key None: rules for any op), so a node is tried only against rules for its op."""
+    names = {name for pattern, _ in rules if pattern.ops for name in pattern.ops}
+    generic = [r for r in rules if r[0].ops is None]
+    by_op = {None: generic}
+    for name in names:
+        by_op[name] = [r for r in rules if r[0].ops is None or name in r[0].ops]
+    return by_op
+
+
+def _rewrite_once(graph, by_op):
     replaced = {}
     nodes = []
     producers = {}
@@ -117,7 +129,7 @@ def _rewrite_once(graph, rules):
             node = Node(node.op, inputs, node.attrs, node.out, node.meta)
         producers[node.out] = node
         new = None
-        for pattern, build in rules:
+        for pattern, build in by_op.get(node.op.name, by_op[None]):
             bindings = {"_producers": producers, "_node": node}
             if pattern.match(node.out, producers, bindings):
                 start = len(nodes)

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 
+from graphgrad.dispatch import _EXTOBJ, quiet_extobj
 from graphgrad.errors import GraphgradError, RuntimeExecutionError
 from graphgrad.ir.interpret import interpret as interpret_graph
 from graphgrad.runtime.codegen import call_expr
@@ -22,11 +23,14 @@ def _var(slot, n_inputs):
 def generate_source(schedule):
     """Python source of `run(a0, a1, ...)` and the globals it needs."""
     n = schedule.n_inputs
-    env = {"_asarray": np.asarray, "_copy": np.array, "_errstate": np.errstate}
+    env = {"_asarray": np.asarray, "_copy": np.array, "_quiet": quiet_extobj,
+           "_set_errors": _EXTOBJ.set, "_reset_errors": _EXTOBJ.reset}
     args = ", ".join(_var(i, n) for i in range(n))
-    # log(0), 0/0 give inf/nan as in PyTorch, without NumPy's warnings
+    # log(0), 0/0 give inf/nan as in PyTorch, without NumPy's warnings (np.errstate's state,
+    # set directly: entering np.errstate costs more than a small kernel)
     lines = [f"def run({args}):",
-             "  with _errstate(divide='ignore', invalid='ignore', over='ignore'):"]
+             "  _errors = _set_errors(_quiet())",
+             "  try:"]
     line_to_instruction = {}
     for slot, value in schedule.constants.items():
         env[f"c{slot}"] = value
@@ -69,6 +73,7 @@ def generate_source(schedule):
             lines.append("    del " + ", ".join(_var(s, n) for s in schedule.release_after[i]))
     if not schedule.instructions:
         lines.append("    pass")
+    lines += ["  finally:", "    _reset_errors(_errors)"]
     outs = []
     seen = set()
     out_values = schedule.graph.outputs

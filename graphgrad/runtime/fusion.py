@@ -16,14 +16,24 @@ class FusedKernel:
     def __init__(self, graph):
         self.graph = graph
         self.out_type = graph.outputs[0].type
+        self._plans = {}
         self._variants = {}
-        # kernel(out, *scratch, *inputs): the memory planner provides the scratch arrays
-        self.kernel, self.scratch_types, self.source = self.variant(None)
+        self.scratch_types = self.steps(None)[1]
         root = graph.nodes[-1]
         # the root alone writes `out`, after reading its inputs: safe in place if its op is.
         # A kernel that starts with a matmul is better off writing the product straight into
         # a fresh `out` than into scratch (which sharing `out` with an input would force)
         self.inplace = root.op.inplace and not graph.nodes[0].op.fusion_head
+
+    @property
+    def kernel(self):
+        """kernel(out, *scratch, *inputs), compiled on first use: the schedule's generated
+        function inlines the steps instead, so most fused kernels are never compiled alone."""
+        return self.variant(None)[0]
+
+    @property
+    def source(self):
+        return self.variant(None)[2]
 
     def variant(self, alias):
         """(kernel, scratch types, source) for an `out` array that may be the memory of input
@@ -55,7 +65,9 @@ class FusedKernel:
     def steps(self, alias):
         """([(node, target location, argument locations)], scratch types): the kernel's plan.
         Locations are "out", scratch "t<k>" and inputs "a<j>"."""
-        return self._generate(alias)
+        if alias not in self._plans:
+            self._plans[alias] = self._generate(alias)
+        return self._plans[alias]
 
     def _generate(self, alias):
         g = self.graph

@@ -6,12 +6,15 @@ leaves the schedule. A value may share memory with its inputs when its op makes 
 keep their inputs' buffers alive, and an output that may share memory with a value keeps that
 value out of the plan. Lifetimes run from the instruction that computes a value to the last one
 reading it or anything that may share its memory. An elementwise kernel may write over an input
-that dies at that instruction (in place). Values whose lifetimes overlap interfere; NetworkX
-colours the interference graph and each colour becomes one arena, sized for its largest value.
+that dies at that instruction (in place). Values whose lifetimes overlap interfere; a sweep over
+the lifetimes (an interval graph) gives each value an arena free for its whole lifetime, sized
+for the largest value it holds.
 The buffers are reused on every call: a planned schedule allocates (almost) nothing after its
 first call, which also means it must not run twice at the same time (threads).
 """
-import networkx as nx
+import bisect
+import heapq
+
 import numpy as np
 
 
@@ -118,7 +121,7 @@ def plan_memory(schedule, write_into=None):
     for i, ins in enumerate(instructions):
         fused = ins.fused
         if fused is not None and (ins.output in candidates or ins.output in into):
-            for k, t in enumerate(fused.variant(alias.get(ins.output))[1]):
+            for k, t in enumerate(fused.steps(alias.get(ins.output))[1]):
                 key = ("scratch", ins.output, k)
                 candidates[key] = t
                 owner[key] = key
@@ -127,21 +130,7 @@ def plan_memory(schedule, write_into=None):
     for s in candidates:
         members.setdefault(_find(owner, s), []).append(s)
 
-    graph = nx.Graph()
-    size = {g: max(candidates[s].nbytes for s in slots) for g, slots in members.items()}
-    graph.add_nodes_from(members)
-    intervals = sorted(((span[g][0], span[g][1], g) for g in members), key=lambda t: t[:2])
-    for a, (_, end_a, ga) in enumerate(intervals):
-        for start_b, _, gb in intervals[a + 1:]:
-            if start_b > end_a:
-                break
-            graph.add_edge(ga, gb)
-    # colour big buffers first so small ones fit around them
-    order = sorted(members, key=lambda g: -size[g])
-    colors = nx.coloring.greedy_color(graph, strategy=lambda G, colors: iter(order))
-    arena_size = {}
-    for g, c in colors.items():
-        arena_size[c] = max(arena_size.get(c, 0), size[g])
+    colors, arena_size = _assign_arenas(members, span, candidates)
     arenas = {c: np.empty(max(n, 1), np.uint8) for c, n in arena_size.items()}
     buffers = {}
     for g, slots in members.items():
@@ -178,11 +167,43 @@ def _peak(schedule, buffers, into, defined, last, arena_bytes):
         if ins.output in buffers or ins.output in into:
             continue
         fresh.append((i, end if ins.output in outputs else last[ins.output], nbytes))
-    live = [0] * (end + 1)
+    change = [0] * (end + 2)    # live bytes as a running sum of starts and ends
     for start, stop, nbytes in fresh:
-        for t in range(start, stop + 1):
-            live[t] += nbytes
-    return arena_bytes + scratch + max(live, default=0), unplanned
+        change[start] += nbytes
+        change[stop + 1] -= nbytes
+    live = most = 0
+    for delta in change:
+        live += delta
+        most = max(most, live)
+    return arena_bytes + scratch + most, unplanned
+
+
+def _assign_arenas(members, span, candidates):
+    """Group -> arena, and each arena's size. Groups whose lifetimes overlap (an interval
+    graph) get different arenas: a sweep in order of start time hands each group an arena
+    freed before it starts (the smallest that fits, else the largest, which grows), or a new
+    one. Greedy by start time uses as few arenas as any colouring; O(n log n)."""
+    size = {g: max(candidates[s].nbytes for s in slots) for g, slots in members.items()}
+    starts = sorted(members, key=lambda g: (span[g][0], span[g][1], -size[g]))
+    busy = []                   # heap of (last use, arena) of arenas in use
+    free = []                   # sorted (size, arena) of arenas free at the sweep's time
+    arena_size = []
+    colors = {}
+    for k, g in enumerate(starts):
+        start, end = span[g]
+        while busy and busy[0][0] < start:
+            _, a = heapq.heappop(busy)
+            bisect.insort(free, (arena_size[a], a))
+        if free:
+            i = bisect.bisect_left(free, (size[g], -1))
+            _, a = free.pop(min(i, len(free) - 1))
+            arena_size[a] = max(arena_size[a], size[g])
+        else:
+            a = len(arena_size)
+            arena_size.append(size[g])
+        colors[g] = a
+        heapq.heappush(busy, (end, a))
+    return colors, dict(enumerate(arena_size))
 
 
 def _find(owner, s):

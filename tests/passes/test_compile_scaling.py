@@ -1,0 +1,55 @@
+"""Compile time grows linearly with the graph: the work (Python calls) of the passes, the
+schedule, the memory plan and the code generation is counted on differentiable chains of two
+lengths, instead of timing them."""
+import importlib
+import sys
+
+import numpy as np
+
+import graphgrad as gg
+
+entry = importlib.import_module("graphgrad.compiler.entry")
+
+
+def _chain(n):
+    def f(x):
+        y = x
+        for _ in range(n):
+            y = (y * 1.0001).tanh()
+        loss = y.sum()
+        loss.backward()
+        return loss, x.grad
+    return f
+
+
+def _compile_work(n, monkeypatch):
+    """Calls made after tracing (passes, schedule, memory plan, code generation) when a chain of
+    `n` steps is compiled."""
+    calls = [0]
+
+    def count(frame, event, arg):
+        if event == "call" or event == "c_call":
+            calls[0] += 1
+
+    def counted(fn):
+        def run(*args, **kwargs):
+            sys.setprofile(count)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                sys.setprofile(None)
+        return run
+
+    for name in ("run_passes", "Schedule", "Executable"):
+        monkeypatch.setattr(entry, name, counted(getattr(entry, name)))
+    x = gg.tensor(np.ones(4, np.float32), requires_grad=True)
+    loss, grad = gg.compile(_chain(n))(x)
+    monkeypatch.undo()
+    assert grad.shape == (4,) and np.isfinite(loss.item())
+    return calls[0]
+
+
+def test_compile_work_grows_linearly_with_the_chain(monkeypatch):
+    small, large = _compile_work(300, monkeypatch), _compile_work(1200, monkeypatch)
+    # 4x the ops: about 4x the work (a quadratic pass would make it ~16x)
+    assert large / small < 4.4, (small, large)
