@@ -1,0 +1,275 @@
+"""Native kernels: each schedule instruction the numba backend can run becomes explicit loops
+over its static shapes (elementwise groups, reductions, softmax), a BLAS call for large matrix
+products (`np.dot`, which numba hands to scipy's BLAS), or a view (transpose, reshape).
+
+`emit(writer, ins)` writes the instruction's source into a `SegmentWriter`, or raises
+`Unsupported` when the op has no native kernel for these types and attributes.
+"""
+import numpy as np
+
+from graphgrad.ir.fused import inner_graph
+from graphgrad.runtime.native.scalars import cast, dtype_name, literal, maximum, scalar_expr
+from graphgrad.runtime.native.writer import Unsupported, acc_dtype, size
+
+# products with at most this many multiply-adds run as loops: below it, a BLAS call costs
+# more than the arithmetic
+SMALL_MATMUL = 32 * 32 * 32
+
+
+def emit(w, ins):
+    node = ins.node
+    inner = inner_graph(node)
+    if inner is not None:
+        return _elementwise(w, ins, inner.nodes, dict(zip(inner.inputs, ins.inputs)))
+    name = node.op.name
+    if node.op.elementwise:
+        return _elementwise(w, ins, [node], dict(zip(node.inputs, ins.inputs)))
+    kernel = KERNELS.get(name)
+    if kernel is None:
+        raise Unsupported(name)
+    return kernel(w, ins)
+
+
+def _elementwise(w, ins, nodes, leaves):
+    """A chain of elementwise ops as one loop over the result's shape; a leading matrix
+    product (matmul + bias + activation) is computed into the result first."""
+    out = ins.output
+    shape = tuple(ins.node.out.shape)
+    head = None
+    if nodes[0].op.fusion_head:
+        head, nodes = nodes[0], nodes[1:]
+        if not shape or tuple(head.out.shape) != shape:
+            raise Unsupported("matmul head of another shape")
+        _check_matmul(w, [leaves[v] for v in head.inputs], head.out)
+    # the expressions first: an unsupported op raises before anything is written
+    scalar_out = not shape
+    if not scalar_out:
+        target = w.target(out)
+        if head is not None:
+            _matmul_into(w, [leaves[v] for v in head.inputs], head.out, target, out)
+    index = [f"i{d}" for d in range(len(shape))]
+    local = {}
+    invariant = set()      # values the same at every element: computed once, before the loop
+    if head is not None:
+        local[head.out] = f"{target}[{', '.join(index)}]"
+    hoisted, steps = [], []
+    for k, n in enumerate(nodes):
+        if n.op.broadcast:
+            if n.inputs[0] in local:
+                local[n.out] = local[n.inputs[0]]
+                if n.inputs[0] in invariant:
+                    invariant.add(n.out)
+            else:
+                leaves[n.out] = leaves[n.inputs[0]]
+            continue
+        args = [local[v] if v in local else w.element(leaves[v], index, shape)
+                for v in n.inputs]
+        expr = scalar_expr(n, args)
+        if expr is None:
+            raise Unsupported(n.op.name)
+        local[n.out] = f"t{k}"
+        if all(v in invariant if v in local else w.is_uniform(leaves[v]) for v in n.inputs):
+            invariant.add(n.out)
+            hoisted.append(f"t{k} = {expr}")
+        else:
+            steps.append(f"t{k} = {expr}")
+    result = local[nodes[-1].out] if nodes else local[head.out]
+    for line in hoisted:
+        w.line(line)
+    if scalar_out:
+        for line in steps:
+            w.line(line)
+        w.set_scalar(out, result)
+        return
+    w.loops(shape)
+    for line in steps:
+        w.line(line)
+    w.line(f"{target}[{', '.join(index)}] = {result}")
+    w.close(len(shape))
+
+
+# -- matrix products -----------------------------------------------------------------------------
+
+def _check_matmul(w, slots, out_value):
+    ta, tb = (w.layout.types[s] for s in slots)
+    if ta.ndim != 2 or tb.ndim != 2 or out_value.dtype.kind != "f" or \
+            ta.dtype != out_value.dtype or tb.dtype != out_value.dtype:
+        raise Unsupported("matmul other than 2-D @ 2-D of one float dtype")
+
+
+def _matmul_into(w, slots, out_value, target, out_slot):
+    a, b = (w.ref(s) for s in slots)
+    (m, k), (_, n) = (w.layout.types[s].shape for s in slots)
+    # BLAS writes into C-contiguous arrays: planned buffers and new arrays (a state array
+    # updated in place may have any layout)
+    if m * n * k > SMALL_MATMUL and out_slot not in w.layout.into:
+        w.line(f"np.dot({a}, {b}, {target})")
+        return
+    zero = literal(0, out_value.dtype)
+    w.line(f"for i in range({m}):")
+    w.line(f"    for j in range({n}):")
+    w.line(f"        {target}[i, j] = {zero}")
+    w.line(f"    for p in range({k}):")
+    w.line(f"        aip = {a}[i, p]")
+    w.line(f"        for j in range({n}):")
+    w.line(f"            {target}[i, j] += aip * {b}[p, j]")
+
+
+def _matmul(w, ins):
+    _check_matmul(w, ins.inputs, ins.node.out)
+    target = w.target(ins.output)
+    _matmul_into(w, ins.inputs, ins.node.out, target, ins.output)
+
+
+# -- reductions ----------------------------------------------------------------------------------
+
+def _reduce(w, ins, init, combine, acc_of):
+    x = ins.inputs[0]
+    tx = w.layout.types[x]
+    if tx.ndim == 0 or size(tx) == 0:
+        raise Unsupported("reduction of a scalar or an empty array")
+    dims = tuple(sorted(d % tx.ndim for d in ins.node.attrs["dims"]))
+    keep = ins.node.attrs.get("keepdim", False)
+    out_t = ins.node.out.type
+    acc = acc_of(out_t.dtype)
+    src = w.ref(x)
+    kept = [d for d in range(tx.ndim) if d not in dims]
+    trailing = dims == tuple(range(tx.ndim - len(dims), tx.ndim))
+    if out_t.ndim == 0 or (trailing and kept):
+        # one accumulator per result element, summed over the trailing dims
+        outer = [f"i{d}" for d in kept]
+        if out_t.ndim:
+            target = w.target(ins.output)
+            w.loops([tx.shape[d] for d in kept])
+        w.line(f"acc = {literal(init, acc)}")
+        inner = w.loops([tx.shape[d] for d in dims], prefix="r")
+        w.line(f"acc = {combine('acc', cast(f'{src}[{_join(outer + inner)}]', tx.dtype, acc))}")
+        w.close(len(dims))
+        result = cast("acc", acc, out_t.dtype)
+        if out_t.ndim == 0:
+            w.set_scalar(ins.output, result)
+            return
+        at = outer + (["0"] * len(dims) if keep else [])
+        w.line(f"{target}[{_join(at)}] = {result}")
+        w.close(len(kept))
+        return
+    # reduced dims in the middle: accumulate into the result in the input's order
+    target = w.target(ins.output)
+    w.line(f"{target}[...] = {literal(init, out_t.dtype)}")
+    index = w.loops(tx.shape)
+    at = [index[d] if d not in dims else "0" for d in range(tx.ndim) if d not in dims or keep]
+    cell = f"{target}[{_join(at)}]"
+    w.line(f"{cell} = {combine(cell, cast(f'{src}[{_join(index)}]', tx.dtype, out_t.dtype))}")
+    w.close(tx.ndim)
+
+
+def _join(index):
+    return ", ".join(index) if index else "()"
+
+
+def _sum(w, ins):
+    return _reduce(w, ins, 0, lambda a, b: f"{a} + {b}", acc_dtype)
+
+
+def _amax(w, ins):
+    if ins.node.out.dtype.kind != "f":
+        raise Unsupported("amax of integers")
+    return _reduce(w, ins, -np.inf, maximum, np.dtype)
+
+
+def _softmax(w, ins, log):
+    x = ins.inputs[0]
+    t = w.layout.types[x]
+    dims = tuple(d % max(t.ndim, 1) for d in ins.node.attrs["dims"])
+    if t.ndim == 0 or dims != (t.ndim - 1,) or t.dtype.kind != "f" or size(t) == 0:
+        raise Unsupported("softmax over other than the last dim")
+    src = w.ref(x)
+    dt, acc = t.dtype, acc_dtype(t.dtype)
+    name = dtype_name(dt)
+    target = w.target(ins.output)
+    rows = w.loops(t.shape[:-1])
+    n = t.shape[-1]
+    row = lambda j: f"[{_join(rows + [j])}]"   # noqa: E731
+    w.line(f"m = {literal(-np.inf, dt)}")
+    w.line(f"for j in range({n}):")
+    w.line(f"    m = {maximum('m', src + row('j'))}")
+    w.line(f"s = {literal(0, acc)}")
+    w.line(f"for j in range({n}):")
+    if log:
+        w.line(f"    s += np.exp({name}({src}{row('j')} - m))")
+        w.line(f"ls = {name}(np.log({name}(s)))")
+        w.line(f"for j in range({n}):")
+        w.line(f"    {target}{row('j')} = {name}({name}({src}{row('j')} - m) - ls)")
+    else:
+        w.line(f"    e = np.exp({name}({src}{row('j')} - m))")
+        w.line(f"    {target}{row('j')} = e")
+        w.line("    s += e")
+        w.line(f"s32 = {name}(s)")
+        w.line(f"for j in range({n}):")
+        w.line(f"    {target}{row('j')} = {name}({target}{row('j')} / s32)")
+    w.close(len(rows))
+
+
+# -- views and checks ----------------------------------------------------------------------------
+
+def _permute(w, ins):
+    x = ins.inputs[0]
+    perm = tuple(ins.node.attrs["perm"])
+    src = w.ref(x)
+    if perm == tuple(range(len(perm))):
+        w.alias(ins.output, src)
+    elif perm == (1, 0):
+        w.alias(ins.output, f"{src}.T")
+    else:
+        w.alias(ins.output, f"np.transpose({src}, {perm})")
+
+
+def _reshape(w, ins):
+    x = ins.inputs[0]
+    if w.layout.types[x].ndim == 0 or ins.node.out.ndim == 0:
+        raise Unsupported("reshape from or to a scalar")
+    shape = tuple(ins.node.out.shape)
+    w.alias(ins.output, f"np.ascontiguousarray({w.ref(x)}).reshape({shape})")
+
+
+def _identity(w, ins):
+    x = ins.inputs[0]
+    if w.layout.types[x].ndim == 0:
+        w.set_scalar(ins.output, w.scalar(x))
+    else:
+        w.alias(ins.output, w.ref(x))
+
+
+def _check_index(w, ins):
+    x = ins.inputs[0]
+    t = w.layout.types[x]
+    # a failure is re-raised by the NumPy kernel (its message names the index), which needs
+    # the values: only for the schedule's own inputs
+    if x >= w.layout.n_inputs or t.ndim == 0 or t.dtype.kind not in "iu":
+        raise Unsupported("check of a computed value")
+    src = w.ref(x)
+    low, high = ins.node.attrs["low"], ins.node.attrs["high"]
+    index = w.loops(t.shape)
+    w.line(f"if {src}[{_join(index)}] < {low} or {src}[{_join(index)}] >= {high}:")
+    w.line("    raise CheckFailed")
+    w.close(t.ndim)
+    w.alias(ins.output, src)
+
+
+def _broadcast(w, ins):
+    x = ins.inputs[0]
+    shape = tuple(ins.node.out.shape)
+    if not shape:
+        return _identity(w, ins)
+    target = w.target(ins.output)
+    index = w.loops(shape)
+    w.line(f"{target}[{_join(index)}] = {w.element(x, index, shape)}")
+    w.close(len(shape))
+
+
+KERNELS = {
+    "matmul": _matmul, "sum": _sum, "amax": _amax, "permute": _permute, "reshape": _reshape,
+    "log_softmax": lambda w, ins: _softmax(w, ins, True),
+    "softmax": lambda w, ins: _softmax(w, ins, False),
+    "check_index": _check_index, "detach": _identity, "broadcast_to": _broadcast,
+}
