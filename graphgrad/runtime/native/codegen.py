@@ -99,7 +99,8 @@ def _exports(schedule, layout, items):
 def module_source(schedule, items, header):
     """The Python module holding every segment's @njit function."""
     lines = [f'"""{header}"""', "import numpy as np", "from numba import njit", "",
-             "from graphgrad.runtime.native.support import CheckFailed", ""]
+             "from graphgrad.runtime.native.support import CheckFailed, flat, flat_out, matmul_loops, "
+             "store", ""]
     k = 0
     for item in items:
         if not isinstance(item, Segment):

@@ -11,9 +11,9 @@ from graphgrad.ir.fused import inner_graph
 from graphgrad.runtime.native.scalars import cast, dtype_name, literal, maximum, scalar_expr
 from graphgrad.runtime.native.writer import Unsupported, acc_dtype, size
 
-# products with at most this many multiply-adds run as loops: below it, a BLAS call costs
-# more than the arithmetic
-SMALL_MATMUL = 32 * 32 * 32
+# products with at most this many multiply-adds run as loops: above it, BLAS is faster (numba
+# does not vectorize these loops well; a BLAS call costs about 1-2 µs)
+SMALL_MATMUL = 16 * 16 * 16
 
 
 def emit(w, ins):
@@ -41,17 +41,39 @@ def _elementwise(w, ins, nodes, leaves):
         if not shape or tuple(head.out.shape) != shape:
             raise Unsupported("matmul head of another shape")
         _check_matmul(w, [leaves[v] for v in head.inputs], head.out)
-    # the expressions first: an unsupported op raises before anything is written
     scalar_out = not shape
     if not scalar_out:
         target = w.target(out)
         if head is not None:
             _matmul_into(w, [leaves[v] for v in head.inputs], head.out, target, out)
-    index = [f"i{d}" for d in range(len(shape))]
+    # flat 1-D views and linear indices: the loops vectorize
+    flats = {}
+    strides = _c_strides(shape)
+    full = all(w.is_uniform(s) or tuple(w.layout.types[s].shape) == shape
+               for s in leaves.values())
+    index = ["k"] if full else [f"i{d}" for d in range(len(shape))]
+
+    def position(dims_strides):
+        if full:
+            return "k"
+        terms = [f"{i}" if st == 1 else f"{i} * {st}"
+                 for i, st in zip(index, dims_strides) if st]
+        return " + ".join(terms) or "0"
+
+    def element(slot):
+        if w.is_uniform(slot):
+            return w.scalar(slot)
+        if slot not in flats:
+            flats[slot] = f"f{slot}"
+            w.line(f"f{slot} = flat({w.ref(slot)})")
+        return f"f{slot}[{position(_operand_strides(w.layout.types[slot].shape, shape))}]"
+
+    if not scalar_out:
+        w.line(f"o{out} = flat_out({target})")
     local = {}
     invariant = set()      # values the same at every element: computed once, before the loop
     if head is not None:
-        local[head.out] = f"{target}[{', '.join(index)}]"
+        local[head.out] = f"o{out}[{position(strides)}]"
     hoisted, steps = [], []
     for k, n in enumerate(nodes):
         if n.op.broadcast:
@@ -62,8 +84,7 @@ def _elementwise(w, ins, nodes, leaves):
             else:
                 leaves[n.out] = leaves[n.inputs[0]]
             continue
-        args = [local[v] if v in local else w.element(leaves[v], index, shape)
-                for v in n.inputs]
+        args = [local[v] if v in local else element(leaves[v]) for v in n.inputs]
         expr = scalar_expr(n, args)
         if expr is None:
             raise Unsupported(n.op.name)
@@ -81,11 +102,32 @@ def _elementwise(w, ins, nodes, leaves):
             w.line(line)
         w.set_scalar(out, result)
         return
-    w.loops(shape)
+    w.loops([int(np.prod(shape))] if full else shape, prefix="k" if full else "i")
     for line in steps:
         w.line(line)
-    w.line(f"{target}[{', '.join(index)}] = {result}")
-    w.close(len(shape))
+    w.line(f"o{out}[{position(strides)}] = {result}")
+    w.close(1 if full else len(shape))
+    w.line(f"store({target}, o{out})")
+
+
+def _c_strides(shape):
+    out, step = [], 1
+    for n in reversed(shape):
+        out.append(step)
+        step *= n
+    return out[::-1]
+
+
+def _operand_strides(operand, shape):
+    """Element strides of a C-contiguous operand broadcast to `shape` (0 where it repeats)."""
+    own = _c_strides(operand)
+    lead = len(shape) - len(operand)
+    out = [0] * lead
+    for d, n in enumerate(operand):
+        if n != shape[lead + d] and n != 1:
+            raise Unsupported("shapes do not broadcast")
+        out.append(own[d] if n == shape[lead + d] and n != 1 else 0)
+    return out
 
 
 # -- matrix products -----------------------------------------------------------------------------
@@ -105,14 +147,7 @@ def _matmul_into(w, slots, out_value, target, out_slot):
     if m * n * k > SMALL_MATMUL and out_slot not in w.layout.into:
         w.line(f"np.dot({a}, {b}, {target})")
         return
-    zero = literal(0, out_value.dtype)
-    w.line(f"for i in range({m}):")
-    w.line(f"    for j in range({n}):")
-    w.line(f"        {target}[i, j] = {zero}")
-    w.line(f"    for p in range({k}):")
-    w.line(f"        aip = {a}[i, p]")
-    w.line(f"        for j in range({n}):")
-    w.line(f"            {target}[i, j] += aip * {b}[p, j]")
+    w.line(f"matmul_loops({a}, {b}, {target})")
 
 
 def _matmul(w, ins):

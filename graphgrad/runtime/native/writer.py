@@ -126,7 +126,7 @@ class SegmentWriter:
         """Open nested loops over `shape`; returns the index names (close with `close`)."""
         index = []
         for d, n in enumerate(shape):
-            name = f"{prefix}{d}"
+            name = f"{prefix}{d}" if prefix != "k" else "k"
             self.line(f"for {name} in range({n}):")
             self.indent += 1
             index.append(name)
