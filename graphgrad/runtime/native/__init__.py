@@ -62,7 +62,7 @@ class NumbaExecutable(Executable):
         self.segments = [i for i in items if isinstance(i, codegen.Segment)]
         header = (f"graphgrad native kernels of {schedule.graph.name} (generated; numba "
                   f"{numba.__version__}, numpy {np.__version__})")
-        self.module_source = codegen.module_source(schedule, items, header)
+        self.module_source = codegen.module_source(schedule, layout, items, header)
         driver, env, self._lines = codegen.driver_source(schedule, layout, items)
         module = cache.load_module(self.module_source) if self.segments else None
         env["_CheckFailed"] = CheckFailed

@@ -23,6 +23,7 @@ class Layout:
 
     def __init__(self, schedule):
         self.n_inputs = schedule.n_inputs
+        self.kernels = {}                  # code (after the name) -> (name, ops): see writer
         self.types = {i: v.type for i, v in enumerate(schedule.graph.inputs)}
         self.constants = schedule.constants
         for slot, value in self.constants.items():
@@ -96,11 +97,13 @@ def _exports(schedule, layout, items):
             needed_after |= set(schedule.instructions[item].inputs)
 
 
-def module_source(schedule, items, header):
-    """The Python module holding every segment's @njit function."""
+def module_source(schedule, layout, items, header):
+    """The Python module holding the elementwise kernels and every segment's @njit function."""
     lines = [f'"""{header}"""', "import numpy as np", "from numba import njit", "",
-             "from graphgrad.runtime.native.support import CheckFailed, flat, flat_out, matmul_loops, "
-             "store", ""]
+             "from graphgrad.runtime.native.support import CheckFailed, flat, flat_out, "
+             "gemm, log_softmax_rows, matmul_loops, softmax_rows, store"]
+    for source, (name, ops) in layout.kernels.items():
+        lines += ["", "", f"# {ops}", NJIT, f"def {name}{source.rstrip()}"]
     k = 0
     for item in items:
         if not isinstance(item, Segment):

@@ -32,7 +32,11 @@ def emit(w, ins):
 
 def _elementwise(w, ins, nodes, leaves):
     """A chain of elementwise ops as one loop over the result's shape; a leading matrix
-    product (matmul + bias + activation) is computed into the result first."""
+    product (matmul + bias + activation) is computed into the result first.
+
+    The loop is a kernel function of its own, shared by every instruction with the same
+    code (numba compiles it once: the layers of a network and their optimizer updates reuse
+    a few kernels), over flat 1-D views with linear indices, so that it vectorizes."""
     out = ins.output
     shape = tuple(ins.node.out.shape)
     head = None
@@ -42,16 +46,11 @@ def _elementwise(w, ins, nodes, leaves):
             raise Unsupported("matmul head of another shape")
         _check_matmul(w, [leaves[v] for v in head.inputs], head.out)
     scalar_out = not shape
-    if not scalar_out:
-        target = w.target(out)
-        if head is not None:
-            _matmul_into(w, [leaves[v] for v in head.inputs], head.out, target, out)
-    # flat 1-D views and linear indices: the loops vectorize
-    flats = {}
     strides = _c_strides(shape)
     full = all(w.is_uniform(s) or tuple(w.layout.types[s].shape) == shape
                for s in leaves.values())
     index = ["k"] if full else [f"i{d}" for d in range(len(shape))]
+    params, args, prologue = [], [], []       # of the kernel; what the segment passes
 
     def position(dims_strides):
         if full:
@@ -61,19 +60,32 @@ def _elementwise(w, ins, nodes, leaves):
         return " + ".join(terms) or "0"
 
     def element(slot):
-        if w.is_uniform(slot):
+        if scalar_out:
             return w.scalar(slot)
-        if slot not in flats:
-            flats[slot] = f"f{slot}"
-            w.line(f"f{slot} = flat({w.ref(slot)})")
-        return f"f{slot}[{position(_operand_strides(w.layout.types[slot].shape, shape))}]"
+        if w.is_uniform(slot):
+            value = w.scalar(slot)
+            if not value.startswith("v"):
+                return value                        # a literal
+        if slot not in value_of:
+            k = len(params)
+            name = f"s{k}" if w.is_uniform(slot) else f"a{k}"
+            value_of[slot] = name
+            params.append(name)
+            if name[0] == "s":
+                args.append(w.scalar(slot))
+            else:
+                args.append(w.ref(slot))
+                prologue.append(f"f{k} = flat({name})")
+        name = value_of[slot]
+        if name[0] == "s":
+            return name
+        return f"f{name[1:]}[{position(_operand_strides(w.layout.types[slot].shape, shape))}]"
 
-    if not scalar_out:
-        w.line(f"o{out} = flat_out({target})")
+    value_of = {}
     local = {}
     invariant = set()      # values the same at every element: computed once, before the loop
     if head is not None:
-        local[head.out] = f"o{out}[{position(strides)}]"
+        local[head.out] = f"o[{position(strides)}]"
     hoisted, steps = [], []
     for k, n in enumerate(nodes):
         if n.op.broadcast:
@@ -84,8 +96,8 @@ def _elementwise(w, ins, nodes, leaves):
             else:
                 leaves[n.out] = leaves[n.inputs[0]]
             continue
-        args = [local[v] if v in local else element(leaves[v]) for v in n.inputs]
-        expr = scalar_expr(n, args)
+        vals = [local[v] if v in local else element(leaves[v]) for v in n.inputs]
+        expr = scalar_expr(n, vals)
         if expr is None:
             raise Unsupported(n.op.name)
         local[n.out] = f"t{k}"
@@ -95,19 +107,26 @@ def _elementwise(w, ins, nodes, leaves):
         else:
             steps.append(f"t{k} = {expr}")
     result = local[nodes[-1].out] if nodes else local[head.out]
-    for line in hoisted:
-        w.line(line)
     if scalar_out:
-        for line in steps:
+        for line in hoisted + steps:
             w.line(line)
         w.set_scalar(out, result)
         return
-    w.loops([int(np.prod(shape))] if full else shape, prefix="k" if full else "i")
-    for line in steps:
-        w.line(line)
-    w.line(f"o{out}[{position(strides)}] = {result}")
-    w.close(1 if full else len(shape))
-    w.line(f"store({target}, o{out})")
+    target = w.target(out)
+    if head is not None:
+        _matmul_into(w, [leaves[v] for v in head.inputs], head.out, target, out)
+    body = ["o = flat_out(out)"] + prologue + hoisted
+    if full:
+        body.append("for k in range(o.shape[0]):")
+        depth = 1
+    else:
+        body += ["    " * d + f"for i{d} in range({n}):" for d, n in enumerate(shape)]
+        depth = len(shape)
+    body += ["    " * depth + line for line in steps]
+    body.append("    " * depth + f"o[{position(strides)}] = {result}")
+    body.append("store(out, o)")
+    name = w.kernel(["out"] + params, body, "+".join(n.op.name for n in nodes))
+    w.line(f"{name}({', '.join([target] + args)})")
 
 
 def _c_strides(shape):
@@ -145,7 +164,7 @@ def _matmul_into(w, slots, out_value, target, out_slot):
     # BLAS writes into C-contiguous arrays: planned buffers and new arrays (a state array
     # updated in place may have any layout)
     if m * n * k > SMALL_MATMUL and out_slot not in w.layout.into:
-        w.line(f"np.dot({a}, {b}, {target})")
+        w.line(f"gemm({a}, {b}, {target})")
         return
     w.line(f"matmul_loops({a}, {b}, {target})")
 
@@ -218,31 +237,11 @@ def _softmax(w, ins, log):
     dims = tuple(d % max(t.ndim, 1) for d in ins.node.attrs["dims"])
     if t.ndim == 0 or dims != (t.ndim - 1,) or t.dtype.kind != "f" or size(t) == 0:
         raise Unsupported("softmax over other than the last dim")
-    src = w.ref(x)
-    dt, acc = t.dtype, acc_dtype(t.dtype)
-    name = dtype_name(dt)
+    rows = (size(t) // t.shape[-1], t.shape[-1])
+    src = f"np.ascontiguousarray({w.ref(x)}).reshape({rows})"
     target = w.target(ins.output)
-    rows = w.loops(t.shape[:-1])
-    n = t.shape[-1]
-    row = lambda j: f"[{_join(rows + [j])}]"   # noqa: E731
-    w.line(f"m = {literal(-np.inf, dt)}")
-    w.line(f"for j in range({n}):")
-    w.line(f"    m = {maximum('m', src + row('j'))}")
-    w.line(f"s = {literal(0, acc)}")
-    w.line(f"for j in range({n}):")
-    if log:
-        w.line(f"    s += np.exp({name}({src}{row('j')} - m))")
-        w.line(f"ls = {name}(np.log({name}(s)))")
-        w.line(f"for j in range({n}):")
-        w.line(f"    {target}{row('j')} = {name}({name}({src}{row('j')} - m) - ls)")
-    else:
-        w.line(f"    e = np.exp({name}({src}{row('j')} - m))")
-        w.line(f"    {target}{row('j')} = e")
-        w.line("    s += e")
-        w.line(f"s32 = {name}(s)")
-        w.line(f"for j in range({n}):")
-        w.line(f"    {target}{row('j')} = {name}({target}{row('j')} / s32)")
-    w.close(len(rows))
+    kernel = "log_softmax_rows" if log else "softmax_rows"
+    w.line(f"{kernel}({src}, {target}.reshape({rows}))")
 
 
 # -- views and checks ----------------------------------------------------------------------------

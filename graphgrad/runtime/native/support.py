@@ -25,6 +25,46 @@ def _matmul_loops(a, b, out):
     return out
 
 
+def _gemm(a, b, out):
+    """out = a @ b through BLAS (numba calls scipy's): one compiled copy per layout, called
+    from every schedule, instead of numba's np.dot code inlined at each product."""
+    np.dot(a, b, out)
+
+
+def _log_softmax_rows(x, out):
+    """log_softmax over the last dim of C-contiguous 2-D `x` (rows), as the NumPy kernel:
+    x - max, minus the log of the sum of exp (summed in float64)."""
+    for i in range(x.shape[0]):
+        m = x[i, 0]
+        for j in range(x.shape[1]):
+            v = x[i, j]
+            if v > m or v != v:
+                m = v
+        s = 0.0
+        for j in range(x.shape[1]):
+            s += np.exp(x[i, j] - m)
+        ls = np.log(x.dtype.type(s))
+        for j in range(x.shape[1]):
+            out[i, j] = (x[i, j] - m) - ls
+
+
+def _softmax_rows(x, out):
+    for i in range(x.shape[0]):
+        m = x[i, 0]
+        for j in range(x.shape[1]):
+            v = x[i, j]
+            if v > m or v != v:
+                m = v
+        s = 0.0
+        for j in range(x.shape[1]):
+            e = np.exp(x[i, j] - m)
+            out[i, j] = e
+            s += e
+        total = x.dtype.type(s)
+        for j in range(x.shape[1]):
+            out[i, j] = out[i, j] / total
+
+
 def flat(a):
     """`a` as a 1-D C-contiguous array (a view when `a` is C-contiguous, else a copy)."""
     raise NotImplementedError("numba-only helper")
@@ -44,9 +84,13 @@ try:
     from numba import njit
     from numba.extending import overload
 except ImportError:         # the NumPy backend never imports this module's kernels
-    matmul_loops = None
+    matmul_loops = gemm = log_softmax_rows = softmax_rows = None
 else:
-    matmul_loops = njit(cache=True, error_model="numpy", nogil=True)(_matmul_loops)
+    _compiled = njit(cache=True, error_model="numpy", nogil=True)
+    matmul_loops = _compiled(_matmul_loops)
+    gemm = _compiled(_gemm)
+    log_softmax_rows = _compiled(_log_softmax_rows)
+    softmax_rows = _compiled(_softmax_rows)
 
     # chosen by the array's layout when numba types the generated code: flat 1-D loops
     # vectorize, and C-contiguous arrays (almost all) are never copied

@@ -33,6 +33,15 @@ class SegmentWriter:
         del self.prologue[n_pro:]
         self.params, self.defined = params, defined
 
+    def kernel(self, params, body, what):
+        """The name of a module-level @njit function with this code (one per distinct code,
+        shared by all segments)."""
+        source = f"({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
+        kernels = self.layout.kernels
+        if source not in kernels:
+            kernels[source] = (f"kernel{len(kernels)}", what)
+        return kernels[source][0]
+
     def line(self, text):
         self.body.append("    " * self.indent + text)
 
