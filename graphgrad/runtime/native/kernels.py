@@ -8,7 +8,7 @@ products (`np.dot`, which numba hands to scipy's BLAS), or a view (transpose, re
 import numpy as np
 
 from graphgrad.ir.fused import inner_graph
-from graphgrad.runtime.native.scalars import cast, dtype_name, literal, maximum, scalar_expr
+from graphgrad.runtime.native.scalars import cast, literal, maximum, scalar_expr
 from graphgrad.runtime.native.writer import Unsupported, acc_dtype, size
 
 # products with at most this many multiply-adds run as loops: above it, BLAS is faster (numba
