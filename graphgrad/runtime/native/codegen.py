@@ -39,6 +39,8 @@ class Layout:
             if not isinstance(slot, int) or buf.ndim == 0:
                 continue                   # fused kernels' scratch: loops need none
             arena = buf.base if buf.base is not None else buf
+            if arena.dtype != np.uint8 or arena.ndim != 1:
+                raise ValueError("memory plan buffers are not views of byte arenas")
             if id(arena) not in ids:
                 ids[id(arena)] = len(self.arenas)
                 self.arenas.append(arena)
