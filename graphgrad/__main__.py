@@ -34,6 +34,8 @@ def main(argv=None):
     bench.add_argument("--plot", default=None, help="write a bar chart (needs matplotlib)")
     bench.add_argument("--peers", action="store_true",
                        help="also time PyTorch / torch.compile / JAX when installed")
+    bench.add_argument("--backend", choices=("numpy", "numba", "both"), default="numpy",
+                       help="runtime of the compiled column(s); numba needs graphgrad[fast]")
     dump = sub.add_parser("dump", help="write a compiled function's forward, backward and "
                                        "optimized graphs (.txt, .dot, .svg)")
     dump.add_argument("target", help="path/to/script.py:function or package.module:function")
@@ -52,7 +54,7 @@ def main(argv=None):
             parser.exit(2, "python -m graphgrad bench: --plot needs matplotlib (pip install "
                            "matplotlib, or the examples extra)\n")
         bench_module.main(workloads, args.repeat, args.warmup, args.json, args.markdown,
-                          args.plot, args.peers, args.threads)
+                          args.plot, args.peers, args.threads, backend=args.backend)
     elif args.command == "dump":
         from graphgrad.tools.dump import dump as dump_graphs
         try:

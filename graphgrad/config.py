@@ -14,6 +14,8 @@ class Config:
         self.debug_dir = environ.get("GRAPHGRAD_DEBUG_DIR") or None
         # run ir.verify() after every pass (tests switch this on)
         self.verify_passes = environ.get("GRAPHGRAD_VERIFY", "") not in ("", "0")
+        # runtime of compiled functions: "numpy" (default) or "numba" (extra graphgrad[fast])
+        self.backend = environ.get("GRAPHGRAD_BACKEND", "numpy")
         # dtype of Python floats and float factories (gg.set_default_dtype changes it)
         self.default_dtype = np.dtype(np.float32)
 

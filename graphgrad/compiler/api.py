@@ -24,25 +24,28 @@ from graphgrad.config import config
 from graphgrad.diagnostics import user_location
 from graphgrad.modes import active_recorder, anomaly_enabled, grad_enabled
 from graphgrad.passes import DEFAULT_PASSES
+from graphgrad.runtime.native import check_backend
 from graphgrad.tensor import Tensor
 
 CacheInfo = namedtuple("CacheInfo", "hits misses traces entries limit recompile_reasons")
 
 
 def compile(fn=None, *, fullgraph=True, dynamic=False, mode="default", passes=None,
-            static_argnames=(), donate_argnames=()):
+            static_argnames=(), donate_argnames=(), backend=None):
     """Compile `fn` (a function or an nn.Module); usable as `@compile` or `@compile(...)`.
 
     mode: "default" (compiled), "eager" (runs `fn` as is, for comparisons) or "debug" (runs
     both, checks they agree, keeps the eager result). passes: a list of Graph -> Graph
     functions replacing the default pipeline (`[]` runs the traced graph as is).
+    backend: "numpy" (the default, `gg.config.backend` / GRAPHGRAD_BACKEND) or "numba" (the
+    whole schedule as generated numba code; needs the extra graphgrad[fast]).
     `fullgraph` must stay True (graph breaks are not supported); `dynamic=True` is refused
     (each shape gets its own graph); `donate_argnames` is accepted as a hint.
     """
     if fn is None:
         return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, mode=mode,
                                  passes=passes, static_argnames=static_argnames,
-                                 donate_argnames=donate_argnames)
+                                 donate_argnames=donate_argnames, backend=backend)
     if mode not in ("default", "eager", "debug", "reduce-overhead", "max-autotune"):
         raise ValueError(f"compile: unknown mode {mode!r}; use 'default', 'eager' or 'debug'")
     if not fullgraph:
@@ -51,17 +54,22 @@ def compile(fn=None, *, fullgraph=True, dynamic=False, mode="default", passes=No
     if dynamic:
         raise ValueError("compile: dynamic=True is not supported; each new shape is traced "
                          "once and cached (up to gg.config.recompile_limit entries)")
+    backend = config.backend if backend is None else backend
+    check_backend(backend)
     from graphgrad.nn.module import Module
     if isinstance(fn, Module):
-        return CompiledModule(fn, mode=mode, passes=passes)
+        return CompiledModule(fn, mode=mode, passes=passes, backend=backend)
     if not callable(fn):
         raise TypeError(f"compile: expects a function or an nn.Module, got {type(fn).__name__}")
-    return CompiledFunction(fn, mode=mode, passes=passes, static_argnames=static_argnames)
+    return CompiledFunction(fn, mode=mode, passes=passes, static_argnames=static_argnames,
+                            backend=backend)
 
 
 class CompiledFunction:
-    def __init__(self, fn, mode="default", passes=None, static_argnames=(), name=None):
+    def __init__(self, fn, mode="default", passes=None, static_argnames=(), name=None,
+                 backend="numpy"):
         self.fn = fn
+        self.backend = backend                # every entry's schedules run on this runtime
         self.mode = "default" if mode in ("reduce-overhead", "max-autotune") else mode
         self.passes = list(DEFAULT_PASSES if passes is None else passes)
         self.static_argnames = tuple(static_argnames)
@@ -198,10 +206,11 @@ class CompiledModule:
     """`gg.compile(module)`: calls go through a compiled `module.__call__`; every other
     attribute (parameters, train/eval, state_dict, ...) is the original module's."""
 
-    def __init__(self, module, mode="default", passes=None):
+    def __init__(self, module, mode="default", passes=None, backend="numpy"):
         object.__setattr__(self, "_orig_mod", module)
         object.__setattr__(self, "_compiled", CompiledFunction(
-            module.__call__, mode=mode, passes=passes, name=type(module).__name__))
+            module.__call__, mode=mode, passes=passes, name=type(module).__name__,
+            backend=backend))
 
     def __call__(self, *args, **kwargs):
         return self._compiled(*args, **kwargs)
@@ -231,6 +240,7 @@ def build_entry(compiled, leaves, treedef, names, signature):
     traced = trace_function(compiled.fn, compiled.name, leaves, treedef, names,
                             user_location())
     entry = Entry(compiled.name, traced)
+    entry.backend = compiled.backend
     entry.signature = signature
     entry.fn = compiled.fn
     if entry.eager_reason is not None:

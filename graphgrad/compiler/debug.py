@@ -115,6 +115,8 @@ def explain(compiled, entry, out=print):
         for inner in groups:
             lines.append(f"    fused: {'->'.join(n.op.name for n in inner.nodes)}")
     lines.append(_memory_line("forward", entry.forward_exe))
+    if hasattr(entry.forward_exe, "describe"):         # the numba backend's segments
+        lines += entry.forward_exe.describe()
     if entry.backward_exe is not None:
         lines.append(_memory_line("backward", entry.backward_exe))
     info = compiled.cache_info()

@@ -15,7 +15,8 @@ from graphgrad.errors import AutogradError
 from graphgrad.ir.subgraph import phase_subgraph
 from graphgrad.modes import anomaly_enabled
 from graphgrad.passes import autodiff, dce, partition, run_passes
-from graphgrad.runtime import Executable, Schedule, interpret
+from graphgrad.runtime import Schedule, interpret
+from graphgrad.runtime.native import make_executable
 from graphgrad.runtime.commit import deferred_interrupts
 from graphgrad.tensor import Tensor
 
@@ -45,6 +46,7 @@ class Entry:
         self.eager_reason = getattr(traced, "eager_reason", None)   # runs `fn` eagerly if set
         self.fn = None
         self.warned = False
+        self.backend = "numpy"                    # the runtime its schedules are built for
 
     # -- compilation --------------------------------------------------------------------------
     def build_single(self, passes):
@@ -52,7 +54,8 @@ class Entry:
         self.graphs["forward"] = graph
         self.graphs["unfused"] = _before_fusion(self.traced, records)
         self.records["forward"] = records
-        self.forward_exe = Executable(Schedule(graph, write_into=self._write_into()))
+        self.forward_exe = make_executable(Schedule(graph, write_into=self._write_into()),
+                                           self.backend)
         self.n_saved = 0
 
     def _write_into(self):
@@ -81,8 +84,9 @@ class Entry:
         forward, backward = dce(forward), dce(backward)
         self.graphs.update(joint=joint, forward=forward, backward=backward)
         self.records["joint"] = records
-        self.forward_exe = Executable(Schedule(forward, write_into=self._write_into()))
-        self.backward_exe = Executable(Schedule(backward))
+        self.forward_exe = make_executable(Schedule(forward, write_into=self._write_into()),
+                                           self.backend)
+        self.backward_exe = make_executable(Schedule(backward), self.backend)
         self.n_saved = n_saved
         inputs = self.traced.inputs
         self.wrt_inputs = [inputs.index(v) for v in wrt]

@@ -31,6 +31,8 @@ WORKLOADS = {
 }
 DEFAULT_WORKLOADS = tuple(WORKLOADS)
 GG_MODES = ("eager", "unoptimized", "compiled")
+# --backend: which compiled columns; "numba" is gg.compile(step, backend="numba")
+BACKEND_MODES = {"numpy": ("compiled",), "numba": ("numba",), "both": ("compiled", "numba")}
 LR, MOMENTUM = 0.01, 0.9
 
 
@@ -87,6 +89,8 @@ def make_step(workload, mode, seed=0):
 
     if mode == "compiled":
         step = gg.compile(step)
+    elif mode == "numba":
+        step = gg.compile(step, backend="numba")
     elif mode == "unoptimized":
         step = gg.compile(step, passes=[])
     x, y = make_data(workload, seed)
@@ -155,9 +159,10 @@ def measure(make, repeat, warmup):
     return step, args, result
 
 
-def run_workload(workload, repeat=200, warmup=20, peers=False, threads=1):
+def run_workload(workload, repeat=200, warmup=20, peers=False, threads=1, backend="numpy"):
     row = {"workload": workload}
-    for mode in GG_MODES:
+    modes = ("eager", "unoptimized") + BACKEND_MODES[backend]
+    for mode in modes:
         step, args, r = measure(lambda: make_step(workload, mode), repeat, warmup)
         r["peak_bytes"] = peak_memory(step, args)
         if mode != "eager":
@@ -172,12 +177,19 @@ def run_workload(workload, repeat=200, warmup=20, peers=False, threads=1):
                 row[name] = measure(make, repeat, warmup)[2]
             except Exception as e:          # a peer failing never fails the benchmark
                 row[name] = {"error": f"{type(e).__name__}: {e}"[:200]}
-    compiled = row["compiled"]["median_us"]
+    main = modes[2]            # the ratios are those of the first compiled column
+    row["main"] = main
+    compiled = row[main]["median_us"]
     row["ratios"] = {"compiled/eager": compiled / row["eager"]["median_us"],
                      "compiled/unoptimized": compiled / row["unoptimized"]["median_us"]}
     for ref in ("numpy", "gemm", "torch"):
         if ref in row and "error" not in row[ref]:
             row["ratios"][f"compiled/{ref}"] = compiled / row[ref]["median_us"]
+    if main != "numba" and "numba" in row:
+        row["ratios"]["numba/compiled"] = row["numba"]["median_us"] / compiled
+        for ref in ("numpy", "gemm"):
+            if ref in row:
+                row["ratios"][f"numba/{ref}"] = row["numba"]["median_us"] / row[ref]["median_us"]
     return row
 
 
@@ -202,6 +214,7 @@ def machine_info():
 
 
 COLUMNS = [("eager", "eager"), ("unoptimized", "passes=[]"), ("compiled", "compiled"),
+           ("numba", "numba"),
            ("numpy", "hand NumPy"), ("gemm", "GEMM only"), ("torch", "torch*"),
            ("torch.compile", "torch.compile*"), ("jax.jit", "jax.jit*"), ("pytensor", "PyTensor*")]
 
@@ -220,6 +233,10 @@ def format_table(rows, markdown=False):
     header = ([ "workload"] + [title + " µs" for k, title in COLUMNS if k in keys]
               + ["c/eager", "c/numpy", "c/gemm", "c/torch", "compile ms", "peak eager KiB",
                  "peak compiled KiB"])
+    # with --backend both: the numba column against the NumPy backend and the floors
+    extra = [k for k in ("compiled", "numpy", "gemm")
+             if any(f"numba/{k}" in r["ratios"] for r in rows)]
+    header += [f"n/{k[0] if k == 'compiled' else k}" for k in extra]
     lines = []
     for r in rows:
         ratios = r["ratios"]
@@ -228,9 +245,10 @@ def format_table(rows, markdown=False):
             f"{ratios['compiled/numpy']:.2f}" if "compiled/numpy" in ratios else "-",
             f"{ratios['compiled/gemm']:.2f}" if "compiled/gemm" in ratios else "-",
             f"{ratios['compiled/torch']:.2f}" if "compiled/torch" in ratios else "-",
-            f"{r['compiled']['compile_ms']:.0f}",
+            f"{r[r.get('main', 'compiled')]['compile_ms']:.0f}",
             f"{r['eager']['peak_bytes'] / 1024:.0f}",
-            f"{r['compiled']['peak_bytes'] / 1024:.0f}"])
+            f"{r[r.get('main', 'compiled')]['peak_bytes'] / 1024:.0f}"]
+            + [f"{ratios[f'numba/{k}']:.2f}" if f"numba/{k}" in ratios else "-" for k in extra])
     if markdown:
         out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         out += ["| " + " | ".join(cells) + " |" for cells in lines]
@@ -269,11 +287,11 @@ def plot(rows, path):
 
 
 def main(workloads=DEFAULT_WORKLOADS, repeat=200, warmup=20, json_path=None, markdown=False,
-         plot_path=None, peers=False, threads=1, out=print):
+         plot_path=None, peers=False, threads=1, out=print, backend="numpy"):
     start = time.perf_counter()
     rows = []
     for w in workloads:
-        rows.append(run_workload(w, repeat, warmup, peers, threads))
+        rows.append(run_workload(w, repeat, warmup, peers, threads, backend))
     info = machine_info()
     pools = info["blas_pools"]
     threads = (", ".join(f"{p['library'] or p['api']}: {p['threads']}" for p in pools)

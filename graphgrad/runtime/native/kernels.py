@@ -1,0 +1,309 @@
+"""Native kernels: each schedule instruction the numba backend can run becomes explicit loops
+over its static shapes (elementwise groups, reductions, softmax), a BLAS call for large matrix
+products (`np.dot`, which numba hands to scipy's BLAS), or a view (transpose, reshape).
+
+`emit(writer, ins)` writes the instruction's source into a `SegmentWriter`, or raises
+`Unsupported` when the op has no native kernel for these types and attributes.
+"""
+import numpy as np
+
+from graphgrad.ir.fused import inner_graph
+from graphgrad.runtime.native.scalars import cast, literal, maximum, scalar_expr
+from graphgrad.runtime.native.writer import Unsupported, acc_dtype, size
+
+# products with at most this many multiply-adds run as loops: above it, BLAS is faster (numba
+# does not vectorize these loops well; a BLAS call costs about 1-2 µs)
+SMALL_MATMUL = 16 * 16 * 16
+
+
+def emit(w, ins):
+    node = ins.node
+    inner = inner_graph(node)
+    if inner is not None:
+        return _elementwise(w, ins, inner.nodes, dict(zip(inner.inputs, ins.inputs)))
+    name = node.op.name
+    if node.op.elementwise:
+        return _elementwise(w, ins, [node], dict(zip(node.inputs, ins.inputs)))
+    kernel = KERNELS.get(name)
+    if kernel is None:
+        raise Unsupported(name)
+    return kernel(w, ins)
+
+
+def _elementwise(w, ins, nodes, leaves):
+    """A chain of elementwise ops as one loop over the result's shape; a leading matrix
+    product (matmul + bias + activation) is computed into the result first.
+
+    The loop is a kernel function of its own, shared by every instruction with the same
+    code (numba compiles it once: the layers of a network and their optimizer updates reuse
+    a few kernels), over flat 1-D views with linear indices, so that it vectorizes."""
+    out = ins.output
+    shape = tuple(ins.node.out.shape)
+    head = None
+    if nodes[0].op.fusion_head:
+        head, nodes = nodes[0], nodes[1:]
+        if not shape or tuple(head.out.shape) != shape:
+            raise Unsupported("matmul head of another shape")
+        _check_matmul(w, [leaves[v] for v in head.inputs], head.out)
+    scalar_out = not shape
+    strides = _c_strides(shape)
+    full = all(w.is_uniform(s) or tuple(w.layout.types[s].shape) == shape
+               for s in leaves.values())
+    index = ["k"] if full else [f"i{d}" for d in range(len(shape))]
+    params, args, prologue = [], [], []       # of the kernel; what the segment passes
+
+    def position(dims_strides):
+        if full:
+            return "k"
+        terms = [f"{i}" if st == 1 else f"{i} * {st}"
+                 for i, st in zip(index, dims_strides) if st]
+        return " + ".join(terms) or "0"
+
+    def element(slot):
+        if scalar_out:
+            return w.scalar(slot)
+        if w.is_uniform(slot):
+            value = w.scalar(slot)
+            if not value.startswith("v"):
+                return value                        # a literal
+        if slot not in value_of:
+            k = len(params)
+            name = f"s{k}" if w.is_uniform(slot) else f"a{k}"
+            value_of[slot] = name
+            params.append(name)
+            if name[0] == "s":
+                args.append(w.scalar(slot))
+            else:
+                args.append(w.ref(slot))
+                prologue.append(f"f{k} = flat({name})")
+        name = value_of[slot]
+        if name[0] == "s":
+            return name
+        return f"f{name[1:]}[{position(_operand_strides(w.layout.types[slot].shape, shape))}]"
+
+    value_of = {}
+    local = {}
+    invariant = set()      # values the same at every element: computed once, before the loop
+    if head is not None:
+        local[head.out] = f"o[{position(strides)}]"
+    hoisted, steps = [], []
+    for k, n in enumerate(nodes):
+        if n.op.broadcast:
+            if n.inputs[0] in local:
+                local[n.out] = local[n.inputs[0]]
+                if n.inputs[0] in invariant:
+                    invariant.add(n.out)
+            else:
+                leaves[n.out] = leaves[n.inputs[0]]
+            continue
+        vals = [local[v] if v in local else element(leaves[v]) for v in n.inputs]
+        expr = scalar_expr(n, vals)
+        if expr is None:
+            raise Unsupported(n.op.name)
+        local[n.out] = f"t{k}"
+        if all(v in invariant if v in local else w.is_uniform(leaves[v]) for v in n.inputs):
+            invariant.add(n.out)
+            hoisted.append(f"t{k} = {expr}")
+        else:
+            steps.append(f"t{k} = {expr}")
+    result = local[nodes[-1].out] if nodes else local[head.out]
+    if scalar_out:
+        for line in hoisted + steps:
+            w.line(line)
+        w.set_scalar(out, result)
+        return
+    target = w.target(out)
+    if head is not None:
+        _matmul_into(w, [leaves[v] for v in head.inputs], head.out, target, out)
+    body = ["o = flat_out(out)"] + prologue + hoisted
+    if full:
+        body.append("for k in range(o.shape[0]):")
+        depth = 1
+    else:
+        body += ["    " * d + f"for i{d} in range({n}):" for d, n in enumerate(shape)]
+        depth = len(shape)
+    body += ["    " * depth + line for line in steps]
+    body.append("    " * depth + f"o[{position(strides)}] = {result}")
+    body.append("store(out, o)")
+    name = w.kernel(["out"] + params, body, "+".join(n.op.name for n in nodes))
+    w.line(f"{name}({', '.join([target] + args)})")
+
+
+def _c_strides(shape):
+    out, step = [], 1
+    for n in reversed(shape):
+        out.append(step)
+        step *= n
+    return out[::-1]
+
+
+def _operand_strides(operand, shape):
+    """Element strides of a C-contiguous operand broadcast to `shape` (0 where it repeats)."""
+    own = _c_strides(operand)
+    lead = len(shape) - len(operand)
+    out = [0] * lead
+    for d, n in enumerate(operand):
+        if n != shape[lead + d] and n != 1:
+            raise Unsupported("shapes do not broadcast")
+        out.append(own[d] if n == shape[lead + d] and n != 1 else 0)
+    return out
+
+
+# -- matrix products -----------------------------------------------------------------------------
+
+def _check_matmul(w, slots, out_value):
+    ta, tb = (w.layout.types[s] for s in slots)
+    if ta.ndim != 2 or tb.ndim != 2 or out_value.dtype.kind != "f" or \
+            ta.dtype != out_value.dtype or tb.dtype != out_value.dtype:
+        raise Unsupported("matmul other than 2-D @ 2-D of one float dtype")
+
+
+def _matmul_into(w, slots, out_value, target, out_slot):
+    a, b = (w.ref(s) for s in slots)
+    (m, k), (_, n) = (w.layout.types[s].shape for s in slots)
+    # BLAS writes into C-contiguous arrays: planned buffers and new arrays (a state array
+    # updated in place may have any layout)
+    if m * n * k > SMALL_MATMUL and out_slot not in w.layout.into:
+        w.line(f"gemm({a}, {b}, {target})")
+        return
+    w.line(f"matmul_loops({a}, {b}, {target})")
+
+
+def _matmul(w, ins):
+    _check_matmul(w, ins.inputs, ins.node.out)
+    target = w.target(ins.output)
+    _matmul_into(w, ins.inputs, ins.node.out, target, ins.output)
+
+
+# -- reductions ----------------------------------------------------------------------------------
+
+def _reduce(w, ins, init, combine, acc_of):
+    x = ins.inputs[0]
+    tx = w.layout.types[x]
+    if tx.ndim == 0 or size(tx) == 0:
+        raise Unsupported("reduction of a scalar or an empty array")
+    dims = tuple(sorted(d % tx.ndim for d in ins.node.attrs["dims"]))
+    keep = ins.node.attrs.get("keepdim", False)
+    out_t = ins.node.out.type
+    acc = acc_of(out_t.dtype)
+    src = w.ref(x)
+    kept = [d for d in range(tx.ndim) if d not in dims]
+    trailing = dims == tuple(range(tx.ndim - len(dims), tx.ndim))
+    if out_t.ndim == 0 or (trailing and kept):
+        # one accumulator per result element, summed over the trailing dims
+        outer = [f"i{d}" for d in kept]
+        if out_t.ndim:
+            target = w.target(ins.output)
+            w.loops([tx.shape[d] for d in kept])
+        w.line(f"acc = {literal(init, acc)}")
+        inner = w.loops([tx.shape[d] for d in dims], prefix="r")
+        w.line(f"acc = {combine('acc', cast(f'{src}[{_join(outer + inner)}]', tx.dtype, acc))}")
+        w.close(len(dims))
+        result = cast("acc", acc, out_t.dtype)
+        if out_t.ndim == 0:
+            w.set_scalar(ins.output, result)
+            return
+        at = outer + (["0"] * len(dims) if keep else [])
+        w.line(f"{target}[{_join(at)}] = {result}")
+        w.close(len(kept))
+        return
+    # reduced dims in the middle: accumulate into the result in the input's order
+    target = w.target(ins.output)
+    w.line(f"{target}[...] = {literal(init, out_t.dtype)}")
+    index = w.loops(tx.shape)
+    at = [index[d] if d not in dims else "0" for d in range(tx.ndim) if d not in dims or keep]
+    cell = f"{target}[{_join(at)}]"
+    w.line(f"{cell} = {combine(cell, cast(f'{src}[{_join(index)}]', tx.dtype, out_t.dtype))}")
+    w.close(tx.ndim)
+
+
+def _join(index):
+    return ", ".join(index) if index else "()"
+
+
+def _sum(w, ins):
+    return _reduce(w, ins, 0, lambda a, b: f"{a} + {b}", acc_dtype)
+
+
+def _amax(w, ins):
+    if ins.node.out.dtype.kind != "f":
+        raise Unsupported("amax of integers")
+    return _reduce(w, ins, -np.inf, maximum, np.dtype)
+
+
+def _softmax(w, ins, log):
+    x = ins.inputs[0]
+    t = w.layout.types[x]
+    dims = tuple(d % max(t.ndim, 1) for d in ins.node.attrs["dims"])
+    if t.ndim == 0 or dims != (t.ndim - 1,) or t.dtype.kind != "f" or size(t) == 0:
+        raise Unsupported("softmax over other than the last dim")
+    rows = (size(t) // t.shape[-1], t.shape[-1])
+    src = f"np.ascontiguousarray({w.ref(x)}).reshape({rows})"
+    target = w.target(ins.output)
+    kernel = "log_softmax_rows" if log else "softmax_rows"
+    w.line(f"{kernel}({src}, {target}.reshape({rows}))")
+
+
+# -- views and checks ----------------------------------------------------------------------------
+
+def _permute(w, ins):
+    x = ins.inputs[0]
+    perm = tuple(ins.node.attrs["perm"])
+    src = w.ref(x)
+    if perm == tuple(range(len(perm))):
+        w.alias(ins.output, src)
+    elif perm == (1, 0):
+        w.alias(ins.output, f"{src}.T")
+    else:
+        w.alias(ins.output, f"np.transpose({src}, {perm})")
+
+
+def _reshape(w, ins):
+    x = ins.inputs[0]
+    if w.layout.types[x].ndim == 0 or ins.node.out.ndim == 0:
+        raise Unsupported("reshape from or to a scalar")
+    shape = tuple(ins.node.out.shape)
+    w.alias(ins.output, f"np.ascontiguousarray({w.ref(x)}).reshape({shape})")
+
+
+def _identity(w, ins):
+    x = ins.inputs[0]
+    if w.layout.types[x].ndim == 0:
+        w.set_scalar(ins.output, w.scalar(x))
+    else:
+        w.alias(ins.output, w.ref(x))
+
+
+def _check_index(w, ins):
+    x = ins.inputs[0]
+    t = w.layout.types[x]
+    # a failure is re-raised by the NumPy kernel (its message names the index), which needs
+    # the values: only for the schedule's own inputs
+    if x >= w.layout.n_inputs or t.ndim == 0 or t.dtype.kind not in "iu":
+        raise Unsupported("check of a computed value")
+    src = w.ref(x)
+    low, high = ins.node.attrs["low"], ins.node.attrs["high"]
+    index = w.loops(t.shape)
+    w.line(f"if {src}[{_join(index)}] < {low} or {src}[{_join(index)}] >= {high}:")
+    w.line("    raise CheckFailed")
+    w.close(t.ndim)
+    w.alias(ins.output, src)
+
+
+def _broadcast(w, ins):
+    x = ins.inputs[0]
+    shape = tuple(ins.node.out.shape)
+    if not shape:
+        return _identity(w, ins)
+    target = w.target(ins.output)
+    index = w.loops(shape)
+    w.line(f"{target}[{_join(index)}] = {w.element(x, index, shape)}")
+    w.close(len(shape))
+
+
+KERNELS = {
+    "matmul": _matmul, "sum": _sum, "amax": _amax, "permute": _permute, "reshape": _reshape,
+    "log_softmax": lambda w, ins: _softmax(w, ins, True),
+    "softmax": lambda w, ins: _softmax(w, ins, False),
+    "check_index": _check_index, "detach": _identity, "broadcast_to": _broadcast,
+}

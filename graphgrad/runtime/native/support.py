@@ -1,0 +1,117 @@
+"""What generated native modules import from graphgrad (kept small: they are cached on disk
+and loaded in other processes): the check failure and shared numba helpers, compiled once per
+argument types for all schedules (and cached beside this file by numba)."""
+import numpy as np
+
+
+class CheckFailed(Exception):
+    """Raised by a native data check (e.g. class indices in range); the driver then runs the
+    op's NumPy kernel, which raises the error that names the bad value."""
+
+
+def _matmul_loops(a, b, out):
+    """out = a @ b for small 2-D matrices: rows of `out` accumulate rows of `b` (contiguous,
+    so the inner loop vectorizes); a transposed `b` is copied to row-major first."""
+    m, k = a.shape
+    n = b.shape[1]
+    rows = np.ascontiguousarray(b)
+    for i in range(m):
+        for j in range(n):
+            out[i, j] = 0
+        for p in range(k):
+            aip = a[i, p]
+            for j in range(n):
+                out[i, j] += aip * rows[p, j]
+    return out
+
+
+def _gemm(a, b, out):
+    """out = a @ b through BLAS (numba calls scipy's): one compiled copy per layout, called
+    from every schedule, instead of numba's np.dot code inlined at each product."""
+    np.dot(a, b, out)
+
+
+def _log_softmax_rows(x, out):
+    """log_softmax over the last dim of C-contiguous 2-D `x` (rows), as the NumPy kernel:
+    x - max, minus the log of the sum of exp (summed in float64)."""
+    for i in range(x.shape[0]):
+        m = x[i, 0]
+        for j in range(x.shape[1]):
+            v = x[i, j]
+            if v > m or v != v:
+                m = v
+        s = 0.0
+        for j in range(x.shape[1]):
+            s += np.exp(x[i, j] - m)
+        ls = np.log(x.dtype.type(s))
+        for j in range(x.shape[1]):
+            out[i, j] = (x[i, j] - m) - ls
+
+
+def _softmax_rows(x, out):
+    for i in range(x.shape[0]):
+        m = x[i, 0]
+        for j in range(x.shape[1]):
+            v = x[i, j]
+            if v > m or v != v:
+                m = v
+        s = 0.0
+        for j in range(x.shape[1]):
+            e = np.exp(x[i, j] - m)
+            out[i, j] = e
+            s += e
+        total = x.dtype.type(s)
+        for j in range(x.shape[1]):
+            out[i, j] = out[i, j] / total
+
+
+def flat(a):
+    """`a` as a 1-D C-contiguous array (a view when `a` is C-contiguous, else a copy)."""
+    raise NotImplementedError("numba-only helper")
+
+
+def flat_out(a):
+    """A 1-D array to write `a`'s elements into: a view of `a` when it is C-contiguous, else a
+    new array that `store(a, f)` copies back."""
+    raise NotImplementedError("numba-only helper")
+
+
+def store(a, f):
+    raise NotImplementedError("numba-only helper")
+
+
+try:
+    from numba import njit
+    from numba.extending import overload
+except ImportError:         # the NumPy backend never imports this module's kernels
+    matmul_loops = gemm = log_softmax_rows = softmax_rows = None
+else:
+    _compiled = njit(cache=True, error_model="numpy", nogil=True)
+    matmul_loops = _compiled(_matmul_loops)
+    gemm = _compiled(_gemm)
+    log_softmax_rows = _compiled(_log_softmax_rows)
+    softmax_rows = _compiled(_softmax_rows)
+
+    # chosen by the array's layout when numba types the generated code: flat 1-D loops
+    # vectorize, and C-contiguous arrays (almost all) are never copied
+    @overload(flat)
+    def _flat(a):
+        if a.layout == "C":
+            return lambda a: a.reshape(-1)
+        return lambda a: np.ascontiguousarray(a).reshape(-1)
+
+    @overload(flat_out)
+    def _flat_out(a):
+        if a.layout == "C":
+            return lambda a: a.reshape(-1)
+        return lambda a: np.empty(a.size, a.dtype)
+
+    @overload(store)
+    def _store(a, f):
+        if a.layout == "C":
+            return lambda a, f: None
+        return lambda a, f: _copy_back(a, f)
+
+    @njit
+    def _copy_back(a, f):
+        a[...] = f.reshape(a.shape)

@@ -1,0 +1,270 @@
+"""The numba backend: every native kernel against the reference interpreter, fallbacks to
+NumPy kernels, whole training steps against eager, the on-disk cache."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+import graphgrad.nn.functional as F
+from graphgrad import nn, optim
+from graphgrad.compiler.debug import explain
+from graphgrad.ir.interpret import interpret
+from graphgrad.passes import DEFAULT_PASSES, run_passes
+from graphgrad.runtime import Schedule
+
+
+numba = pytest.importorskip("numba")
+from graphgrad.runtime.native import NumbaExecutable  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cache_dir(tmp_path_factory):
+    """Generated modules go to a private folder, shared by this module's tests."""
+    folder = str(tmp_path_factory.mktemp("numba-cache"))
+    previous = os.environ.get("GRAPHGRAD_CACHE_DIR")
+    os.environ["GRAPHGRAD_CACHE_DIR"] = folder
+    yield folder
+    if previous is None:
+        del os.environ["GRAPHGRAD_CACHE_DIR"]
+    else:
+        os.environ["GRAPHGRAD_CACHE_DIR"] = previous
+
+
+def _arrays(shapes, dtype=np.float32, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in shapes:
+        if isinstance(s, tuple) and len(s) == 2 and isinstance(s[1], type):
+            s, dt = s
+        else:
+            dt = dtype
+        out.append(rng.standard_normal(s).astype(dt))
+    return out
+
+
+def check_native(fn, *arrays, native=True, passes=DEFAULT_PASSES, rtol=2e-5, atol=2e-6):
+    """fn traced on `arrays`, optimized, run by the numba backend == the interpreter on the
+    traced graph. With `native`, no instruction may fall back to NumPy."""
+    traced = gg.trace(fn, *[gg.tensor(a) for a in arrays])
+    graph, _ = run_passes(traced, passes)
+    exe = NumbaExecutable(Schedule(graph))
+    if native:
+        assert exe.fallbacks == [], exe.describe()
+    got = exe(*[a.copy() for a in arrays])
+    want = interpret(traced, [a.copy() for a in arrays])
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype, (g, w)
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+    return exe
+
+
+UNARY = [gg.exp, gg.tanh, gg.relu, gg.sigmoid, gg.abs, gg.neg, lambda x: x ** 2,
+         lambda x: gg.log(x.abs() + 0.5), lambda x: gg.sqrt(x.abs()), lambda x: x.abs() ** 1.5,
+         lambda x: x.abs() ** -0.5, gg.sin, gg.cos, lambda x: gg.log1p(x.abs()), gg.expm1,
+         gg.floor, gg.ceil]
+
+
+def test_unary_kernels():
+    # one graph holding every op: one compilation
+    check_native(lambda x: tuple(f(x) for f in UNARY), *_arrays([(4, 5)]), passes=[])
+
+
+BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b,
+          gg.maximum, gg.minimum, lambda a, b: gg.where(a > b, a, b),
+          lambda a, b: (a < b).float() + (a <= b).float() * 2 + (a >= b).float() * 3
+          + (a == b).float() + (a != b).float(),
+          lambda a, b: gg.lerp(a, b, 0.3), lambda a, b: gg.lerp(a, b, 0.8),
+          lambda a, b: a.abs() ** b]
+
+
+@pytest.mark.parametrize("shapes", [((4, 5), (4, 5)), ((4, 5), (5,)), ((3, 1, 5), (4, 1)),
+                                    ((4, 5), ())])
+def test_binary_kernels_with_broadcasting(shapes):
+    check_native(lambda a, b: tuple(f(a, b) for f in BINARY), *_arrays(shapes), passes=[])
+
+
+def test_fused_chains_scalars_and_dtypes():
+    x, y = _arrays([(6, 7), (7,)])
+    exe = check_native(lambda a, b: gg.tanh(a * 2.0 + b).sum() * 0.5 + (a - b).exp().mean(),
+                       x, y)
+    assert "for i0 in range(6):" in exe.source      # readable loops over static shapes
+    check_native(lambda a, b: (a * b + 1.0).relu(), *_arrays([(3, 4), (3, 4)], np.float64))
+    ints = np.arange(12, dtype=np.int64).reshape(3, 4)
+    check_native(lambda a, b: (a * 2 + 1, (a > 5).float() * b), ints, x[:3, :4].copy())
+
+
+@pytest.mark.parametrize("m,k,n", [(5, 3, 4), (64, 48, 40), (33, 70, 20)])
+def test_matmul_loops_and_blas(m, k, n):
+    a, b, w, bias = _arrays([(m, k), (k, n), (n, k), (n,)])
+    check_native(lambda a, b: a @ b, a, b, rtol=1e-4, atol=1e-5)
+    # matmul + bias + activation fused, a transposed weight, the backward's products
+    check_native(lambda a, w, bias: gg.relu(a @ w.T + bias), a, w, bias, rtol=1e-4,
+                 atol=1e-5)
+    check_native(lambda a, b: a.T @ (a @ b), a, b, rtol=1e-4, atol=1e-4)
+    check_native(lambda a, b: (a @ b).double(), a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dims,keep", [(None, False), (0, False), (1, True), ((0, 2), False),
+                                       (2, False), ((1, 2), True), (-1, True)])
+def test_reductions(dims, keep):
+    (x,) = _arrays([(3, 4, 5)])
+    if dims is None:
+        check_native(lambda a: a.sum() + a.amax(), x)
+        return
+    check_native(lambda a: a.sum(dims, keepdim=keep), x)
+    check_native(lambda a: a.amax(dims, keepdim=keep), x)
+    check_native(lambda a: (a > 0).sum(dims, keepdim=keep), x)
+
+
+@pytest.mark.parametrize("shape", [(7,), (4, 6), (2, 3, 5)])
+def test_softmax_and_log_softmax(shape):
+    (x,) = _arrays([shape])
+    check_native(lambda a: (F.softmax(a, -1), F.log_softmax(a * 30.0, -1)), x)
+
+
+def test_views_reshape_permute_broadcast():
+    (x,) = _arrays([(2, 3, 4)])
+    check_native(lambda a: (a.permute(2, 0, 1) * 1.0, a.reshape(6, 4) + 1.0,
+                            a.transpose(0, 1).reshape(-1) * 2.0,
+                            a.reshape(2, 12).T + gg.zeros(5, 12, 2)), x)
+
+
+def test_cross_entropy_and_its_index_check():
+    x, = _arrays([(8, 5)])
+    y = np.array([0, 4, 2, 1, 3, 3, 0, 1])
+    check_native(lambda a, t: F.cross_entropy(a, t), x, y)
+    traced = gg.trace(lambda a, t: F.cross_entropy(a, t), gg.tensor(x), gg.tensor(y))
+    exe = NumbaExecutable(Schedule(run_passes(traced, DEFAULT_PASSES)[0]))
+    with pytest.raises(gg.errors.GraphgradError, match="class index 7 out of range"):
+        exe(x, np.where(y == 3, 7, y))
+
+
+def test_ops_without_native_kernel_run_on_numpy_between_segments():
+    x, = _arrays([(4, 5)])
+    exe = check_native(lambda a: (gg.cumsum(a * 2.0, 1) + 1.0).exp().sum(0), x, native=False)
+    assert [ins.node.op.name for ins, _ in exe.fallbacks] == ["cumsum"]
+    assert len(exe.segments) == 2
+    assert "cumsum" in "\n".join(exe.describe())
+
+
+def _train(backend, make_model, make_opt, steps, batch=16, classes=3, features=6, seed=0):
+    gg.manual_seed(seed)
+    model = make_model()
+    opt = make_opt(model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    if backend is not None:
+        step = gg.compile(step, backend=backend)
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(steps):
+        x = gg.tensor(rng.standard_normal((batch, features)).astype(np.float32))
+        y = gg.tensor(rng.integers(0, classes, batch))
+        losses.append(float(step(x, y)))
+    return losses, [p.numpy().copy() for p in model.parameters()], step
+
+
+MODELS = {
+    "relu-sgd-momentum": (lambda: nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3)),
+                          lambda p: optim.SGD(p, lr=0.05, momentum=0.9)),
+    "tanh-adam": (lambda: nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(),
+                                        nn.Linear(8, 3)),
+                  lambda p: optim.Adam(p, lr=1e-2)),
+    "sigmoid-sgd": (lambda: nn.Sequential(nn.Linear(6, 40), nn.Sigmoid(), nn.Linear(40, 3)),
+                    lambda p: optim.SGD(p, lr=0.1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_training_equals_eager(name):
+    make_model, make_opt = MODELS[name]
+    eager, eager_params, _ = _train(None, make_model, make_opt, 30)
+    native, native_params, step = _train("numba", make_model, make_opt, 30)
+    np.testing.assert_allclose(native, eager, rtol=1e-4, atol=1e-5)
+    for a, b in zip(native_params, eager_params):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+    entry = next(iter(step.entries.values()))
+    assert isinstance(entry.forward_exe, NumbaExecutable)
+    assert entry.forward_exe.fallbacks == [], entry.forward_exe.describe()
+    assert "backend numba: " in explain(step, entry, out=None)
+
+
+def _batch():
+    rng = np.random.default_rng(0)
+    return (gg.tensor(rng.standard_normal((16, 6)).astype(np.float32)),
+            gg.tensor(rng.integers(0, 3, 16)))
+
+
+def test_compiled_forward_with_compiled_backward():
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+    fwd = gg.compile(model, backend="numba")
+    x, y = _batch()
+    loss = F.cross_entropy(fwd(x), y)
+    loss.backward()
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
+    for p in model.parameters():
+        p.grad = None
+    F.cross_entropy(model(x), y).backward()
+    for g, p in zip(grads, model.parameters()):
+        np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_second_process_loads_from_the_disk_cache(tmp_path):
+    script = textwrap.dedent("""
+        import time, numpy as np
+        start = time.perf_counter()
+        import graphgrad as gg
+        from graphgrad.tools.bench import make_step
+        gg.config.backend = "numba"
+        step, args = make_step("small", "compiled")
+        step(*args)
+        entry = step.entry_for(*args)
+        assert type(entry.forward_exe).__name__ == "NumbaExecutable"
+        print(entry.forward_exe.build_seconds)
+    """)
+    env = dict(os.environ, GRAPHGRAD_CACHE_DIR=str(tmp_path))
+    run = [sys.executable, "-c", script]
+    cold = float(subprocess.run(run, env=env, capture_output=True, text=True,
+                                check=True).stdout)
+    warm = float(subprocess.run(run, env=env, capture_output=True, text=True,
+                                check=True).stdout)
+    files = os.listdir(tmp_path / "numba")
+    assert any(f.endswith(".py") for f in files) and "__pycache__" in files
+    assert any(f.endswith(".nbi") for f in os.listdir(tmp_path / "numba" / "__pycache__"))
+    assert warm < cold / 2, (cold, warm)
+
+
+def test_arguments_and_state_of_any_layout():
+    """Flat loops copy a non-contiguous operand, and an update of a non-contiguous state
+    array is copied back into it."""
+    rng = np.random.default_rng(1)
+    w = gg.from_numpy(np.asfortranarray(rng.standard_normal((5, 4)).astype(np.float32)))
+    v = gg.from_numpy(rng.standard_normal((4, 5)).astype(np.float32).T)   # a transposed view
+
+    def update(x):
+        w.sub_(x * 0.5 + w * 0.1)         # (5, 4) F-ordered, like x
+        return (x.exp() + 1.0).sum(0)
+
+    x = rng.standard_normal((4, 5)).astype(np.float32).T                  # F-ordered argument
+    compiled = gg.compile(lambda x: update(x) + v.sum(), backend="numba")
+    w0 = w.numpy().copy()
+    out = compiled(gg.from_numpy(x))
+    exe = next(iter(compiled.entries.values())).forward_exe
+    assert isinstance(exe, NumbaExecutable) and exe.fallbacks == [], exe.describe()
+    assert w.numpy().flags.f_contiguous and not w.numpy().flags.c_contiguous
+    xs = x
+    np.testing.assert_allclose(w.numpy(), w0 - (xs * 0.5 + w0 * 0.1), rtol=1e-6)
+    np.testing.assert_allclose(out.numpy(), (np.exp(xs) + 1.0).sum(0) + v.numpy().sum(),
+                               rtol=1e-5)
