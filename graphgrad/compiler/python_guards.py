@@ -54,9 +54,13 @@ class FunctionLog:
         if code in self.codes:
             self._note_arguments(code, frame)
             return
-        outside = self._outside.get(code.co_filename)
-        if outside is None:
-            outside = self._outside[code.co_filename] = is_user_code(code.co_filename)
+        filename = code.co_filename
+        if filename[:1] == "<":                  # generated code: see `is_generated_user_code`
+            outside = is_generated_user_code(filename, frame.f_globals)
+        else:
+            outside = self._outside.get(filename)
+            if outside is None:
+                outside = self._outside[filename] = is_user_code(filename)
         if outside:
             self.codes[code] = frame.f_globals
             if code.co_freevars:
@@ -83,6 +87,15 @@ _UNSET = object()
 _LIBRARIES = tuple(sorted({os.path.abspath(p) + os.sep for key in ("stdlib", "platstdlib",
                                                                    "purelib", "platlib")
                            if (p := sysconfig.get_paths().get(key))}))
+
+
+def is_generated_user_code(filename, namespace):
+    """Code without a file: typed at a prompt, run by `python -c` or `exec` in a script, or a
+    notebook cell is the user's; code that libraries generate (namedtuple's `__new__`,
+    NetworkX's argument maps) is not."""
+    if filename == "<stdin>" or filename.startswith(("<ipython-input", "<doctest")):
+        return True
+    return filename == "<string>" and namespace.get("__name__") == "__main__"
 
 
 def is_user_code(filename):

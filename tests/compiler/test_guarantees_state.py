@@ -382,3 +382,13 @@ def test_what_a_helper_reads_from_its_container_arguments_is_guarded():
         SETTINGS["k"] = 2.0
     assert "argument cfg['k'] of _scaled_by: now 5.0, before 2.0" in \
         c.cache_info().recompile_reasons
+
+
+_Pair = collections.namedtuple("_Pair", "a b")
+
+
+def test_code_that_libraries_generate_is_not_guarded():
+    f = gg.compile(lambda x: x * _Pair(2.0, 3.0).b)         # namedtuple's generated __new__
+    f(gg.ones(2))
+    descriptions = [g.description for g in f._last.guards]
+    assert not any("_tuple_new" in d for d in descriptions)
