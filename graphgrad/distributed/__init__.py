@@ -18,9 +18,10 @@ from graphgrad.distributed.collectives import (ALL_REDUCE, all_reduce,  # noqa: 
                                                broadcast_parameters, save)
 from graphgrad.distributed.parallel import SYNC_GRAD, DistributedDataParallel  # noqa: F401
 from graphgrad.distributed.world import (DistributedError, barrier, get_rank,  # noqa: F401
-                                         get_world_size, init, is_initialized, rank,
-                                         world_size)
+                                         get_world_size, init, is_initialized,
+                                         manual_seed, rank, world_size)
 
 __all__ = ["init", "is_initialized", "rank", "world_size", "get_rank", "get_world_size",
            "barrier", "all_reduce", "DistributedError", "save", "DistributedDataParallel",
+           "manual_seed",
            "all_reduce_gradients", "broadcast_parameters", "broadcast_optimizer_state"]

@@ -66,3 +66,16 @@ def barrier():
 
 get_rank = rank                 # torch.distributed's names
 get_world_size = world_size
+
+
+def manual_seed(seed):
+    """Seed every rank's random stream from one seed: each rank gets its own stream (dropout
+    masks differ between ranks, as their data does), derived from `seed` and the rank with
+    NumPy's SeedSequence, so a run is reproducible for a given world size. Parameters should
+    still come from rank 0 (`broadcast_parameters`, or `DistributedDataParallel`)."""
+    import numpy as np
+
+    from graphgrad.rng import manual_seed as seed_generator
+    world = comm()
+    child = np.random.SeedSequence(seed).spawn(world.Get_size())[world.Get_rank()]
+    seed_generator(int(child.generate_state(1, dtype=np.uint64)[0] >> 1))

@@ -203,3 +203,30 @@ def test_bench_distributed_reports_throughput_and_bytes():
     assert run.returncode == 0, run.stderr[-2000:]
     assert "small: 2 rank(s), global batch 64" in run.stdout
     assert "MiB all-reduced per step in 1 call(s)" in run.stdout
+
+
+@pytest.mark.skipif(_mpiexec() is None, reason="mpiexec not installed")
+def test_batchnorm_statistics_and_dropout_streams_are_per_rank_weights_stay_synchronized(
+        tmp_path):
+    runs = {}
+    for mode in ("eager", "compiled"):
+        out = tmp_path / mode
+        run = _launch(2, "bn_dropout_worker.py", mode, out)
+        assert run.returncode == 0, run.stderr[-2000:]
+        runs[mode] = [np.load(f"{out}.rank{r}.npz") for r in range(2)]
+    for mode, (r0, r1) in runs.items():
+        weights = [k for k in r0.files if k.startswith("arr_")]
+        for k in weights:                          # synchronous: identical on every rank
+            np.testing.assert_array_equal(r0[k], r1[k], err_msg=mode)
+        assert not np.array_equal(r0["mask"], r1["mask"])           # a stream per rank
+        assert not np.allclose(r0["running_mean"], r1["running_mean"])  # per-rank statistics
+    for k in runs["eager"][0].files:                  # compiled == eager, rank by rank
+        np.testing.assert_allclose(runs["compiled"][0][k], runs["eager"][0][k], rtol=1e-10)
+
+
+def test_per_rank_seeds_differ_by_rank_and_repeat():
+    dist.init()
+    dist.manual_seed(5)
+    a = gg.rand(4).numpy()
+    dist.manual_seed(5)
+    assert np.array_equal(gg.rand(4).numpy(), a)
