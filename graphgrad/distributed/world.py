@@ -1,5 +1,7 @@
 """The MPI world: one communicator for the process, set up by `init()`."""
+import os
 import sys
+import time
 
 from graphgrad.errors import GraphgradError
 
@@ -79,3 +81,30 @@ def manual_seed(seed):
     world = comm()
     child = np.random.SeedSequence(seed).spawn(world.Get_size())[world.Get_rank()]
     seed_generator(int(child.generate_state(1, dtype=np.uint64)[0] >> 1))
+
+
+def timeout_seconds():
+    """How long a collective may wait for the other ranks (GRAPHGRAD_DIST_TIMEOUT, default 600
+    s) before the job is stopped: a rank that hangs must not keep the others waiting forever."""
+    return float(os.environ.get("GRAPHGRAD_DIST_TIMEOUT", "600"))
+
+
+def wait(request, what):
+    """Complete a non-blocking MPI request, or abort the job once the timeout has passed."""
+    if request.Test():
+        return
+    start = time.monotonic()
+    spin_until, deadline = start + 0.05, start + timeout_seconds()
+    while time.monotonic() < spin_until:      # most waits end here: no sleep latency
+        if request.Test():
+            return
+    pause = 1e-5
+    while not request.Test():
+        if time.monotonic() > deadline:
+            sys.stderr.write(f"graphgrad.distributed: rank {_World.comm.Get_rank()} waited "
+                             f"{timeout_seconds():.0f} s in {what} for the other ranks (one of "
+                             "them hangs or died); stopping all ranks\n")
+            sys.stderr.flush()
+            _World.comm.Abort(2)
+        time.sleep(pause)
+        pause = min(pause * 2, 1e-3)

@@ -230,3 +230,22 @@ def test_per_rank_seeds_differ_by_rank_and_repeat():
     a = gg.rand(4).numpy()
     dist.manual_seed(5)
     assert np.array_equal(gg.rand(4).numpy(), a)
+
+
+@pytest.mark.skipif(_mpiexec() is None, reason="mpiexec not installed")
+def test_a_rank_that_hangs_stops_the_job_after_the_timeout(tmp_path):
+    import time
+    script = tmp_path / "hangs.py"
+    script.write_text(
+        "import time, graphgrad as gg, graphgrad.distributed as dist\n"
+        "dist.init()\n"
+        "if dist.rank() == 1:\n"
+        "    time.sleep(120)\n"
+        "dist.all_reduce(gg.ones(2))\n")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(HERE)),
+               GRAPHGRAD_DIST_TIMEOUT="2")
+    started = time.monotonic()
+    run = subprocess.run([_mpiexec(), "-n", "2", sys.executable, str(script)],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode != 0 and time.monotonic() - started < 30
+    assert "waited 2 s in all_reduce" in run.stderr
