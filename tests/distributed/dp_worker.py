@@ -10,18 +10,18 @@ import graphgrad.nn.functional as F
 from graphgrad import nn, optim
 
 
-def make(optimizer):
+def make(optimizer, dtype="float64"):
     gg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 3)).to(gg.float64)
+    model = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 3)).to(getattr(gg, dtype))
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9) if optimizer == "sgd" else \
         optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.1)
     return model, opt
 
 
-def batches(steps, batch):
+def batches(steps, batch, dtype="float64"):
     rng = np.random.default_rng(1)
-    return [(rng.standard_normal((batch, 5)), rng.standard_normal((batch, 3)))
-            for _ in range(steps)]
+    return [(rng.standard_normal((batch, 5)).astype(dtype),
+             rng.standard_normal((batch, 3)).astype(dtype)) for _ in range(steps)]
 
 
 def train(model, opt, data, compiled, shard=None, distributed=False):
@@ -45,16 +45,16 @@ def train(model, opt, data, compiled, shard=None, distributed=False):
     return np.array(losses), [p.numpy().copy() for p in model.parameters()]
 
 
-def main(mode, optimizer, out, how="explicit", steps=50, per_rank=4):
+def main(mode, optimizer, out, how="explicit", dtype="float64", steps=50, per_rank=4):
     dist.init()
     rank, size = dist.rank(), dist.world_size()
     if size != 2:
         raise SystemExit(f"expected 2 ranks, got {size}: mpiexec and mpi4py use different MPIs")
-    model, opt = make(optimizer)
+    model, opt = make(optimizer, dtype)
     if rank != 0:                     # different weights: broadcast must make them equal
         for p in model.parameters():
             p.data.add_(1.0)
-    data = batches(steps, per_rank * size)
+    data = batches(steps, per_rank * size, dtype)
     shard = slice(rank * per_rank, (rank + 1) * per_rank)
     if how == "ddp":                  # backward() itself averages the gradients
         ddp = dist.DistributedDataParallel(model)
@@ -68,4 +68,4 @@ def main(mode, optimizer, out, how="explicit", steps=50, per_rank=4):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])
