@@ -21,7 +21,7 @@ def _kernel(x, *, reduce):
     from mpi4py import MPI
     world = comm()
     out = np.empty(x.shape, x.dtype)       # row-major, as the send buffer is made
-    send = np.ascontiguousarray(x)
+    send = np.asarray(x, order="C")        # a copy only when x is not row-major already
     if world.Get_size() == 1:
         out[...] = send
     else:
@@ -119,7 +119,7 @@ def broadcast_optimizer_state(optimizer, root=0):
 
 
 def _broadcast_into(t, root):
-    data = np.ascontiguousarray(t._data)
+    data = np.array(t._data, order="C")       # a row-major copy that keeps 0-d tensors 0-d
     comm().Bcast(data, root=root)
     t._write(data)
 

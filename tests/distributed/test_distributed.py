@@ -255,3 +255,34 @@ def test_a_rank_that_hangs_stops_the_job_after_the_timeout(tmp_path):
                          capture_output=True, text=True, timeout=60, env=env)
     assert run.returncode != 0 and time.monotonic() - started < 30
     assert "waited 2 s in all_reduce" in run.stderr
+
+
+@pytest.mark.skipif(_mpiexec() is None, reason="mpiexec not installed")
+def test_broadcast_optimizer_state_gives_every_rank_rank_zeros_state(tmp_path):
+    script = tmp_path / "opt_state.py"
+    script.write_text(
+        "import sys, numpy as np, graphgrad as gg, graphgrad.distributed as dist\n"
+        "dist.init()\n"
+        "gg.manual_seed(0)\n"
+        "m = gg.nn.Linear(3, 2)\n"
+        "opt = gg.optim.Adam(m.parameters(), lr=0.1 if dist.rank() == 0 else 0.5)\n"
+        "for _ in range(dist.rank() + 1):\n"
+        "    opt.zero_grad()\n"
+        "    (m(gg.ones(4, 3) * (dist.rank() + 1)) ** 2).sum().backward()\n"
+        "    opt.step()\n"
+        "dist.broadcast_parameters(m)\n"
+        "dist.broadcast_optimizer_state(opt)\n"
+        "s = opt.state[m.weight]\n"
+        "np.savez(sys.argv[1] + str(dist.rank()), lr=opt.param_groups[0]['lr'],\n"
+        "         step=np.asarray(s['step'].numpy() if hasattr(s['step'], 'numpy')\n"
+        "                         else s['step']), avg=s['exp_avg'].numpy(),\n"
+        "         sq=s['exp_avg_sq'].numpy(), w=m.weight.numpy())\n")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(HERE)))
+    out = str(tmp_path / "rank")
+    run = subprocess.run([_mpiexec(), "-n", "2", sys.executable, str(script), out],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    r0, r1 = np.load(out + "0.npz"), np.load(out + "1.npz")
+    assert float(r1["lr"]) == 0.1 and float(r1["step"]) == 1.0
+    for k in ("avg", "sq", "w"):
+        np.testing.assert_array_equal(r0[k], r1[k])
