@@ -11,14 +11,13 @@ it is looked for among the functions reachable from the compiled function, the c
 modules it called and the globals it read. A closure that cannot be found this way cannot be
 guarded: tracing refuses it with a message rather than freezing its values.
 """
-import collections
-import dis
 import functools
 import os
 import sys
 import sysconfig
 import types
 
+from graphgrad.compiler.bytecode import global_names, lookups, nested_codes
 from graphgrad.compiler.guards import IdentityGuard, PythonValueGuard, plain_object, snapshot
 from graphgrad.diagnostics import outside_graphgrad
 from graphgrad.errors import TraceError
@@ -121,18 +120,18 @@ def python_guards(fn, log, modules):
             seen.add(key)
             guards.append(guard)
 
-    nested = _nested_codes(log.codes)
+    nested = nested_codes(log.codes)
     for code, namespace in log.codes.items():
-        for name in _names(code):
+        for name in global_names(code):
             if name in namespace:
                 add((id(namespace), name), _guard_for(f"global {name}",
                                                       _item(namespace, name)))
-        for name, path in _lookups(code):
+        for name, path in lookups(code):
             if name in namespace:
                 _add_path_guards(add, "global", name, "", _item(namespace, name), path,
                                  id(namespace))
     for code, params in log.args.items():
-        for name, path in _lookups(code, ("LOAD_FAST",)):
+        for name, path in lookups(code, ("LOAD_FAST",)):
             for obj in params.get(name, {}).values():
                 _add_path_guards(add, "argument", name, f" of {code.co_name}", _constant(obj),
                                  path, id(obj))
@@ -152,7 +151,7 @@ def python_guards(fn, log, modules):
             add(id(cell), _guard_for(f"closure variable {name} of {code.co_name}",
                                      _cell(cell)))
         # `cfg["k"]`, `self.state`: what the closure variable held when it was read
-        for name, path in _lookups(code, ("LOAD_DEREF",)):
+        for name, path in lookups(code, ("LOAD_DEREF",)):
             if name in cells:
                 _add_path_guards(add, "closure variable", name, f" of {code.co_name}",
                                  _cell(cells[name]), path, id(cells[name]))
@@ -253,7 +252,7 @@ def _reachable_functions(fn, modules, log):
         # functions a module holds itself (minGPT's `self.mlpf = lambda x: ...`)
         stack.extend((v, 1) for k, v in vars(m).items() if not k.startswith("_"))
     for code, namespace in log.codes.items():        # the globals the traced code read
-        stack.extend((namespace[n], 1) for n in _names(code) if n in namespace)
+        stack.extend((namespace[n], 1) for n in global_names(code) if n in namespace)
     visited = set()
     while stack and len(visited) < _MAX_VISITED:
         obj, depth = stack.pop()
@@ -299,83 +298,3 @@ def _children(obj, found):
             if isinstance(name, str) and name not in ("__dict__", "__weakref__"):
                 out.append(getattr(obj, name, None))
     return out
-
-
-def _nested_codes(codes):
-    """Codes defined inside the logged ones (lambdas, inner functions, comprehensions)."""
-    nested = set()
-    stack = list(codes)
-    while stack:
-        for const in stack.pop().co_consts:
-            if isinstance(const, types.CodeType) and const not in nested:
-                nested.add(const)
-                stack.append(const)
-    return nested
-
-
-@functools.lru_cache(maxsize=4096)
-def _names(code):
-    """The global names `code` loads (not attribute names)."""
-    return {ins.argval for ins in dis.get_instructions(code)
-            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
-
-
-_MAX_PATH = 4
-
-
-@functools.lru_cache(maxsize=4096)
-def _lookups(code, loads=("LOAD_GLOBAL", "LOAD_NAME")):
-    """(name, path) for each chain of attribute reads and constant subscripts that follows
-    loading a global (`G.a["b"].c`), or with `loads=("LOAD_DEREF",)` a closure variable; the
-    path is (("attr" | "item", attribute or key), ...), at most _MAX_PATH long. A local
-    assigned once from such a chain (`d = CFG["opt"]`) is followed too: `d["lr"]` is read as
-    `CFG["opt"]["lr"]`."""
-    found = set()
-    ins = list(dis.get_instructions(code))
-    stores = collections.Counter(x.argval for x in ins if x.opname == "STORE_FAST")
-    aliases = {}
-    for i, a in enumerate(ins):
-        if a.opname not in loads:
-            continue
-        path, j, method = _path_after(ins, i + 1)
-        if path:
-            found.add((a.argval, path))
-        nxt = ins[j] if j < len(ins) else None
-        if nxt is not None and nxt.opname == "STORE_FAST" and not method and \
-                stores[nxt.argval] == 1:
-            aliases[nxt.argval] = (a.argval, path)
-    for i, a in enumerate(ins):
-        if a.opname in ("LOAD_FAST", "LOAD_FAST_CHECK") and a.argval in aliases:
-            name, prefix = aliases[a.argval]
-            path = _path_after(ins, i + 1)[0]
-            if path:
-                found.add((name, (prefix + path)[:_MAX_PATH]))
-    return found
-
-
-def _path_after(ins, j):
-    """The attribute / constant-subscript chain starting at instruction j: (path, the index
-    after it, whether it ended with a method lookup)."""
-    path = []
-    while j < len(ins) and len(path) < _MAX_PATH:
-        b = ins[j]
-        if b.opname in ("LOAD_ATTR", "LOAD_METHOD"):
-            path.append(("attr", b.argval))
-            j += 1
-            if b.opname == "LOAD_METHOD":
-                return tuple(path), j, True
-        elif b.opname == "LOAD_CONST" and j + 1 < len(ins) and \
-                ins[j + 1].opname == "BINARY_SUBSCR" and _hashable(b.argval):
-            path.append(("item", b.argval))
-            j += 2
-        else:
-            break
-    return tuple(path), j, False
-
-
-def _hashable(value):
-    try:
-        hash(value)
-        return True
-    except TypeError:
-        return False
