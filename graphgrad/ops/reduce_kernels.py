@@ -23,7 +23,8 @@ def _ones(n, dtype):
 def gemv_split(shape, dtype, dims):
     """(lead, mid, tail) sizes when `dims` are leading and/or trailing axes of a float32 or
     float64 `shape` large enough to gain, else None."""
-    if np.dtype(dtype) not in (np.float32, np.float64) or not dims:
+    if not dims or math.prod(shape) < _MIN_SIZE or np.dtype(dtype) not in (np.float32,
+                                                                              np.float64):
         return None
     dims, nd = sorted(dims), len(shape)
     k = 0

@@ -13,6 +13,7 @@ ignored or left to the OS's default stays so.
 """
 import signal
 import threading
+from _signal import getsignal as _getsignal
 
 _MAIN = threading.main_thread().ident
 
@@ -47,7 +48,7 @@ def _install(current):
 def begin():
     if threading.get_ident() != _MAIN:
         return
-    current = signal.getsignal(signal.SIGINT)
+    current = _getsignal(signal.SIGINT)      # the C function: no enum conversion per call
     if current is not _handler and _State.depth == 0:
         _install(current)
     _State.depth += 1
