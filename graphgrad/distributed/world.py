@@ -39,8 +39,7 @@ def _abort_on_uncaught_exceptions():
         sys.stderr.write(f"graphgrad.distributed: rank {_World.comm.Get_rank()} of "
                          f"{_World.comm.Get_size()} failed; stopping all ranks\n")
         previous(kind, value, tb)
-        sys.stderr.flush()
-        _World.comm.Abort(1)
+        _abort(1)
     sys.excepthook = hook
 
 
@@ -104,7 +103,15 @@ def wait(request, what):
             sys.stderr.write(f"graphgrad.distributed: rank {_World.comm.Get_rank()} waited "
                              f"{timeout_seconds():.0f} s in {what} for the other ranks (one of "
                              "them hangs or died); stopping all ranks\n")
-            sys.stderr.flush()
-            _World.comm.Abort(2)
+            _abort(2)
         time.sleep(pause)
         pause = min(pause * 2, 1e-3)
+
+
+def _abort(code):
+    """MPI_Abort once the message is out: the launcher forwards a rank's output asynchronously,
+    and an abort right after writing can lose it."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    time.sleep(0.5)
+    _World.comm.Abort(code)
