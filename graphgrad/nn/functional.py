@@ -16,6 +16,8 @@ from graphgrad.modes import no_grad as _no_grad
 from graphgrad.errors import ShapeError as _ShapeError
 from graphgrad.ir.types import broadcast_shapes as _broadcast_shapes
 from graphgrad.ir.types import normalize_dim as _normalize_dim
+# one reduction rule for every loss
+from graphgrad.nn.functional_losses import reduce_loss as _reduce
 from graphgrad.ops._core import as_tensor as _as_tensor
 from graphgrad.ops._core import describe as _describe
 from graphgrad.ops._core import float_operand as _float_operand
@@ -50,21 +52,10 @@ from graphgrad.ops.resize import (interpolate, upsample, upsample_bilinear,  # n
                                   upsample_nearest)
 from graphgrad.tensor import Tensor as _Tensor
 
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
     return hardtanh(input, min_val, max_val, inplace=True)
-
-
-def _reduce(name, loss, reduction):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
 def linear(x, weight, bias=None):

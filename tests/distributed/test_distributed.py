@@ -87,6 +87,7 @@ def test_distributed_sampler_reads_the_world():
 
 
 def _launch(n, script, *args, timeout=120):
+    """Run `script` (a path, or a name in this folder) on n ranks (n == 1: plain python)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(os.path.dirname(HERE)), HERE, os.environ.get("PYTHONPATH", "")]))
     command = [sys.executable, os.path.join(HERE, script), *map(str, args)]
@@ -184,20 +185,13 @@ def test_distributed_example_trains_and_resumes_on_two_ranks(tmp_path, model):
                            "distributed_mnist.py")
     ckpt = tmp_path / "run.gg"
     common = ["--root", tmp_path, "--batch-size", 16, "--checkpoint", ckpt, "--model", model]
-    run = _launch_file(2, example, "--epochs", 1, *common)
+    run = _launch(2, example, "--epochs", 1, *common, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "epoch 1: loss" in run.stdout and "on 2 rank(s)" in run.stdout
     assert gg.load(str(ckpt))["epoch"] == 1
-    run = _launch_file(2, example, "--epochs", 2, "--resume", ckpt, *common)
+    run = _launch(2, example, "--epochs", 2, "--resume", ckpt, *common, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "epoch 2: loss" in run.stdout and "epoch 1:" not in run.stdout
-
-
-def _launch_file(n, path, *args):
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(HERE)))
-    return subprocess.run([_mpiexec(), "-n", str(n), sys.executable, str(path),
-                           *map(str, args)], capture_output=True, text=True, timeout=300,
-                          env=env)
 
 
 @pytest.mark.skipif(_mpiexec() is None, reason="mpiexec not installed")
