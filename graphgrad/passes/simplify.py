@@ -41,6 +41,19 @@ def _collapse_broadcast(rw, b, node):
     return rw.emit("broadcast_to", [b["x"]], shape=node.out.shape)
 
 
+def _emitted_nodes(x_shape, lead, real, out_shape, scaled):
+    """How many nodes _sum_of_broadcast's replacement takes (it must not grow the graph)."""
+    n = 2 if scaled else 0                                    # full + mul
+    v = tuple(1 if i + lead in real else s for i, s in enumerate(x_shape))
+    if real:
+        n += 1
+    out_shape = tuple(out_shape)
+    if v != out_shape:
+        direct = len(v) <= len(out_shape) and np.broadcast_shapes(v, out_shape) == out_shape
+        n += 1 if direct else 2                               # reshape (+ broadcast_to)
+    return n
+
+
 def _sum_of_broadcast(rw, b, node):
     """sum(broadcast_to(x, s), dims): sum x only over the dims it really has, scale by the
     number of copies."""
@@ -53,12 +66,15 @@ def _sum_of_broadcast(rw, b, node):
     real = tuple(d for d in dims if aligned[d] != 1)
     if copies == 1 and not real:
         return None
+    if _emitted_nodes(x.shape, lead, real, node.out.shape, copies != 1) > 2:
+        return None                # no smaller than broadcast_to + sum: keep the graph as is
     v = x
-    if lead:
-        v = rw.emit("reshape", [v], shape=aligned)
-    if real:
-        v = rw.emit("sum", [v], dims=real, keepdim=True)
+    if real:              # dims x really has are never among the `lead` new ones
+        v = rw.emit("sum", [v], dims=tuple(d - lead for d in real), keepdim=True)
     out_shape = node.out.shape
+    if v.shape != out_shape and len(v.shape) <= len(out_shape) and \
+            np.broadcast_shapes(v.shape, out_shape) == tuple(out_shape):
+        v = rw.emit("broadcast_to", [v], shape=out_shape)       # no reshape needed
     if v.shape != out_shape:
         keep = tuple(1 if d in dims else aligned[d] for d in range(len(shape)))
         target = keep if node.attrs["keepdim"] else tuple(
