@@ -157,7 +157,44 @@ class OptimizerGuard(Guard):
 
     def emit(self, fp):
         g = fp.const(self, "G")
-        return [f"if not {g}.matches(): return _MISS"]
+        quick = self._emit_quick(fp)
+        if quick is None:
+            return [f"if not {g}.matches(): return _MISS"]
+        # the common case as straight-line identity tests; anything else (a state dict that
+        # gained a plain value, say) is decided by matches()
+        return [f"if {quick}:", f"    if not {g}.matches(): return _MISS"]
+
+    def _emit_quick(self, fp):
+        """An expression true when the optimizer may differ from what was traced (its groups,
+        parameters, state dicts, their sizes and state tensors), without loops or calls."""
+        if not self.matches():
+            return None
+        opt = fp.const(self.optimizer, "OPT")
+        fp.env.update(_dget=dict.get, _dgetitem=dict.__getitem__, _dlen=dict.__len__)
+        groups, entries = _flatten(self.expected)
+        pg, st = fp.local("pg"), fp.local("st")
+        tests = [f"len({pg} := {opt}.param_groups) != {len(groups)}",
+                 f"({st} := {opt}.state) is None"]
+        k = 0
+        for i, params in enumerate(groups):
+            members = fp.local("ps")
+            tests.append(f"len({members} := _dgetitem({pg}[{i}], 'params')) != {len(params)}")
+            for j, p in enumerate(params):
+                param = fp.const(p, "P")
+                tests.append(f"{members}[{j}] is not {param}")
+                if entries[k] is None:
+                    tests.append(f"_dget({st}, {param}) is not None")
+                else:
+                    state = dict.get(self.optimizer.state, p)
+                    name = fp.const(state, "S")
+                    tests += [f"_dget({st}, {param}) is not {name}",
+                              f"_dlen({name}) != {dict.__len__(state)}"]
+                    for key, v in dict.items(state):   # tensors by identity, the rest by type
+                        got = f"_dget({name}, {fp.const(key, 'K')})"
+                        tests.append(f"{got} is not {fp.const(v, 'T')}" if hasattr(v, "_data")
+                                     else f"{got}.__class__ is not {fp.const(type(v), 'C')}")
+                k += 1
+        return " or ".join(tests)
 
     def matches(self):
         """`actual() == expected` without building the snapshot: plain identity checks on the

@@ -12,6 +12,7 @@ import numpy as np
 from graphgrad import pytree
 from graphgrad.compiler.bindings import (ArgGradInput, ArgInput, DataSink, DictWrite,
                                          GradReset, GradSink, ScalarSink, StateInput)
+from graphgrad.compiler.guards import IdentityGuard
 from graphgrad.compiler.python_guards import FunctionLog, python_guards
 from graphgrad.compiler.signature import alias_pattern, storage_root
 from graphgrad.compiler.state_guards import ArgsApartFromState, ModuleGuard, TensorGuard
@@ -56,7 +57,8 @@ class Trace(PythonValues, GradTracking, Recorder):
         self.backward_called = False
         self.undo = []               # callables that undo Python-side effects if tracing fails
         # factories and new parameters follow the default dtype: the graph assumed this one
-        self.guard_value("default dtype (gg.set_default_dtype)", _default_dtype_name)
+        self.guards.append(IdentityGuard("default dtype (gg.set_default_dtype)", default_float,
+                                         default_float()))
 
     def bind_input(self, binding, type, requires_grad=False):
         self.inputs.append(binding)
@@ -268,10 +270,6 @@ class Trace(PythonValues, GradTracking, Recorder):
             t._requires_grad = rg
         for t, original in self.grad_log.values():
             t._grad = original
-
-
-def _default_dtype_name():
-    return default_float().name
 
 
 class ArgResult:

@@ -17,7 +17,7 @@ def _check_index_infer(x, *, low, high, what):
 
 
 def _check_index_impl(x, *, low, high, what):
-    if x.size and (x.min() < low or x.max() >= high):
+    if x.size and (np.minimum.reduce(x, None) < low or np.maximum.reduce(x, None) >= high):
         bad = x[(x < low) | (x >= high)]
         raise OutOfRangeError(f"{what}: class index {bad.flat[0]} out of range [{low}, {high}) "
                          f"(indices of shape {x.shape})")

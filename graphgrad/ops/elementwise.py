@@ -168,19 +168,25 @@ def _masked_by_multiplying(out, c, a, b):
     return False
 
 
+_MULTIPLY_MIN = 1024    # below this size a masked copy is quicker than the product and its check
+
+
 def _where_out(out, c, a, b):
-    if _masked_by_multiplying(out, c, a, b):
+    if out.size >= _MULTIPLY_MIN and _masked_by_multiplying(out, c, a, b):
         return out
     if np.may_share_memory(out, a):     # in place over a: fill only where c is False
         np.copyto(out, b, where=np.logical_not(c))
     else:                                # in place over b (or neither)
-        np.copyto(out, b)
+        if b is not out:
+            np.copyto(out, b)
         np.copyto(out, a, where=c)
     return out
 
 
 def _where_impl(c, a, b):
     shape = np.broadcast_shapes(c.shape, a.shape, b.shape)
+    if math.prod(shape) < _MULTIPLY_MIN:
+        return np.where(c, a, b)
     if (a.shape == shape and b.ndim == 0 and not b and a.dtype.kind == "f") or \
             (b.shape == shape and a.ndim == 0 and not a and b.dtype.kind == "f"):
         return _where_out(np.empty(shape, np.result_type(a, b)), c, a, b)

@@ -9,7 +9,7 @@ from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType, as_dtype, normalize_dim, normalize_dims
 from graphgrad.ops._core import defop, describe, float_operand
 from graphgrad.ops.dim_keywords import numpy_kwargs
-from graphgrad.ops.reduce_kernels import (extreme_applies, gemv_split, gemv_sum,
+from graphgrad.ops.reduce_kernels import (extreme_applies, gemv_split, gemv_sum, sum_kernel,
                                           last_axis_extreme)
 
 
@@ -82,7 +82,14 @@ def _reduce_expr(ufunc):
     return expr
 
 
-SUM = defop("sum", _sum_infer, _sum_impl, _sum_vjp, out_impl=_sum_out, expr=_reduce_expr("add"))
+def _sum_kernel(in_types, *, dims, keepdim):
+    t = in_types[0]
+    return sum_kernel(tuple(t.shape), t.dtype, dims, _reduced_shape(tuple(t.shape), dims,
+                                                                      keepdim))
+
+
+SUM = defop("sum", _sum_infer, _sum_impl, _sum_vjp, out_impl=_sum_out, expr=_reduce_expr("add"),
+            kernel=_sum_kernel)
 
 
 def _extreme_infer(name):

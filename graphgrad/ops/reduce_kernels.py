@@ -23,8 +23,7 @@ def _ones(n, dtype):
 def gemv_split(shape, dtype, dims):
     """(lead, mid, tail) sizes when `dims` are leading and/or trailing axes of a float32 or
     float64 `shape` large enough to gain, else None."""
-    if not dims or math.prod(shape) < _MIN_SIZE or np.dtype(dtype) not in (np.float32,
-                                                                              np.float64):
+    if not dims or math.prod(shape) < _MIN_SIZE or np.dtype(dtype).char not in "fd":
         return None
     dims, nd = sorted(dims), len(shape)
     k = 0
@@ -33,8 +32,11 @@ def gemv_split(shape, dtype, dims):
     tail = dims[k:]
     if tail != list(range(nd - len(tail), nd)) or math.prod(shape) < _MIN_SIZE:
         return None
-    return (math.prod(shape[:k]), math.prod(shape[k:nd - len(tail)]),
-            math.prod(shape[nd - len(tail):]))
+    lead, mid = math.prod(shape[:k]), math.prod(shape[k:nd - len(tail)])
+    tail = math.prod(shape[nd - len(tail):])
+    if lead == 1 and tail == 1:
+        return None         # only size-1 axes reduced: a reshape would return a view of x
+    return lead, mid, tail
 
 
 def gemv_sum(x, split, out_shape):
@@ -80,12 +82,38 @@ def keepdim_shape(shape, dims):
 
 def amax_keepdims(x, dims):
     """np.amax(x, axis=dims, keepdims=True), faster over a short last axis."""
-    y = last_axis_extreme(np.maximum, x, tuple(dims), keepdim_shape(x.shape, dims))
-    return np.amax(x, axis=dims, keepdims=True) if y is None else y
+    # small arrays: the ufunc's own reduce (np.amax's wrapper costs more than the work)
+    y = None if x.size < _MIN_SIZE else \
+        last_axis_extreme(np.maximum, x, tuple(dims), keepdim_shape(x.shape, dims))
+    return np.maximum.reduce(x, axis=dims, keepdims=True) if y is None else y
 
 
 def sum_keepdims(x, dims):
     """np.sum(x, axis=dims, keepdims=True) of a float array, as a GEMV where that is faster."""
-    split = gemv_split(x.shape, x.dtype, dims)
+    split = None if x.size < _MIN_SIZE else gemv_split(x.shape, x.dtype, dims)
     y = None if split is None else gemv_sum(x, split, keepdim_shape(x.shape, dims))
-    return np.sum(x, axis=dims, keepdims=True) if y is None else y
+    return np.add.reduce(x, axis=dims, keepdims=True) if y is None else y
+
+
+def sum_kernel(shape, dtype, dims, out_shape):
+    """A runtime kernel summing arrays of this static shape and dtype over `dims`: the choice
+    between GEMV and NumPy's reduce is made once, when the schedule is built."""
+    split = gemv_split(shape, dtype, dims)
+    acc = None if np.dtype(dtype).kind == "f" else np.int64
+    reduce = np.add.reduce
+    if split is None:
+        return lambda x: reduce(x, dims, acc, None, bool(len(out_shape) == len(shape)))
+    lead, mid, tail = split
+    ones_lead, ones_tail = _ones(lead, np.dtype(dtype)), _ones(tail, np.dtype(dtype))
+    matmul = np.matmul
+    keep = len(out_shape) == len(shape)
+
+    def gemv(x):
+        if not x.flags.c_contiguous:
+            return reduce(x, dims, acc, None, keep)
+        y = x.reshape(lead, mid, tail)
+        y = matmul(y, ones_tail) if tail > 1 else y.reshape(lead, mid)
+        if lead > 1:
+            y = matmul(ones_lead, y)
+        return y.reshape(out_shape)
+    return gemv

@@ -142,6 +142,27 @@ def test_gemv_sums_are_not_used_for_middle_axes_ints_or_tiny_arrays():
     assert np.isinf(gg.tensor(x).sum(0).numpy()[2])
 
 
+@pytest.mark.parametrize("shape, dims", [((1, 300), (0,)), ((300, 1), (1,)),
+                                         ((1, 20, 30), (0,)), ((50, 7), (0,)), ((40, 9), (1,))])
+@pytest.mark.parametrize("compiled", [False, True])
+def test_sums_never_return_a_view_of_their_input(shape, dims, compiled):
+    # summing only size-1 axes once returned a reshaped view: writing the sum wrote x
+    x = gg.ones(shape)
+    f = (lambda t: t.sum(dims))
+    f = gg.compile(f) if compiled else f
+    for _ in range(2):
+        s = f(x)
+        assert not np.shares_memory(s.numpy(), x.numpy())
+        s += 1
+        assert x.sum().item() == np.prod(shape)
+    # the schedule's kernel, chosen once per shape; it also takes non-contiguous arrays
+    a = x.numpy()
+    k = reduce_kernels.sum_kernel(a.shape, a.dtype, dims, np.sum(a, axis=dims).shape)
+    np.testing.assert_allclose(k(a), np.sum(a, axis=dims))
+    assert not np.shares_memory(k(a), a)
+    np.testing.assert_allclose(k(np.asfortranarray(a)), np.sum(a, axis=dims))
+
+
 def test_sorted_row_accumulation_equals_add_at():
     view = RNG.standard_normal((10, 4, 3))
     index = RNG.integers(-10, 10, (6, 5))
