@@ -11,6 +11,8 @@
   compiled runtime (e.g. a bound `np.reshape`). Defaults to `impl` with the attrs bound.
 - `out_impl(out, *arrays, **attrs) -> out`: optional; the kernel writing into a preallocated
   array, which lets the runtime plan memory. `defop` derives it for NumPy ufuncs.
+- `out_kernel(in_types, **attrs) -> callable(out, *arrays)`: optional; `out_impl` specialised
+  to the static input types (choices made once per schedule, not per call).
 - `expr(args, out, in_types, **attrs) -> str`: optional; a Python expression template for the
   generated code (e.g. `x.reshape(shape)`), so the runtime calls NumPy without a wrapper frame.
 - `view_put(base, new, *rest, **attrs) -> Tensor or None`: optional, for ops whose result may
@@ -44,6 +46,7 @@ class Op:
     random: bool = False           # draws from the generator: never merged, never folded
     nullary: bool = False          # no tensor inputs (constants, factories, random)
     out_impl: Optional[Callable] = None
+    out_kernel: Optional[Callable] = None
     expr: Optional[Callable] = None
     view_put: Optional[Callable] = None
     inplace: bool = False
@@ -67,10 +70,12 @@ class Op:
             return partial(self.impl, **attrs)
         return self.impl
 
-    def make_out_kernel(self, attrs):
+    def make_out_kernel(self, attrs, in_types=None):
         """A callable(out, *arrays) with the attributes bound, or None."""
         if self.out_impl is None:
             return None
+        if self.out_kernel is not None and in_types is not None:
+            return self.out_kernel(in_types, **attrs)
         if attrs:
             return partial(self.out_impl, **attrs)
         return self.out_impl

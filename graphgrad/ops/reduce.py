@@ -82,14 +82,16 @@ def _reduce_expr(ufunc):
     return expr
 
 
-def _sum_kernel(in_types, *, dims, keepdim):
-    t = in_types[0]
-    return sum_kernel(tuple(t.shape), t.dtype, dims, _reduced_shape(tuple(t.shape), dims,
-                                                                      keepdim))
+def _sum_kernel(into):
+    def make(in_types, *, dims, keepdim):
+        shape = tuple(in_types[0].shape)
+        return sum_kernel(shape, in_types[0].dtype, dims, _reduced_shape(shape, dims, keepdim),
+                          into)
+    return make
 
 
 SUM = defop("sum", _sum_infer, _sum_impl, _sum_vjp, out_impl=_sum_out, expr=_reduce_expr("add"),
-            kernel=_sum_kernel)
+            kernel=_sum_kernel(False), out_kernel=_sum_kernel(True))
 
 
 def _extreme_infer(name):

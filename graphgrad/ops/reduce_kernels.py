@@ -5,11 +5,12 @@ import math
 
 import numpy as np
 
-_MIN_SIZE = 256
+_MIN_SIZE = 64      # smaller: GEMV and reduce cost the same
 _ONES = {}
 
 
-def _ones(n, dtype):
+def ones_vector(n, dtype):
+    """A read-only vector of n ones (cached)."""
     key = (n, dtype)
     v = _ONES.get(key)
     if v is None:
@@ -47,11 +48,11 @@ def gemv_sum(x, split, out_shape):
     lead, mid, tail = split
     y = x.reshape(lead, mid, tail)
     if tail > 1:
-        y = np.matmul(y, _ones(tail, x.dtype))                 # (lead, mid)
+        y = np.matmul(y, ones_vector(tail, x.dtype))         # (lead, mid)
     else:
         y = y.reshape(lead, mid)
     if lead > 1:
-        y = np.matmul(_ones(lead, x.dtype), y)                 # (mid,)
+        y = np.matmul(ones_vector(lead, x.dtype), y)         # (mid,)
     return y.reshape(out_shape)
 
 
@@ -62,8 +63,7 @@ def last_axis_extreme(ufunc, x, dims, out_shape):
     """np.maximum or np.minimum over x's short last axis as one elementwise pass per column
     (NumPy's reduce over short contiguous rows is 2-3x slower); None when that does not
     apply."""
-    if dims != (x.ndim - 1,) or x.dtype.kind not in "fiu" or not 2 <= x.shape[-1] <= _MAX_ROW \
-            or x.size < _MIN_SIZE:
+    if not extreme_applies(x.shape, x.dtype, dims):
         return None
     out = ufunc(x[..., 0], x[..., 1])
     for j in range(2, x.shape[-1]):
@@ -72,8 +72,26 @@ def last_axis_extreme(ufunc, x, dims, out_shape):
 
 
 def extreme_applies(shape, dtype, dims):
-    return (tuple(dims) == (len(shape) - 1,) and np.dtype(dtype).kind in "fiu"
-            and 2 <= shape[-1] <= _MAX_ROW and math.prod(shape) >= _MIN_SIZE)
+    """Is a pass per column quicker than NumPy's reduce? Each pass costs about a microsecond;
+    the reduce about 1.5 us plus 8-10 ns per element over short rows (measured)."""
+    if len(dims) != 1 or dims[0] != len(shape) - 1 or not 2 <= shape[-1] <= _MAX_ROW:
+        return False
+    return np.dtype(dtype).kind in "fiu" and math.prod(shape) + 160 > 110 * (shape[-1] - 1)
+
+
+def row_extreme(ufunc, rows, n, dtype):
+    """A kernel: the maximum (or minimum) of each row of a (rows, n) array as (rows, 1), by
+    the method `extreme_applies` picks for this static shape."""
+    if not extreme_applies((rows, n), dtype, (1,)):
+        reduce = ufunc.reduce
+        return lambda x: reduce(x, 1, None, None, True)
+
+    def columns(x):
+        out = ufunc(x[:, 0], x[:, 1])
+        for j in range(2, n):
+            ufunc(out, x[:, j], out=out)
+        return out.reshape(rows, 1)
+    return columns
 
 
 def keepdim_shape(shape, dims):
@@ -82,9 +100,9 @@ def keepdim_shape(shape, dims):
 
 def amax_keepdims(x, dims):
     """np.amax(x, axis=dims, keepdims=True), faster over a short last axis."""
-    # small arrays: the ufunc's own reduce (np.amax's wrapper costs more than the work)
-    y = None if x.size < _MIN_SIZE else \
-        last_axis_extreme(np.maximum, x, tuple(dims), keepdim_shape(x.shape, dims))
+    # otherwise the ufunc's own reduce (np.amax's wrapper costs more than the work on small
+    # arrays)
+    y = last_axis_extreme(np.maximum, x, tuple(dims), keepdim_shape(x.shape, dims))
     return np.maximum.reduce(x, axis=dims, keepdims=True) if y is None else y
 
 
@@ -95,25 +113,41 @@ def sum_keepdims(x, dims):
     return np.add.reduce(x, axis=dims, keepdims=True) if y is None else y
 
 
-def sum_kernel(shape, dtype, dims, out_shape):
-    """A runtime kernel summing arrays of this static shape and dtype over `dims`: the choice
-    between GEMV and NumPy's reduce is made once, when the schedule is built."""
+def sum_kernel(shape, dtype, dims, out_shape, into=False):
+    """A runtime kernel summing arrays of this static shape and dtype over `dims`, called as
+    `k(x)` or, with `into`, `k(out, x)`: the choice between GEMV and NumPy's reduce is made
+    once, when the schedule is built."""
     split = gemv_split(shape, dtype, dims)
     acc = None if np.dtype(dtype).kind == "f" else np.int64
+    keep = len(out_shape) == len(shape)
     reduce = np.add.reduce
     if split is None:
-        return lambda x: reduce(x, dims, acc, None, bool(len(out_shape) == len(shape)))
+        if into:
+            return lambda out, x: reduce(x, dims, acc, out, keep)
+        return lambda x: reduce(x, dims, acc, None, keep)
     lead, mid, tail = split
-    ones_lead, ones_tail = _ones(lead, np.dtype(dtype)), _ones(tail, np.dtype(dtype))
+    dtype = np.dtype(dtype)
+    ones_lead, ones_tail = ones_vector(lead, dtype), ones_vector(tail, dtype)
     matmul = np.matmul
-    keep = len(out_shape) == len(shape)
 
-    def gemv(x):
+    def gemv(x, out=None):
+        """x summed as (lead, mid, tail) -> (mid,): one or two matrix-vector products."""
         if not x.flags.c_contiguous:
-            return reduce(x, dims, acc, None, keep)
-        y = x.reshape(lead, mid, tail)
-        y = matmul(y, ones_tail) if tail > 1 else y.reshape(lead, mid)
-        if lead > 1:
-            y = matmul(ones_lead, y)
-        return y.reshape(out_shape)
+            return reduce(x, dims, acc, out, keep)
+        target = None if out is None else out.reshape(mid)
+        if lead == 1:
+            y = matmul(x.reshape(mid, tail), ones_tail, out=target)
+        elif tail == 1:
+            y = matmul(ones_lead, x.reshape(lead, mid), out=target)
+        else:
+            y = matmul(ones_lead, matmul(x.reshape(lead, mid, tail), ones_tail), out=target)
+        return y.reshape(out_shape) if out is None else out
+    if into:
+        return lambda out, x: gemv(x, out) if out.flags.c_contiguous else \
+            _copy_into(out, gemv(x))
     return gemv
+
+
+def _copy_into(out, y):
+    out[...] = y
+    return out

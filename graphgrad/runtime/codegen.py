@@ -20,7 +20,7 @@ def call_expr(op, attrs, in_types, args, out, env, key):
         if text is not None:
             return text
     if out is not None:
-        env[f"o{key}"] = op.make_out_kernel(attrs)
+        env[f"o{key}"] = op.make_out_kernel(attrs, in_types)
         return f"o{key}({', '.join([out] + list(args))})"
     env[f"k{key}"] = op.make_kernel(in_types, attrs)
     return f"k{key}({', '.join(args)})"

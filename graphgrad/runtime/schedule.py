@@ -57,8 +57,9 @@ class Schedule:
             if fused is not None:
                 kernel, out_kernel = fused.run, fused.run_into
             else:
-                kernel = n.op.make_kernel(tuple(v.type for v in n.inputs), n.attrs)
-                out_kernel = n.op.make_out_kernel(n.attrs)
+                in_types = tuple(v.type for v in n.inputs)
+                kernel = n.op.make_kernel(in_types, n.attrs)
+                out_kernel = n.op.make_out_kernel(n.attrs, in_types)
             if n.op.nullary and not n.op.random:
                 self.constants[slot[n.out]] = kernel()
                 continue

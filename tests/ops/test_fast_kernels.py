@@ -1,5 +1,7 @@
 """The fast kernels (stride-1 convolution by shifted GEMMs, max pool over tiling windows, GEMV
 sums, sorted row accumulation) against the general kernels they stand in for."""
+import importlib
+
 import numpy as np
 import pytest
 
@@ -199,16 +201,18 @@ def test_embedding_gradient_and_out_of_range():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
 def test_short_last_axis_max_and_min_equal_numpy(dtype):
-    x = (RNG.standard_normal((7, 5, 31)) * 10).astype(dtype)
+    x = (RNG.standard_normal((70, 5, 31)) * 10).astype(dtype)
     if dtype != np.int32:
         x[2, 3, 7] = np.nan
         x[4, 1, :] = -np.inf
     for fn, ufunc in ((np.amax, np.maximum), (np.amin, np.minimum)):
-        got = reduce_kernels.last_axis_extreme(ufunc, x, (2,), (7, 5))
+        got = reduce_kernels.last_axis_extreme(ufunc, x, (2,), (70, 5))
         np.testing.assert_array_equal(got, fn(x, axis=2))
     np.testing.assert_array_equal(gg.tensor(x).amax(-1, keepdim=True).numpy(),
                                   np.amax(x, -1, keepdims=True))
-    assert reduce_kernels.last_axis_extreme(np.maximum, x, (1,), (7, 33)) is None
+    assert reduce_kernels.last_axis_extreme(np.maximum, x, (1,), (70, 33)) is None
+    # short arrays of longer rows: NumPy's reduce is quicker than a pass per column
+    assert reduce_kernels.last_axis_extreme(np.maximum, x[:1], (2,), (1, 5)) is None
 
 
 def test_softmax_kernels_over_masked_rows_match_torch():
@@ -219,3 +223,30 @@ def test_softmax_kernels_over_masked_rows_match_torch():
         got = getattr(F, fn)(gg.tensor(x), dim=-1).numpy()
         want = getattr(torch.nn.functional, fn)(torch.from_numpy(x), dim=-1).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(32, 2), (64, 10), (3, 5, 7), (300, 3), (4, 40)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ["log_softmax", "softmax"])
+def test_schedule_softmax_kernels_equal_the_general_kernels(shape, dtype, op):
+    from graphgrad.ir.types import TensorType
+    softmax = importlib.import_module("graphgrad.ops.softmax")
+    x = RNG.standard_normal(shape).astype(dtype)
+    x.reshape(-1, shape[-1])[1, :] = -np.inf          # a fully masked row: NaN, as in torch
+    x.reshape(-1, shape[-1])[0, 1] = np.nan
+    record = softmax.LOG_SOFTMAX if op == "log_softmax" else softmax.SOFTMAX
+    dims = (len(shape) - 1,)
+    types = (TensorType(shape, np.dtype(dtype)),)
+    kernel, into = record.make_kernel(types, {"dims": dims}), record.make_out_kernel(
+        {"dims": dims}, types)
+    tol = 1e-12 if dtype == np.float64 else 2e-6
+    with np.errstate(invalid="ignore"):
+        expected = record.out_impl(np.empty_like(x), x, dims=dims)
+        np.testing.assert_allclose(kernel(x), expected, rtol=tol, atol=tol)
+        np.testing.assert_allclose(into(np.empty_like(x), x), expected, rtol=tol, atol=tol)
+        np.testing.assert_allclose(into(x.copy(), x), expected, rtol=tol, atol=tol)
+        inplace = x.copy()
+        np.testing.assert_allclose(into(inplace, inplace), expected, rtol=tol, atol=tol)
+        strided = np.empty(shape[:-1] + (2 * shape[-1],), dtype)[..., ::2]
+        np.testing.assert_allclose(into(strided, x[..., ::-1][..., ::-1]), expected, rtol=tol,
+                                   atol=tol)
