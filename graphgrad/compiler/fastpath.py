@@ -11,8 +11,10 @@ backward to attach) has no fast path and takes the general one.
 import numpy as np
 
 from graphgrad.compiler.signature import TensorSpec, alias_pattern, storage_root
+from graphgrad.compiler.state_guards import ModuleGuard
 from graphgrad.compiler.trace import GRAPH
 from graphgrad.modes import grad_enabled
+from graphgrad.nn.module import STRUCTURE
 from graphgrad.runtime import commit
 from graphgrad.tensor import Tensor
 
@@ -71,8 +73,20 @@ def make_fast_path(entry):
             body += [f"if len({{{roots}}}) != {len(tensors)}:", "    " + check]
         else:
             body.append(check)
+    structure = []
     for guard in entry.guards:
-        body += guard.emit(fp)
+        if isinstance(guard, ModuleGuard):
+            body += guard.emit_values(fp)
+            structure += guard.emit_structure(fp)
+        else:
+            body += guard.emit(fp)
+    if structure:
+        # the modules' attributes, members and flags are compared again only when some module
+        # changed since they last matched
+        seen, now = fp.const([-1], "E"), fp.local("e")
+        fp.env["_STRUCTURE"] = STRUCTURE
+        body += [f"{now} = _STRUCTURE[0]", f"if {now} != {seen}[0]:"]
+        body += ["    " + line for line in structure] + [f"    {seen}[0] = {now}"]
     for sink in entry.sinks:
         if sink.attr == "data":
             body += sink.emit_check(fp)

@@ -2,7 +2,7 @@
 optimizers it stepped, `.grad`s it read, and the arguments staying apart from that state.
 Each is a `Guard` (see guards.py): `check()` for the general path, `emit(fp)` for the fast path.
 """
-from graphgrad.compiler.guards import Guard, Identity, emit_compare, show, snapshot
+from graphgrad.compiler.guards import _NAN, Guard, Identity, emit_compare, show, snapshot
 
 
 def tensor_state(t):
@@ -78,17 +78,51 @@ class ModuleGuard(Guard):
         return "; ".join(reasons) or self.description
 
     def emit(self, fp):
+        return self.emit_structure(fp) + self.emit_values(fp)
+
+    def emit_structure(self, fp):
+        """What only attribute assignment can change (`nn.module.STRUCTURE` counts those): the
+        training flag, settings holding plain immutable values, members by identity."""
         m = fp.const(self.module, "M")
-        d = fp.local("d")
-        lines = [f"if {m}.training is not {self.module.training}: return _MISS",
-                 f"{d} = {m}.__dict__"]
-        for name, snap in self.expected[1]:
-            lines += emit_compare(fp, f"{d}.get({name!r}, _MISS)", snap, fp.const(snap, "A"))
+        lines = [f"if {m}.training is not {self.module.training}: return _MISS"]
+        lines += self._compare_settings(fp, m, immutable=True)
         for table, entries in self.expected[2:]:
             for name, ident in entries:
                 lines.append(f"if {m}.{table}.get({name!r}) is not "
                              f"{fp.const(ident.obj, 'O')}: return _MISS")
         return lines
+
+    def emit_values(self, fp):
+        """Settings holding containers, arrays or objects, which change in place: always
+        compared."""
+        return self._compare_settings(fp, fp.const(self.module, "M"), immutable=False)
+
+    def _compare_settings(self, fp, m, immutable):
+        settings = [(name, snap) for name, snap in self.expected[1]
+                    if _immutable(snap) == immutable]
+        if not settings:
+            return []
+        d = fp.local("d")
+        lines = [f"{d} = {m}.__dict__"]
+        for name, snap in settings:
+            lines += emit_compare(fp, f"{d}.get({name!r}, _MISS)", snap, fp.const(snap, "A"))
+        return lines
+
+
+def _immutable(snap):
+    """A settings snapshot of a value that cannot change in place (numbers, strings, tuples of
+    them): see guards.snapshot."""
+    if type(snap) is float or snap is _NAN:
+        return True
+    if type(snap) is not tuple or not snap:
+        return False
+    if len(snap) == 2 and type(snap[0]) is type:
+        return True                               # (kind, plain value)
+    if snap[0] in ("tuple", "frozenset"):
+        return all(_immutable(item) for item in snap[1])
+    if snap[0] == "np":                           # a NumPy scalar
+        return True
+    return False
 
 
 def module_state(m):

@@ -11,18 +11,66 @@ from graphgrad.nn.parameter import Parameter
 from graphgrad.tensor import Tensor
 
 
+# Bumped by every change to any module's attributes, members or training flag: a compiled
+# call's fast path checks its modules again only when this moved since it last did.
+STRUCTURE = [0]
+
+
+class Members(OrderedDict):
+    """A module's parameters, buffers or submodules (an OrderedDict that bumps STRUCTURE on
+    every change, also when code edits it directly: `del m._parameters["weight"]`)."""
+    __slots__ = ()
+
+    def __setitem__(self, key, value):
+        STRUCTURE[0] += 1
+        OrderedDict.__setitem__(self, key, value)
+
+    def __delitem__(self, key):
+        STRUCTURE[0] += 1
+        OrderedDict.__delitem__(self, key)
+
+    def pop(self, *args):
+        STRUCTURE[0] += 1
+        return OrderedDict.pop(self, *args)
+
+    def popitem(self, last=True):
+        STRUCTURE[0] += 1
+        return OrderedDict.popitem(self, last)
+
+    def setdefault(self, key, default=None):
+        STRUCTURE[0] += 1
+        return OrderedDict.setdefault(self, key, default)
+
+    def update(self, *args, **kwargs):
+        STRUCTURE[0] += 1
+        OrderedDict.update(self, *args, **kwargs)
+
+    def clear(self):
+        STRUCTURE[0] += 1
+        OrderedDict.clear(self)
+
+    def move_to_end(self, key, last=True):
+        STRUCTURE[0] += 1
+        OrderedDict.move_to_end(self, key, last)
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+
 class Module:
     training = True
 
     def __init__(self):
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_parameters", Members())
+        object.__setattr__(self, "_buffers", Members())
         object.__setattr__(self, "_non_persistent", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_modules", Members())
         object.__setattr__(self, "training", True)
 
     # -- registration -------------------------------------------------------------------------
     def __setattr__(self, name, value):
+        STRUCTURE[0] += 1
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
                                  f"(call super().__init__() first in {type(self).__name__})")
@@ -51,6 +99,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
+        STRUCTURE[0] += 1
         for store in (self._parameters, self._buffers, self._modules):
             if name in store:
                 del store[name]
@@ -62,7 +111,7 @@ class Module:
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None")
         if param is None:
             self._parameters.pop(name, None)
-            object.__setattr__(self, name, None)
+            setattr(self, name, None)
         else:
             setattr(self, name, param)
 
@@ -143,6 +192,7 @@ class Module:
     def train(self, mode=True):
         if not isinstance(mode, bool):
             raise TypeError(f"train: mode must be a bool, got {type(mode).__name__}")
+        STRUCTURE[0] += 1
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self

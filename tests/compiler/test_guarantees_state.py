@@ -392,3 +392,58 @@ def test_code_that_libraries_generate_is_not_guarded():
     f(gg.ones(2))
     descriptions = [g.description for g in f._last.guards]
     assert not any("_tuple_new" in d for d in descriptions)
+
+
+@pytest.mark.parametrize("change", [
+    "setting", "delete parameter item", "set parameter item", "pop parameter",
+    "container item", "buffer", "train", "train one child", "register_parameter None",
+    "list setting in place", "tuple setting"])
+def test_module_changes_through_any_route_are_seen_by_the_fast_path(change):
+    # the fast path compares module attributes again only when nn.module.STRUCTURE moved:
+    # every route that changes a module must move it (or be compared at every call)
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))
+            self.scale = 2.0
+            self.sizes = [1.0, 3.0]
+            self.shape = (4, 2)
+            self.register_buffer("shift", gg.zeros(2))
+
+        def forward(self, x):
+            return (self.body(x) * self.scale * self.sizes[1] + self.shift).reshape(self.shape)
+
+    gg.manual_seed(0)
+    m = Net().eval()
+    f = gg.compile(m)
+    x = gg.tensor(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32))
+    for _ in range(3):
+        np.testing.assert_allclose(f(x).numpy(), m(x).numpy(), rtol=1e-5, atol=1e-6)
+    other = nn.Parameter(gg.full((3, 3), 0.5))
+    if change == "setting":
+        m.scale = 5.0
+    elif change == "delete parameter item":
+        del m.body[2]._parameters["bias"]
+        m.body[2].__dict__["bias"] = None
+    elif change == "set parameter item":
+        m.body[0]._parameters["weight"] = other
+    elif change == "pop parameter":
+        m.body[0]._parameters.pop("weight")
+        m.body[0].__dict__["weight"] = other
+    elif change == "container item":
+        m.body[2] = nn.Linear(3, 2, bias=False)
+    elif change == "buffer":
+        m.register_buffer("shift", gg.ones(2))
+    elif change == "train":
+        m.train()
+    elif change == "train one child":
+        m.body[1].train()
+    elif change == "register_parameter None":
+        m.body[2].register_parameter("bias", None)
+    elif change == "list setting in place":
+        m.sizes[1] = 7.0
+    else:
+        m.shape = (8,)
+    for _ in range(2):
+        np.testing.assert_allclose(f(x).numpy(), m(x).numpy(), rtol=1e-5, atol=1e-6)
+    assert f.cache_info().traces == 2

@@ -182,6 +182,20 @@ def test_linear_float64():
 
 # -- Sequential ------------------------------------------------------------------------------------
 
+def test_sequential_item_assignment_and_deletion_as_torch():
+    a, b, c, d = nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.Tanh()
+    seq = nn.Sequential(a, b, c)
+    seq[1] = d
+    assert list(seq) == [a, d, c] and list(seq._modules) == ["0", "1", "2"]
+    del seq[0]
+    assert list(seq) == [d, c] and list(seq._modules) == ["0", "1"]   # numbered again
+    assert [n for n, _ in seq.named_parameters()] == ["1.weight", "1.bias"]
+    del seq[-2:]
+    assert len(seq) == 0
+    with pytest.raises(IndexError, match="index 5 is out of range"):
+        seq[5] = d
+
+
 def test_sequential_indexing_len_iteration():
     a, b, c = nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)
     seq = nn.Sequential(a, b, c)
