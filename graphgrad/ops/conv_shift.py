@@ -74,12 +74,15 @@ class _Plan:
         return flat
 
 
-# columns are built a block of output positions at a time: (C * taps, block) stays in cache
+# columns are built a block of output positions at a time: (C * taps, block) stays in cache;
+# few rows (a first layer's one input channel) still get blocks short enough for the GEMM
+# (9 x 29k columns: 0.46 ms in one product, 0.08 ms in four, measured)
 _BLOCK_BYTES = 1 << 20
+_MAX_BLOCK = 8192
 
 
 def _blocks(plan, rows, itemsize):
-    step = max(256, _BLOCK_BYTES // (rows * itemsize))
+    step = max(256, min(_MAX_BLOCK, _BLOCK_BYTES // (rows * itemsize)))
     return [(s, min(plan.m, s + step)) for s in range(0, plan.m, step)]
 
 
