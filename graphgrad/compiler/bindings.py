@@ -159,12 +159,13 @@ class GradSink:
     attr = "grad"
     key = None
 
-    def __init__(self, target):
+    def __init__(self, target, new_tensor=False):
         self.target = target
+        self.new_tensor = new_tensor    # a new .grad Tensor at every call, as eagerly
 
     def write(self, leaves, array):
         t = resolve(self.target, leaves)
-        if t._grad is None:
+        if t._grad is None or self.new_tensor:
             t._grad = Tensor._wrap(array)
         else:
             t._grad._data = array
@@ -172,6 +173,8 @@ class GradSink:
     def emit_write(self, fp, expr, in_place):
         fp.env["_wrap"] = Tensor._wrap
         t = emit_target(fp, self.target)
+        if self.new_tensor:
+            return [f"{t}._grad = _wrap({expr})"]
         return [f"g = {t}._grad",
                 f"if g is None: {t}._grad = _wrap({expr})",
                 f"else: g._data = {expr}"]

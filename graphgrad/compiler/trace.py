@@ -42,6 +42,7 @@ class Trace(PythonValues, GradTracking, Recorder):
         self.grad_inputs = {}        # id(tensor) -> the graph input that tracer started as
         self.data_log = {}           # id(tensor) -> (tensor, original _data, grad_fn, rg)
         self.grad_log = {}           # id(tensor) -> (tensor, original _grad)
+        self.new_grads = set()       # ids of tensors whose .grad ends as a new Tensor object
         self.leaves = {}             # id(tensor) -> tensor: leaves that require grad
         self.arg_tracers = {}        # id(tracer) -> flat argument index
         self.names = {}              # id(tensor) -> display name (parameters, buffers)
@@ -249,7 +250,8 @@ class Trace(PythonValues, GradTracking, Recorder):
             lifted = self.lifted_grads.get(key)
             if current is lifted and current._data is self.grad_inputs.get(key):
                 continue            # read, never changed
-            out.append((GradSink(self._target(key, t)), self.value_of(current)))
+            out.append((GradSink(self._target(key, t), key in self.new_grads),
+                        self.value_of(current)))
         return out, actions
 
     def rollback(self):

@@ -49,11 +49,18 @@ class GradTracking:
         t._grad = tracer
         return tracer
 
-    def write_grad(self, t, value):
+    def write_grad(self, t, value, accumulate=False):
         key = id(t)
         if key not in self.grad_log:
             # overwriting does not depend on the old value: no guard on it
             self.grad_log[key] = (t, t._grad)
+        # eagerly, backward accumulates into the .grad tensor there is (the same object) and
+        # makes a new one where there is none; an assignment puts a new object there: every
+        # call must do the same (a grad set to None and made again is a new tensor)
+        if value is None or not accumulate:
+            self.new_grads.discard(key)
+        if value is not None and (not accumulate or t._grad is None):
+            self.new_grads.add(key)
         t._grad = value
 
     def backward(self, root, gradient=None):
@@ -85,7 +92,7 @@ class GradTracking:
                     continue
                 g = Tensor._tracer(g, g.requires_grad)
                 old = self.read_grad(t)
-                self.write_grad(t, g if old is None else old + g)
+                self.write_grad(t, g if old is None else old + g, accumulate=True)
         finally:
             self.phase = "update" if prev == "forward" else prev
         self.backward_called = True

@@ -219,3 +219,36 @@ def test_arguments_that_only_read_shared_memory_are_compiled():
             out = f(stream[i:i + 3], stream[i + 1:i + 4])
     assert out.tolist() == [-3.0, -3.0, -3.0]
     assert f.cache_info().traces == 1
+
+
+@pytest.mark.parametrize("clear", ["set_to_none", "zero in place", "accumulate", "assign"])
+def test_grad_tensor_objects_are_new_or_kept_as_eagerly(clear):
+    # after zero_grad() backward makes a new .grad tensor (an old reference keeps its values);
+    # accumulating keeps the tensor: compiled calls must do the same
+    def run(compiled):
+        gg.manual_seed(0)
+        m = nn.Linear(2, 1)
+
+        def step(x):
+            if clear == "set_to_none":
+                m.zero_grad()
+            elif clear == "zero in place":
+                m.zero_grad(set_to_none=False)
+            elif clear == "assign":
+                m.weight.grad = gg.zeros(1, 2)
+            loss = m(x).sum()
+            loss.backward()
+            return loss
+        f = gg.compile(step) if compiled else step
+        seen = []
+        for k in range(4):
+            f(gg.full((3, 2), float(k + 1)))
+            g = m.weight.grad
+            seen.append((g, g.numpy().copy()))
+        same = [a is b for (a, _), (b, _) in zip(seen, seen[1:])]
+        kept = [np.array_equal(g.numpy(), v) for g, v in seen]
+        return same, kept, [v for _, v in seen]
+
+    eager, compiled = run(False), run(True)
+    assert compiled[0] == eager[0] and compiled[1] == eager[1]
+    np.testing.assert_allclose(np.array(compiled[2]), np.array(eager[2]), rtol=1e-6)
