@@ -8,11 +8,12 @@
   functions only, so it computes numbers eagerly and emits graph nodes while tracing. One entry
   per input, None where there is no gradient.
 - `kernel(in_types, **attrs) -> callable(*arrays)`: optional; a specialised kernel for the
-  compiled runtime (e.g. a bound `np.reshape`). Defaults to `impl` with the attrs bound.
+  compiled runtime (e.g. a bound `np.reshape`), or None for these types. Defaults to `impl`
+  with the attrs bound.
 - `out_impl(out, *arrays, **attrs) -> out`: optional; the kernel writing into a preallocated
   array, which lets the runtime plan memory. `defop` derives it for NumPy ufuncs.
 - `out_kernel(in_types, **attrs) -> callable(out, *arrays)`: optional; `out_impl` specialised
-  to the static input types (choices made once per schedule, not per call).
+  to the static input types (choices made once per schedule, not per call), or None.
 - `expr(args, out, in_types, **attrs) -> str`: optional; a Python expression template for the
   generated code (e.g. `x.reshape(shape)`), so the runtime calls NumPy without a wrapper frame.
 - `view_put(base, new, *rest, **attrs) -> Tensor or None`: optional, for ops whose result may
@@ -65,7 +66,9 @@ class Op:
     def make_kernel(self, in_types, attrs):
         """A callable(*arrays) for the runtime with the attributes already bound."""
         if self.kernel is not None:
-            return self.kernel(in_types, **attrs)
+            kernel = self.kernel(in_types, **attrs)
+            if kernel is not None:          # None: nothing better than impl for these types
+                return kernel
         if attrs:
             return partial(self.impl, **attrs)
         return self.impl
@@ -75,7 +78,9 @@ class Op:
         if self.out_impl is None:
             return None
         if self.out_kernel is not None and in_types is not None:
-            return self.out_kernel(in_types, **attrs)
+            kernel = self.out_kernel(in_types, **attrs)
+            if kernel is not None:
+                return kernel
         if attrs:
             return partial(self.out_impl, **attrs)
         return self.out_impl

@@ -34,11 +34,43 @@ def _swap_last(x):
 def _matmul_vjp(g, a, b, *, out, needs=(True, True)):
     # eager backward says which inputs need a gradient (x @ W with data x: skip dx)
     return (unbroadcast(bind(MATMUL, g, _swap_last(b)), a.shape) if needs[0] else None,
-            unbroadcast(bind(MATMUL, _swap_last(a), g), b.shape) if needs[1] else None)
+            _weight_grad(g, a, b) if needs[1] else None)
+
+
+def _weight_grad(g, a, b):
+    if len(a.shape) > 2 and len(b.shape) == 2:
+        # x (..., K) @ W (K, N), as in a linear layer over a batch of sequences: the batch
+        # dims are rows of one product (K, rows) @ (rows, N), not a product per batch entry
+        # summed afterwards
+        from graphgrad.ops.movement import reshape
+        rows = reshape(a, (-1, a.shape[-1]))
+        return bind(MATMUL, _swap_last(rows), reshape(g, (-1, g.shape[-1])))
+    return unbroadcast(bind(MATMUL, _swap_last(a), g), b.shape)
+
+
+def _rows_kernel(into):
+    """For the compiled runtime: (..., K) @ (K, N) as one 2-D product over all leading dims
+    (NumPy runs a stacked product as one GEMM per batch entry, twice as slow here); None
+    (the plain ufunc) otherwise."""
+    def make(in_types):
+        a, b = in_types
+        if len(a.shape) < 3 or len(b.shape) != 2:
+            return None
+        k, n, lead = a.shape[-1], b.shape[-1], tuple(a.shape[:-1])
+        rows, matmul = int(np.prod(lead)), np.matmul
+        if into:
+            def kernel(out, x, w):
+                if not out.flags.c_contiguous:
+                    return matmul(x, w, out=out)
+                matmul(x.reshape(rows, k), w, out=out.reshape(rows, n))
+                return out
+            return kernel
+        return lambda x, w: matmul(x.reshape(rows, k), w).reshape(lead + (n,))
+    return make
 
 
 MATMUL = defop("matmul", _matmul_infer, np.matmul, _matmul_vjp, inplace=False, fusion_head=True,
-               vjp_needs=True)
+               vjp_needs=True, kernel=_rows_kernel(False), out_kernel=_rows_kernel(True))
 
 
 def matmul(a, b):

@@ -10,7 +10,7 @@ def call_expr(op, attrs, in_types, args, out, env, key):
     `env` receives the objects the expression refers to; `key` makes their names unique.
     """
     impl = op.impl
-    if isinstance(impl, np.ufunc) and not attrs:
+    if isinstance(impl, np.ufunc) and not attrs and not _specialised(op, in_types, out):
         name = f"_u_{impl.__name__}"
         env[name] = impl
         return f"{name}({', '.join(args)}" + (f", out={out})" if out is not None else ")")
@@ -24,3 +24,9 @@ def call_expr(op, attrs, in_types, args, out, env, key):
         return f"o{key}({', '.join([out] + list(args))})"
     env[f"k{key}"] = op.make_kernel(in_types, attrs)
     return f"k{key}({', '.join(args)})"
+
+
+def _specialised(op, in_types, out):
+    """Does the op have a kernel of its own for these input types (rather than the ufunc)?"""
+    factory = op.kernel if out is None else op.out_kernel
+    return factory is not None and factory(in_types) is not None
