@@ -13,6 +13,9 @@ from graphgrad.errors import AnomalyError, AutogradError, ShapeError
 from graphgrad.modes import _GRAD
 from graphgrad.tensor import Tensor
 
+_new = object.__new__
+_GRAD_SET, _GRAD_RESET = _GRAD.set, _GRAD.reset
+
 
 def edge_of(t):
     if not t._requires_grad:
@@ -58,23 +61,32 @@ class OpNode:
         return f"{self.op.name}_backward"
 
     def apply(self, grads):
-        if self.saved is None:
+        saved = self.saved
+        if saved is None:
             raise AutogradError(
                 f"{self.name}: trying to backward through the graph a second time (its saved "
                 "values were freed); call backward(retain_graph=True) the first time")
-        inputs, out = self.saved
-        saved = [SavedTensor(self, i, a) for i, a in enumerate(inputs)]
+        inputs, out = saved
+        args = [_saved_tensor(self, i, a) for i, a in enumerate(inputs)]
+        op = self.op
         attrs = self.attrs
-        if self.op.vjp_needs:   # the rule can skip gradients nobody needs
-            attrs = dict(attrs, needs=tuple(p is not None for p in self.parents))
-        token = _GRAD.set(False)        # no_grad, without a context manager per node
+        if op.vjp_needs:        # the rule can skip gradients nobody needs
+            attrs = dict(attrs, needs=tuple([p is not None for p in self.parents]))
+        g = _new(Tensor)        # Tensor._wrap, inlined
+        g._data = grads[0]
+        g._requires_grad = False
+        g._grad = None
+        g._grad_fn = None
+        g._out_index = 0
+        g._vc = None
+        g._view = None
+        token = _GRAD_SET(False)        # no_grad, without a context manager per node
         try:
-            res = self.op.vjp(Tensor._wrap(grads[0]), *saved,
-                              out=SavedTensor(self, len(inputs), out), **attrs)
+            res = op.vjp(g, *args, out=_saved_tensor(self, len(inputs), out), **attrs)
         except AnomalyError as e:
-            raise AnomalyError(f"in the gradient of {self.op.name}: {e}") from None
+            raise AnomalyError(f"in the gradient of {op.name}: {e}") from None
         finally:
-            _GRAD.reset(token)
+            _GRAD_RESET(token)
         return [None if r is None else r._data for r in res]
 
     def release(self):
@@ -119,6 +131,22 @@ class SavedTensor(Tensor):
     @property
     def ndim(self):
         return self._saved[2].ndim
+
+    def numel(self):
+        return self._saved[2].size
+
+
+def _saved_tensor(node, index, array):
+    """SavedTensor(node, index, array) without the call to __init__ (one per VJP argument)."""
+    t = _new(SavedTensor)
+    t._requires_grad = False
+    t._grad = None
+    t._grad_fn = None
+    t._out_index = 0
+    t._vc = None
+    t._view = None
+    t._saved = (node, index, array)
+    return t
 
 
 def backward(root, gradient=None, retain_graph=False):

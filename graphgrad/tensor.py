@@ -91,6 +91,9 @@ class Tensor:
         return self.shape[dim]
 
     def numel(self):
+        data = self._data
+        if type(data) is np.ndarray:
+            return data.size
         return int(np.prod(self.shape, dtype=np.int64))
 
     def __len__(self):
@@ -442,28 +445,51 @@ class Tensor:
     # -- operators ------------------------------------------------------------------------------
     # the common case, tensors of one dtype, binds the primitive directly (what ops.add and the
     # others do after finding that no promotion is needed)
+    # with a Python float or int, a numeric tensor keeps its dtype (weak scalar typing): the
+    # number becomes a constant of that dtype, as `operands` makes it
     def __add__(self, other):
-        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype:
-            return bind(_OPS.ADD, self, other)
+        if isinstance(other, Tensor):
+            if other._data.dtype == self._data.dtype:
+                return bind(_OPS.ADD, self, other)
+        elif (type(other) is float or type(other) is int) and self._data.dtype.kind in _WEAK[
+                type(other)]:
+            return bind(_OPS.ADD, self, _const(other, self._data.dtype))
         return ops.add(self, other)
 
     def __radd__(self, other):
+        if (type(other) is float or type(other) is int) and self._data.dtype.kind in _WEAK[
+                type(other)]:
+            return bind(_OPS.ADD, _const(other, self._data.dtype), self)
         return ops.add(other, self)
 
     def __sub__(self, other):
-        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype:
-            return bind(_OPS.SUB, self, other)
+        if isinstance(other, Tensor):
+            if other._data.dtype == self._data.dtype:
+                return bind(_OPS.SUB, self, other)
+        elif (type(other) is float or type(other) is int) and self._data.dtype.kind in _WEAK[
+                type(other)]:
+            return bind(_OPS.SUB, self, _const(other, self._data.dtype))
         return ops.sub(self, other)
 
     def __rsub__(self, other):
+        if (type(other) is float or type(other) is int) and self._data.dtype.kind in _WEAK[
+                type(other)]:
+            return bind(_OPS.SUB, _const(other, self._data.dtype), self)
         return ops.sub(other, self)
 
     def __mul__(self, other):
-        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype:
-            return bind(_OPS.MUL, self, other)
+        if isinstance(other, Tensor):
+            if other._data.dtype == self._data.dtype:
+                return bind(_OPS.MUL, self, other)
+        elif (type(other) is float or type(other) is int) and self._data.dtype.kind in _WEAK[
+                type(other)]:
+            return bind(_OPS.MUL, self, _const(other, self._data.dtype))
         return ops.mul(self, other)
 
     def __rmul__(self, other):
+        if (type(other) is float or type(other) is int) and self._data.dtype.kind in _WEAK[
+                type(other)]:
+            return bind(_OPS.MUL, _const(other, self._data.dtype), self)
         return ops.mul(other, self)
 
     def __truediv__(self, other):
@@ -602,6 +628,10 @@ def _unwrap_nested(data):
 
 from graphgrad import autograd, ops  # noqa: E402  (circular: ops build Tensors)
 from graphgrad.dispatch import bind  # noqa: E402
+from graphgrad.ops._core import const as _const  # noqa: E402
+
+# the dtype kinds that keep their dtype when combined with a Python float / int
+_WEAK = {float: "f", int: "iuf"}
 
 
 class _OPS:

@@ -180,7 +180,9 @@ def _where_out(out, c, a, b):
 
 
 def _where_impl(c, a, b):
-    shape = np.broadcast_shapes(c.shape, a.shape, b.shape)
+    shape = c.shape
+    if not (a.shape == shape or not a.shape) or not (b.shape == shape or not b.shape):
+        shape = np.broadcast_shapes(shape, a.shape, b.shape)
     if (a.shape == shape and b.ndim == 0 and not b and a.dtype.kind == "f") or \
             (b.shape == shape and a.ndim == 0 and not a and b.dtype.kind == "f"):
         return _where_out(np.empty(shape, np.result_type(a, b)), c, a, b)
