@@ -174,18 +174,20 @@ def run_backward(roots, retain_graph=False):
 
     Nothing is changed unless the whole pass succeeds: leaf gradients are collected and
     accumulated into `.grad` at the end, and saved values are freed only then."""
-    deps = {}
+    deps = {}           # consumers of each node below the roots; a node is walked when first met
     stack = [e[0] for e, _ in roots if type(e) is tuple]
-    seen = set(id(n) for n in stack)
+    seen = set(stack)
     while stack:
-        node = stack.pop()
-        for edge in node.parents:
+        for edge in stack.pop().parents:
             if type(edge) is tuple:
                 parent = edge[0]
-                deps[parent] = deps.get(parent, 0) + 1
-                if id(parent) not in seen:
-                    seen.add(id(parent))
-                    stack.append(parent)
+                count = deps.get(parent)
+                if count is None:
+                    deps[parent] = 1
+                    if parent not in seen:
+                        stack.append(parent)
+                else:
+                    deps[parent] = count + 1
     pending = {}
     leaves = {}
     ready = []
@@ -198,7 +200,8 @@ def run_backward(roots, retain_graph=False):
     while ready:
         node = ready.pop()
         grads = pending.pop(node, None)
-        if grads is None or all(g is None for g in grads):
+        if grads is None or (grads[0] is None if len(grads) == 1 else
+                             all(g is None for g in grads)):
             in_grads = (None,) * len(node.parents)
         else:
             if len(grads) > 1:

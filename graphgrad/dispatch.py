@@ -36,6 +36,14 @@ def bind(op, *inputs, **attrs):
             _escaped(op)
         arrays = (a,)
         key = (op, a.shape, a.dtype)
+    elif n == 3:
+        a = inputs[0]._data
+        b = inputs[1]._data
+        c = inputs[2]._data
+        if type(a) is Value or type(b) is Value or type(c) is Value:
+            _escaped(op)
+        arrays = (a, b, c)
+        key = (op, a.shape, a.dtype, b.shape, b.dtype, c.shape, c.dtype)
     else:
         arrays = [t._data for t in inputs]
         for data in arrays:

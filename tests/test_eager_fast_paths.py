@@ -84,6 +84,9 @@ def test_operators_with_python_numbers_match_the_op_functions(dtype, number):
              (lambda: number * x, lambda: ops.mul(number, x)),
              (lambda: x - number, lambda: ops.sub(x, number)),
              (lambda: number - x, lambda: ops.sub(number, x))]
+    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        pairs.append((lambda name=name: getattr(x, f"__{name}__")(number),
+                      lambda name=name: getattr(ops, name)(x, number)))
     for got, want in pairs:
         assert _outcome(got) == _outcome(want)
 

@@ -7,8 +7,9 @@ from graphgrad.dispatch import bind
 from graphgrad.errors import DTypeError
 from graphgrad.modes import no_grad
 from graphgrad.ir.types import TensorType, as_dtype, broadcast_shapes
-from graphgrad.ops._core import (broadcast_infer, defop, describe, float_operand, operands,
-                                 same_as_input, unbroadcast)
+from graphgrad.ops._core import (as_tensor, broadcast_infer, defop, describe, float_operand,
+                                 operands, same_as_input, unbroadcast)
+from graphgrad.tensor import Tensor
 
 def _out_arg(out):
     """`, out=name` for expression templates that write into a given array."""
@@ -346,10 +347,9 @@ def logical_or(a, b):
 
 def where(condition, a, b):
     """Elementwise `a if condition else b` (the traceable replacement for a Python `if`)."""
-    from graphgrad.ops._core import as_tensor
-    from graphgrad.tensor import Tensor
-    condition = as_tensor(condition)
-    if condition.dtype != np.bool_:
+    if not isinstance(condition, Tensor):
+        condition = as_tensor(condition)
+    if condition.dtype.kind != "b":
         condition = cast(condition, np.dtype(np.bool_))
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = as_tensor(a)

@@ -8,6 +8,7 @@ from graphgrad.dispatch import bind
 from graphgrad.errors import DTypeError, OutOfRangeError, ShapeError
 from graphgrad.ir.types import TensorType, normalize_dim
 from graphgrad.ops._core import as_tensor, defop, describe, unbroadcast
+from graphgrad.tensor import Tensor
 from graphgrad.ops.subscript import (GETITEM, INDEX_ADD, SETITEM, getitem,  # noqa: F401
                                      index_add_at, parse_index, setitem)
 
@@ -46,7 +47,7 @@ def _reshape_kernel(in_types, *, shape):
     return lambda x: x.reshape(shape)
 
 
-RESHAPE = defop("reshape", _reshape_infer, lambda x, *, shape: np.reshape(x, shape),
+RESHAPE = defop("reshape", _reshape_infer, lambda x, *, shape: x.reshape(shape),
                 lambda g, x, *, out, shape: (reshape(g, x.shape),), kernel=_reshape_kernel,
                 alias=True, expr=lambda a, out, t, *, shape: f"{a[0]}.reshape({shape!r})",
                 view_put=lambda base, new, *, shape: reshape(new, base.shape))
@@ -67,7 +68,7 @@ def _permute_vjp(g, x, *, out, perm):
     return (bind(PERMUTE, g, perm=tuple(inverse)),)
 
 
-PERMUTE = defop("permute", _permute_infer, lambda x, *, perm: np.transpose(x, perm), _permute_vjp,
+PERMUTE = defop("permute", _permute_infer, lambda x, *, perm: x.transpose(perm), _permute_vjp,
                 alias=True, expr=lambda a, out, t, *, perm: f"{a[0]}.T" if perm == (1, 0)
                 else f"{a[0]}.transpose({perm!r})",
                 view_put=lambda base, new, *, perm: _permute_vjp(new, base, out=None, perm=perm)[0])
@@ -191,8 +192,11 @@ def t(x):
 
 
 def broadcast_to(x, shape):
-    x = as_tensor(x)
-    shape = tuple(int(d) for d in shape)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
+    shape = tuple(shape)
+    if not all(type(d) is int for d in shape):
+        shape = tuple(int(d) for d in shape)
     if shape == x.shape:
         return x
     return bind(BROADCAST_TO, x, shape=shape)
