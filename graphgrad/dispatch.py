@@ -51,7 +51,8 @@ def bind(op, *inputs, **attrs):
                 _escaped(op)
         key = (op, *[(a.shape, a.dtype) for a in arrays])
     if attrs:
-        key = (key, tuple(attrs.items()), tuple(map(type, attrs.values())))
+        # the attrs' types too: 1, 1.0 and True are equal keys but may infer differently
+        key = (key, *attrs.items(), *map(type, attrs.values()))
         try:
             checked = key in _CHECKED
         except TypeError:               # an unhashable attr (a list, an array): just check
