@@ -13,6 +13,9 @@ from graphgrad.errors import AnomalyError, AutogradError, ShapeError
 from graphgrad.modes import _GRAD
 from graphgrad.tensor import Tensor
 
+_new = object.__new__
+_GRAD_SET, _GRAD_RESET = _GRAD.set, _GRAD.reset
+
 
 def edge_of(t):
     if not t._requires_grad:
@@ -58,23 +61,32 @@ class OpNode:
         return f"{self.op.name}_backward"
 
     def apply(self, grads):
-        if self.saved is None:
+        saved = self.saved
+        if saved is None:
             raise AutogradError(
                 f"{self.name}: trying to backward through the graph a second time (its saved "
                 "values were freed); call backward(retain_graph=True) the first time")
-        inputs, out = self.saved
-        saved = [SavedTensor(self, i, a) for i, a in enumerate(inputs)]
+        inputs, out = saved
+        args = [_saved_tensor(self, i, a) for i, a in enumerate(inputs)]
+        op = self.op
         attrs = self.attrs
-        if self.op.vjp_needs:   # the rule can skip gradients nobody needs
-            attrs = dict(attrs, needs=tuple(p is not None for p in self.parents))
-        token = _GRAD.set(False)        # no_grad, without a context manager per node
+        if op.vjp_needs:        # the rule can skip gradients nobody needs
+            attrs = dict(attrs, needs=tuple([p is not None for p in self.parents]))
+        g = _new(Tensor)        # Tensor._wrap, inlined
+        g._data = grads[0]
+        g._requires_grad = False
+        g._grad = None
+        g._grad_fn = None
+        g._out_index = 0
+        g._vc = None
+        g._view = None
+        token = _GRAD_SET(False)        # no_grad, without a context manager per node
         try:
-            res = self.op.vjp(Tensor._wrap(grads[0]), *saved,
-                              out=SavedTensor(self, len(inputs), out), **attrs)
+            res = op.vjp(g, *args, out=_saved_tensor(self, len(inputs), out), **attrs)
         except AnomalyError as e:
-            raise AnomalyError(f"in the gradient of {self.op.name}: {e}") from None
+            raise AnomalyError(f"in the gradient of {op.name}: {e}") from None
         finally:
-            _GRAD.reset(token)
+            _GRAD_RESET(token)
         return [None if r is None else r._data for r in res]
 
     def release(self):
@@ -120,6 +132,22 @@ class SavedTensor(Tensor):
     def ndim(self):
         return self._saved[2].ndim
 
+    def numel(self):
+        return self._saved[2].size
+
+
+def _saved_tensor(node, index, array):
+    """SavedTensor(node, index, array) without the call to __init__ (one per VJP argument)."""
+    t = _new(SavedTensor)
+    t._requires_grad = False
+    t._grad = None
+    t._grad_fn = None
+    t._out_index = 0
+    t._vc = None
+    t._view = None
+    t._saved = (node, index, array)
+    return t
+
 
 def backward(root, gradient=None, retain_graph=False):
     """`root.backward(gradient)`: accumulate gradients into the leaves' `.grad`."""
@@ -146,18 +174,20 @@ def run_backward(roots, retain_graph=False):
 
     Nothing is changed unless the whole pass succeeds: leaf gradients are collected and
     accumulated into `.grad` at the end, and saved values are freed only then."""
-    deps = {}
+    deps = {}           # consumers of each node below the roots; a node is walked when first met
     stack = [e[0] for e, _ in roots if type(e) is tuple]
-    seen = set(id(n) for n in stack)
+    seen = set(stack)
     while stack:
-        node = stack.pop()
-        for edge in node.parents:
+        for edge in stack.pop().parents:
             if type(edge) is tuple:
                 parent = edge[0]
-                deps[parent] = deps.get(parent, 0) + 1
-                if id(parent) not in seen:
-                    seen.add(id(parent))
-                    stack.append(parent)
+                count = deps.get(parent)
+                if count is None:
+                    deps[parent] = 1
+                    if parent not in seen:
+                        stack.append(parent)
+                else:
+                    deps[parent] = count + 1
     pending = {}
     leaves = {}
     ready = []
@@ -170,7 +200,8 @@ def run_backward(roots, retain_graph=False):
     while ready:
         node = ready.pop()
         grads = pending.pop(node, None)
-        if grads is None or all(g is None for g in grads):
+        if grads is None or (grads[0] is None if len(grads) == 1 else
+                             all(g is None for g in grads)):
             in_grads = (None,) * len(node.parents)
         else:
             if len(grads) > 1:

@@ -20,22 +20,54 @@ def bind(op, *inputs, **attrs):
     recorder = _RECORDER_GET()
     if recorder is not None:
         return recorder.record(op, inputs, attrs)
-    # eager: the op runs now (one function, no call per step: this is every eager op's path)
-    arrays = []
-    for t in inputs:
-        data = t._data
-        if type(data) is Value:
-            raise TraceError(f"{op.name}: a traced tensor escaped its compiled function and is "
-                             "used outside it; return it from the function instead")
-        arrays.append(data)
-    if attrs or len(arrays) != 2:
-        _check(op, arrays, attrs)
-    else:                               # _check for the common binary op, inlined
-        a, b = arrays
+    # eager: the op runs now (one function, no call per step: this is every eager op's path).
+    # One and two inputs, the common cases, build their shape-rule key without a loop
+    n = len(inputs)
+    if n == 2:
+        a = inputs[0]._data
+        b = inputs[1]._data
+        if type(a) is Value or type(b) is Value:
+            _escaped(op)
+        arrays = (a, b)
         key = (op, a.shape, a.dtype, b.shape, b.dtype)
-        if key not in _CHECKED:
-            _check(op, arrays, attrs)
-    token = _EXTOBJ_SET(quiet_extobj())
+    elif n == 1:
+        a = inputs[0]._data
+        if type(a) is Value:
+            _escaped(op)
+        arrays = (a,)
+        key = (op, a.shape, a.dtype)
+    elif n == 3:
+        a = inputs[0]._data
+        b = inputs[1]._data
+        c = inputs[2]._data
+        if type(a) is Value or type(b) is Value or type(c) is Value:
+            _escaped(op)
+        arrays = (a, b, c)
+        key = (op, a.shape, a.dtype, b.shape, b.dtype, c.shape, c.dtype)
+    else:
+        arrays = [t._data for t in inputs]
+        for data in arrays:
+            if type(data) is Value:
+                _escaped(op)
+        key = (op, *[(a.shape, a.dtype) for a in arrays])
+    if attrs:
+        # the attrs' types too: 1, 1.0 and True are equal keys but may infer differently
+        key = (key, *attrs.items(), *map(type, attrs.values()))
+        try:
+            checked = key in _CHECKED
+        except TypeError:               # an unhashable attr (a list, an array): just check
+            op.infer(*arrays, **attrs)
+            checked = True
+    else:
+        checked = key in _CHECKED
+    if not checked:
+        op.infer(*arrays, **attrs)      # raises for a bad call; only passing keys are stored
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[key] = True
+    current = _EXTOBJ_GET()
+    quiet = _quiet
+    token = _EXTOBJ_SET(quiet[1] if quiet[0] is current else quiet_extobj())
     try:
         out = op.impl(*arrays, **attrs)
     except GraphgradError:
@@ -45,27 +77,35 @@ def bind(op, *inputs, **attrs):
         kind = OutOfRangeError if isinstance(e, IndexError) else ShapeError
         raise kind(f"{op.name}: {e} (inputs {shapes})") from e
     finally:
-        _EXTOBJ.reset(token)
+        _EXTOBJ_RESET(token)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     if _ANOMALY_GET():
         check_nan(op.name, out, arrays)
-    vc = None
-    view = op.view_put is not None and np.may_share_memory(out, arrays[0])
-    if view:
+    result = _new(Tensor)              # Tensor._wrap, inlined
+    result._data = out
+    result._requires_grad = False
+    result._grad = None
+    result._grad_fn = None
+    result._out_index = 0
+    result._vc = None
+    result._view = None
+    if op.view_put is not None and np.may_share_memory(out, arrays[0]):
         # a view shares its base's memory and, as in torch, its version counter
-        vc = inputs[0]._version_cell()
-    result = _wrap(out)
-    result._vc = vc
+        result._vc = inputs[0]._version_cell()
+        result._view = (inputs[0], op, inputs[1:], attrs)
     if op.vjp is not None and _GRAD_GET():
         for t in inputs:
             if t._requires_grad:
                 result._requires_grad = True
                 result._grad_fn = OpNode(op, attrs, inputs, result)
                 break
-    if view:
-        result._view = (inputs[0], op, inputs[1:], attrs)
     return result
+
+
+def _escaped(op):
+    raise TraceError(f"{op.name}: a traced tensor escaped its compiled function and is used "
+                     "outside it; return it from the function instead")
 
 
 # -- the op's shape rule, once per signature --------------------------------------------------
@@ -73,28 +113,6 @@ def bind(op, *inputs, **attrs):
 # again: eager calls look it up instead of re-running the rule (failures are never stored).
 _CHECKED = {}
 _CHECKED_MAX = 8192
-
-
-def _check(op, arrays, attrs):
-    """Run `op.infer` unless this signature passed it before."""
-    if attrs:
-        try:
-            key = (op, *[(a.shape, a.dtype) for a in arrays],
-                   *[(k, v, type(v)) for k, v in attrs.items()])
-            hash(key)
-        except TypeError:               # an unhashable attr (a list, an array): just check
-            op.infer(*arrays, **attrs)
-            return
-    elif len(arrays) == 2:
-        a, b = arrays
-        key = (op, a.shape, a.dtype, b.shape, b.dtype)
-    else:
-        key = (op, *[(a.shape, a.dtype) for a in arrays])
-    if key not in _CHECKED:
-        op.infer(*arrays, **attrs)
-        if len(_CHECKED) >= _CHECKED_MAX:
-            _CHECKED.clear()
-        _CHECKED[key] = True
 
 
 # -- NumPy's error state for kernels ------------------------------------------------------------
@@ -119,7 +137,7 @@ except ImportError:                      # pragma: no cover  (NumPy 1.x: no cont
     _EXTOBJ = _ErrstateVar()
 _quiet = (object(), None)
 # bound methods, looked up once: every eager op calls them
-_EXTOBJ_SET = _EXTOBJ.set
+_EXTOBJ_SET, _EXTOBJ_GET, _EXTOBJ_RESET = _EXTOBJ.set, _EXTOBJ.get, _EXTOBJ.reset
 _GRAD_GET, _ANOMALY_GET, _RECORDER_GET = _GRAD.get, _ANOMALY.get, _RECORDER.get
 
 
@@ -217,4 +235,4 @@ class Recorder:
 from graphgrad.tensor import Tensor  # noqa: E402  (tensor.py needs bind at import)
 from graphgrad.autograd import OpNode  # noqa: E402
 
-_wrap = Tensor._wrap
+_new = object.__new__

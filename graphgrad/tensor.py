@@ -91,6 +91,9 @@ class Tensor:
         return self.shape[dim]
 
     def numel(self):
+        data = self._data
+        if type(data) is np.ndarray:
+            return data.size
         return int(np.prod(self.shape, dtype=np.int64))
 
     def __len__(self):
@@ -442,29 +445,49 @@ class Tensor:
     # -- operators ------------------------------------------------------------------------------
     # the common case, tensors of one dtype, binds the primitive directly (what ops.add and the
     # others do after finding that no promotion is needed)
+    # tensors of one dtype, and a tensor with a Python number it keeps its dtype for, bind the
+    # primitive directly (what ops.add and the others do after finding no promotion needed)
     def __add__(self, other):
-        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype:
-            return bind(_OPS.ADD, self, other)
+        if isinstance(other, Tensor):
+            if other._data.dtype == self._data.dtype:
+                return bind(_OPS.ADD, self, other)
+        else:
+            c = _number(self, other)
+            if c is not None:
+                return bind(_OPS.ADD, self, c)
         return ops.add(self, other)
 
     def __radd__(self, other):
-        return ops.add(other, self)
+        c = _number(self, other)
+        return ops.add(other, self) if c is None else bind(_OPS.ADD, c, self)
 
     def __sub__(self, other):
-        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype:
-            return bind(_OPS.SUB, self, other)
+        if isinstance(other, Tensor):
+            if other._data.dtype == self._data.dtype:
+                return bind(_OPS.SUB, self, other)
+        else:
+            c = _number(self, other)
+            if c is not None:
+                return bind(_OPS.SUB, self, c)
         return ops.sub(self, other)
 
     def __rsub__(self, other):
-        return ops.sub(other, self)
+        c = _number(self, other)
+        return ops.sub(other, self) if c is None else bind(_OPS.SUB, c, self)
 
     def __mul__(self, other):
-        if isinstance(other, Tensor) and other._data.dtype == self._data.dtype:
-            return bind(_OPS.MUL, self, other)
+        if isinstance(other, Tensor):
+            if other._data.dtype == self._data.dtype:
+                return bind(_OPS.MUL, self, other)
+        else:
+            c = _number(self, other)
+            if c is not None:
+                return bind(_OPS.MUL, self, c)
         return ops.mul(self, other)
 
     def __rmul__(self, other):
-        return ops.mul(other, self)
+        c = _number(self, other)
+        return ops.mul(other, self) if c is None else bind(_OPS.MUL, c, self)
 
     def __truediv__(self, other):
         return ops.div(self, other)
@@ -506,22 +529,28 @@ class Tensor:
         return ops.abs(self)
 
     def __eq__(self, other):
-        return ops.eq(self, other)
+        c = _number(self, other)
+        return ops.eq(self, other) if c is None else bind(_OPS.EQ, self, c)
 
     def __ne__(self, other):
-        return ops.ne(self, other)
+        c = _number(self, other)
+        return ops.ne(self, other) if c is None else bind(_OPS.NE, self, c)
 
     def __lt__(self, other):
-        return ops.lt(self, other)
+        c = _number(self, other)
+        return ops.lt(self, other) if c is None else bind(_OPS.LT, self, c)
 
     def __le__(self, other):
-        return ops.le(self, other)
+        c = _number(self, other)
+        return ops.le(self, other) if c is None else bind(_OPS.LE, self, c)
 
     def __gt__(self, other):
-        return ops.gt(self, other)
+        c = _number(self, other)
+        return ops.gt(self, other) if c is None else bind(_OPS.GT, self, c)
 
     def __ge__(self, other):
-        return ops.ge(self, other)
+        c = _number(self, other)
+        return ops.ge(self, other) if c is None else bind(_OPS.GE, self, c)
 
     def __getitem__(self, index):
         return ops.getitem(self, index)
@@ -602,10 +631,25 @@ def _unwrap_nested(data):
 
 from graphgrad import autograd, ops  # noqa: E402  (circular: ops build Tensors)
 from graphgrad.dispatch import bind  # noqa: E402
+from graphgrad.ops._core import const as _const  # noqa: E402
+
+# the dtype kinds that keep their dtype when combined with a Python float / int
+_WEAK = {float: "f", int: "iuf"}
+
+
+def _number(t, x):
+    """A Python float or int `x` as a constant of t's dtype when t keeps its dtype with it (weak
+    scalar typing, as `operands` decides), else None."""
+    kind = _WEAK.get(type(x))
+    if kind is not None:
+        dtype = t._data.dtype
+        if dtype.kind in kind:
+            return _const(x, dtype)
+    return None
 
 
 class _OPS:
     """The primitives the operators bind directly."""
-    from graphgrad.ops.elementwise import ADD, MUL, NEG, SUB
+    from graphgrad.ops.elementwise import ADD, EQ, GE, GT, LE, LT, MUL, NE, NEG, SUB
     from graphgrad.ops.linalg import MATMUL
 from graphgrad import devices as _device  # noqa: E402

@@ -88,6 +88,8 @@ def promote(*dtypes):
 
 def normalize_dim(op, dim, ndim):
     """Wrap a possibly negative axis into range, or raise naming the op."""
+    if type(dim) is int and -ndim <= dim < ndim:      # the common case, quickly
+        return dim + ndim if dim < 0 else dim
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
     lo = -max(ndim, 1)

@@ -163,18 +163,26 @@ def float_operand(x):
 def unbroadcast(g, shape):
     """Sum a broadcast gradient back down to `shape` (the reduction is an explicit sum node)."""
     shape = tuple(shape)
-    if g.shape == shape:
+    g_shape = g.shape
+    if g_shape == shape:
         return g
-    from graphgrad.ops.movement import reshape
-    from graphgrad.ops.reduce import sum_dims
-    lead = g.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape)
-                                      if d == 1 and g.shape[lead + i] != 1)
+    if _LAZY.sum is None:             # ops defined after this module, looked up once
+        from graphgrad.ops.movement import reshape
+        from graphgrad.ops.reduce import SUM
+        _LAZY.sum, _LAZY.reshape = SUM, reshape
+    lead = len(g_shape) - len(shape)
+    dims = tuple(range(lead))
+    if 1 in shape:
+        dims += tuple([lead + i for i, d in enumerate(shape) if d == 1 and g_shape[lead + i] != 1])
     if dims:
-        g = sum_dims(g, dims, keepdim=False)
+        g = bind(_LAZY.sum, g, dims=dims, keepdim=False)      # sum_dims(g, dims)
     if g.shape != shape:
-        g = reshape(g, shape)
+        g = _LAZY.reshape(g, shape)
     return g
+
+
+class _LAZY:
+    sum = reshape = None
 
 
 def check_shape(name, cond, message, *xs):

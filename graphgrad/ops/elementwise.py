@@ -7,8 +7,9 @@ from graphgrad.dispatch import bind
 from graphgrad.errors import DTypeError
 from graphgrad.modes import no_grad
 from graphgrad.ir.types import TensorType, as_dtype, broadcast_shapes
-from graphgrad.ops._core import (broadcast_infer, defop, describe, float_operand, operands,
-                                 same_as_input, unbroadcast)
+from graphgrad.ops._core import (as_tensor, broadcast_infer, defop, describe, float_operand,
+                                 operands, same_as_input, unbroadcast)
+from graphgrad.tensor import Tensor
 
 def _out_arg(out):
     """`, out=name` for expression templates that write into a given array."""
@@ -184,7 +185,9 @@ def _where_out(out, c, a, b):
 
 
 def _where_impl(c, a, b):
-    shape = np.broadcast_shapes(c.shape, a.shape, b.shape)
+    shape = c.shape
+    if not (a.shape == shape or not a.shape) or not (b.shape == shape or not b.shape):
+        shape = np.broadcast_shapes(shape, a.shape, b.shape)
     if math.prod(shape) < _MULTIPLY_MIN:
         return np.where(c, a, b)
     if (a.shape == shape and b.ndim == 0 and not b and a.dtype.kind == "f") or \
@@ -350,10 +353,9 @@ def logical_or(a, b):
 
 def where(condition, a, b):
     """Elementwise `a if condition else b` (the traceable replacement for a Python `if`)."""
-    from graphgrad.ops._core import as_tensor
-    from graphgrad.tensor import Tensor
-    condition = as_tensor(condition)
-    if condition.dtype != np.bool_:
+    if not isinstance(condition, Tensor):
+        condition = as_tensor(condition)
+    if condition.dtype.kind != "b":
         condition = cast(condition, np.dtype(np.bool_))
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = as_tensor(a)

@@ -1,11 +1,14 @@
 """Shape and movement primitives: reshape, permute, broadcast_to, cat, and the functions built on
 them (flatten, squeeze, stack, split, ...). Indexing (`x[i]`) lives in `subscript`."""
+import math
+
 import numpy as np
 
 from graphgrad.dispatch import bind
 from graphgrad.errors import DTypeError, OutOfRangeError, ShapeError
 from graphgrad.ir.types import TensorType, normalize_dim
 from graphgrad.ops._core import as_tensor, defop, describe, unbroadcast
+from graphgrad.tensor import Tensor
 from graphgrad.ops.subscript import (GETITEM, INDEX_ADD, SETITEM, getitem,  # noqa: F401
                                      index_add_at, parse_index, setitem)
 
@@ -14,6 +17,11 @@ from graphgrad.ops.subscript import (GETITEM, INDEX_ADD, SETITEM, getitem,  # no
 
 def resolve_shape(name, size, shape):
     """Fill in one -1 and check the element count, like torch.reshape."""
+    if all(type(d) is int and d >= 0 for d in shape):      # the common case, quickly
+        shape = tuple(shape)
+        if math.prod(shape) != size:
+            raise ShapeError(f"{name}: shape {shape} is invalid for {size} elements")
+        return shape
     shape = tuple(int(d) for d in shape)
     unknown = [i for i, d in enumerate(shape) if d == -1]
     if len(unknown) > 1 or any(d < -1 for d in shape):
@@ -39,7 +47,7 @@ def _reshape_kernel(in_types, *, shape):
     return lambda x: x.reshape(shape)
 
 
-RESHAPE = defop("reshape", _reshape_infer, lambda x, *, shape: np.reshape(x, shape),
+RESHAPE = defop("reshape", _reshape_infer, lambda x, *, shape: x.reshape(shape),
                 lambda g, x, *, out, shape: (reshape(g, x.shape),), kernel=_reshape_kernel,
                 alias=True, expr=lambda a, out, t, *, shape: f"{a[0]}.reshape({shape!r})",
                 view_put=lambda base, new, *, shape: reshape(new, base.shape))
@@ -54,10 +62,13 @@ def _permute_infer(x, *, perm):
 
 
 def _permute_vjp(g, x, *, out, perm):
-    return (bind(PERMUTE, g, perm=tuple(int(i) for i in np.argsort(perm))),)
+    inverse = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inverse[p] = i
+    return (bind(PERMUTE, g, perm=tuple(inverse)),)
 
 
-PERMUTE = defop("permute", _permute_infer, lambda x, *, perm: np.transpose(x, perm), _permute_vjp,
+PERMUTE = defop("permute", _permute_infer, lambda x, *, perm: x.transpose(perm), _permute_vjp,
                 alias=True, expr=lambda a, out, t, *, perm: f"{a[0]}.T" if perm == (1, 0)
                 else f"{a[0]}.transpose({perm!r})",
                 view_put=lambda base, new, *, perm: _permute_vjp(new, base, out=None, perm=perm)[0])
@@ -154,20 +165,24 @@ def flatten(x, start_dim=0, end_dim=-1):
 def permute(x, *dims):
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
-    perm = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
-    if len(perm) != x.ndim:
-        raise ShapeError(f"permute: {len(perm)} dims given for a tensor with {x.ndim} dims")
-    if perm == tuple(range(x.ndim)):
+    ndim = x.ndim
+    perm = tuple([normalize_dim("permute", d, ndim) for d in dims])
+    if len(perm) != ndim:
+        raise ShapeError(f"permute: {len(perm)} dims given for a tensor with {ndim} dims")
+    if perm == tuple(range(ndim)):
         return x
     return bind(PERMUTE, x, perm=perm)
 
 
 def transpose(x, dim0, dim1):
-    d0 = normalize_dim("transpose", dim0, x.ndim)
-    d1 = normalize_dim("transpose", dim1, x.ndim)
-    perm = list(range(x.ndim))
+    ndim = x.ndim
+    d0 = normalize_dim("transpose", dim0, ndim)
+    d1 = normalize_dim("transpose", dim1, ndim)
+    if d0 == d1:
+        return x
+    perm = list(range(ndim))
     perm[d0], perm[d1] = perm[d1], perm[d0]
-    return permute(x, tuple(perm))
+    return bind(PERMUTE, x, perm=tuple(perm))       # a permutation by construction
 
 
 def t(x):
@@ -177,8 +192,11 @@ def t(x):
 
 
 def broadcast_to(x, shape):
-    x = as_tensor(x)
-    shape = tuple(int(d) for d in shape)
+    if not isinstance(x, Tensor):
+        x = as_tensor(x)
+    shape = tuple(shape)
+    if not all(type(d) is int for d in shape):
+        shape = tuple(int(d) for d in shape)
     if shape == x.shape:
         return x
     return bind(BROADCAST_TO, x, shape=shape)

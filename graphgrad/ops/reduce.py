@@ -1,5 +1,6 @@
 """Reductions: sum, amax, amin, argmax and argmin primitives; mean, max, min, logsumexp, any
 and all composites (var and std live in statistics.py)."""
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -45,7 +46,8 @@ def _sum_impl(x, *, dims, keepdim):
         if y is not None:
             return y
     dtype = None if x.dtype.kind == "f" else np.int64
-    return np.sum(x, axis=dims, keepdims=keepdim, dtype=dtype)
+    # what np.sum calls for an ndarray, without its Python wrapper
+    return np.add.reduce(x, axis=dims, dtype=dtype, keepdims=keepdim)
 
 
 def _expand_back(g, x_shape, dims, keepdim):
@@ -184,6 +186,8 @@ def all_dims_if_empty(dim):
 
 @numpy_kwargs
 def sum(x, dim=None, keepdim=False, *, dtype=None):
+    if dim is None and dtype is None:       # everything, the common case: what follows does
+        return bind(SUM, x, dims=tuple(range(x.ndim)), keepdim=bool(keepdim))
     x = with_dtype(x, dtype)
     out = sum_dims(x, reduce_dims("sum", all_dims_if_empty(dim), x), keepdim)
     return with_dtype(out, dtype)
@@ -199,7 +203,8 @@ def float_input(name, x, dtype=None):
 
 
 def count_of(x, dims):
-    return int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
+    shape = x.shape
+    return math.prod([shape[d] for d in dims])
 
 
 @numpy_kwargs

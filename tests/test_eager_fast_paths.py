@@ -1,0 +1,134 @@
+"""The quick eager paths (Tensor operators with Python numbers, SGD's step on the arrays,
+shortcuts in dims and shapes) give exactly what the general paths give: the same values, bit
+for bit, the same dtypes, the same errors and version counts."""
+import itertools
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import ops
+from graphgrad.errors import OutOfRangeError, ShapeError
+
+
+def _sgd_run(dtype, anomaly, steps=4, **kw):
+    """Parameters and momentum buffers after `steps` SGD steps (anomaly mode takes the general
+    path, op by op)."""
+    rng = np.random.default_rng(3)
+    w = gg.tensor(rng.standard_normal((3, 4)).astype(dtype), requires_grad=True)
+    b = gg.tensor(rng.standard_normal(4).astype(dtype), requires_grad=True)
+    x = gg.tensor(rng.standard_normal((5, 3)).astype(dtype))
+    opt = gg.optim.SGD([w, b], lr=0.05, **kw)
+    versions = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((x @ w + b) ** 2).sum()
+        loss.backward()
+        if anomaly:
+            with gg.detect_anomaly():
+                opt.step()
+        else:
+            opt.step()
+        versions.append((w._version, b._version))
+    bufs = [opt.state[p]["momentum_buffer"].numpy().copy() for p in (w, b)
+            if "momentum_buffer" in opt.state[p]]
+    return [w.numpy().copy(), b.numpy().copy()], bufs, versions
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("momentum,nesterov,weight_decay,maximize,dampening", [
+    (0.0, False, 0.0, False, 0.0), (0.9, False, 0.0, False, 0.0), (0.9, True, 0.0, False, 0.0),
+    (0.9, False, 0.01, False, 0.0), (0.5, True, 0.1, True, 0.0), (0.0, False, 0.2, True, 0.0),
+    (0.9, False, 0.0, False, 0.3), (1, False, 0, False, 0)])
+def test_sgd_step_on_arrays_is_bitwise_the_general_step(dtype, momentum, nesterov, weight_decay,
+                                                       maximize, dampening):
+    kw = dict(momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
+              maximize=maximize, dampening=dampening)
+    fast = _sgd_run(dtype, False, **kw)
+    general = _sgd_run(dtype, True, **kw)
+    for a, b in zip(fast[0] + fast[1], general[0] + general[1]):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    assert fast[2] == general[2]
+
+
+def test_sgd_step_keeps_its_errors_and_falls_back_for_other_lr_types():
+    w = gg.tensor(np.ones(3, np.float32), requires_grad=True)
+    w.grad = gg.ones(3)
+    opt = gg.optim.SGD([w], lr=0.5)
+    w._data.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        opt.step()
+    w._data.flags.writeable = True
+    opt.param_groups[0]["lr"] = np.float64(0.5)       # not a Python number: general path
+    opt.step()
+    np.testing.assert_array_equal(w.numpy(), np.full(3, 0.5, np.float32))
+
+
+def _outcome(fn):
+    try:
+        out = fn()
+    except Exception as e:          # the same error, e.g. -1 out of bounds for uint8
+        return type(e), str(e)
+    return out.dtype, out.numpy().tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int32, np.uint8,
+                                   np.bool_])
+@pytest.mark.parametrize("number", [2.5, 3, -1, 0.0])
+def test_operators_with_python_numbers_match_the_op_functions(dtype, number):
+    x = gg.tensor(np.array([[0, 1, 2], [3, 4, 5]]).astype(dtype))
+    pairs = [(lambda: x + number, lambda: ops.add(x, number)),
+             (lambda: number + x, lambda: ops.add(number, x)),
+             (lambda: x * number, lambda: ops.mul(x, number)),
+             (lambda: number * x, lambda: ops.mul(number, x)),
+             (lambda: x - number, lambda: ops.sub(x, number)),
+             (lambda: number - x, lambda: ops.sub(number, x))]
+    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        pairs.append((lambda name=name: getattr(x, f"__{name}__")(number),
+                      lambda name=name: getattr(ops, name)(x, number)))
+    for got, want in pairs:
+        assert _outcome(got) == _outcome(want)
+
+
+def test_operators_with_numbers_record_gradients_and_trace():
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    y = (2.0 - x) * 3 + 1.5 * x - x * 0.5 + (1 + x)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(2, -1.0, np.float32))
+    f = gg.compile(lambda t: (2.0 - t) * 3 + 1.5 * t)
+    np.testing.assert_array_equal(f(gg.tensor([1.0, 2.0])).numpy(), [4.5, 3.0])
+
+
+def test_dims_and_shapes_keep_their_errors():
+    x = gg.ones(2, 3, 4)
+    for bad in (3, -4):
+        with pytest.raises(OutOfRangeError, match="transpose"):
+            x.transpose(bad, 0)
+    with pytest.raises(TypeError, match="dim must be an int"):
+        x.transpose(True, 0)
+    with pytest.raises(ShapeError, match=r"reshape: shape \(5, 5\) is invalid for 24"):
+        x.reshape(5, 5)
+    assert x.reshape(4, -1).shape == (4, 6)
+    assert x.transpose(1, 1) is x
+    assert gg.ones(()).sum(dim=-1).shape == ()
+    assert x.transpose(-1, 0).shape == (4, 3, 2)
+
+
+@pytest.mark.parametrize("perm", list(itertools.permutations(range(3))))
+def test_permute_gradient_is_the_inverse_permutation(perm):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    w = rng.standard_normal(np.transpose(a, perm).shape).astype(np.float32)
+    x = gg.tensor(a, requires_grad=True)
+    (x.permute(*perm) * gg.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.transpose(w, np.argsort(perm)))
+
+
+def test_where_broadcasts_operands_of_any_shape():
+    c = gg.tensor([[True], [False]])
+    out = gg.where(c, gg.tensor([1.0, 2.0, 3.0]), 0.0)
+    np.testing.assert_array_equal(out.numpy(), [[1, 2, 3], [0, 0, 0]])
+    out = gg.where(gg.tensor([True, False, True]), 0.0, gg.ones(2, 3))
+    np.testing.assert_array_equal(out.numpy(), [[0, 1, 0], [0, 1, 0]])
+
