@@ -25,6 +25,7 @@ from graphgrad.errors import GraphgradError, TraceError
 from graphgrad.ir.graph import GraphBuilder, Value
 from graphgrad.ir.types import TensorType
 from graphgrad.modes import active_recorder, recording
+from graphgrad.passes.manager import collector_paused
 from graphgrad.scalar import RuntimeScalar
 from graphgrad.tensor import Tensor
 
@@ -308,6 +309,11 @@ class Traced:
 
 def trace_function(fn, name, leaves, treedef, names, call_site=None):
     """Run `fn` on tracers. Outside state is restored whether tracing succeeds or not."""
+    with collector_paused():
+        return _trace(fn, name, leaves, treedef, names, call_site)
+
+
+def _trace(fn, name, leaves, treedef, names, call_site):
     if active_recorder() is not None:
         raise TraceError("internal: nested traces")
     trace = Trace(name)

@@ -5,6 +5,8 @@ input value of an IR node to its output value. Every analysis is one traversal, 
 graph's size (or n log n), so that compiling a graph of many thousand ops stays fast: reachability
 from many values joins them to one virtual node first.
 """
+import weakref
+
 import networkx as nx
 
 
@@ -76,10 +78,34 @@ def descendants(graph, values):
     return (nx.descendants(_view(graph, ((start, v) for v in values)), start)) | values
 
 
+def between(graph, sources, sinks):
+    """The values on a path from `sources` to `sinks` (ends included): one view for both
+    traversals."""
+    sources, sinks = set(sources), set(sinks)
+    start, end = _End(), _End()
+    g = _view(graph, [*((start, v) for v in sources), *((v, end) for v in sinks)])
+    return (nx.descendants(g, start) | sources) & (nx.ancestors(g, end) | sinks)
+
+
 def live_nodes(graph, roots=None):
     """Nodes on which `roots` (default: the outputs) depend, in graph order."""
     needed = ancestors(graph, roots if roots is not None else graph.outputs)
     return [n for n in graph.nodes if n.out in needed]
+
+
+_DEAD_FREE = weakref.WeakSet()     # graphs known to have no dead node (graphs are immutable)
+
+
+def dead_free(graph):
+    """`graph` without the nodes its outputs do not depend on (itself when there are none).
+    Graphs this returned are remembered, so a later pass asking again costs nothing."""
+    if graph in _DEAD_FREE:
+        return graph
+    live = live_nodes(graph)
+    if len(live) != len(graph.nodes):
+        graph = graph.copy(nodes=live)
+    _DEAD_FREE.add(graph)
+    return graph
 
 
 def last_uses(graph):

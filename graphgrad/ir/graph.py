@@ -8,28 +8,24 @@ import itertools
 import numpy as np
 
 from graphgrad.errors import ShapeError
-from graphgrad.ir.types import TensorType
+from graphgrad.ir.types import TensorType, normalized
 
 _ids = itertools.count()
 
 
 class Value:
-    """One SSA value: a tensor type, an optional name hint and whether gradients flow through it."""
-    __slots__ = ("id", "type", "name", "requires_grad", "__weakref__")
+    """One SSA value: a tensor type, an optional name hint and whether gradients flow through it.
+    `shape` and `dtype` are the type's, kept as plain attributes (shape rules read them for
+    every recorded op)."""
+    __slots__ = ("id", "type", "shape", "dtype", "name", "requires_grad", "__weakref__")
 
     def __init__(self, type, name=None, requires_grad=False):
         self.id = next(_ids)
         self.type = type
+        self.shape = type.shape
+        self.dtype = type.dtype
         self.name = name
         self.requires_grad = requires_grad
-
-    @property
-    def shape(self):
-        return self.type.shape
-
-    @property
-    def dtype(self):
-        return self.type.dtype
 
     @property
     def ndim(self):
@@ -166,8 +162,7 @@ class GraphBuilder:
         return v
 
     def add_node(self, op, inputs, attrs, requires_grad=False, meta=None):
-        t = op.infer(*inputs, **attrs)
-        out = Value(TensorType(tuple(t.shape), np.dtype(t.dtype)), requires_grad=requires_grad)
+        out = Value(normalized(op.infer(*inputs, **attrs)), requires_grad=requires_grad)
         self.nodes.append(Node(op, inputs, attrs, out, meta))
         return out
 

@@ -1,4 +1,5 @@
 """Tensor types of the IR: a shape and a NumPy dtype, plus broadcasting and promotion rules."""
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -26,7 +27,15 @@ class TensorType(NamedTuple):
 
     @property
     def nbytes(self):
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        return int(math.prod(self.shape)) * self.dtype.itemsize    # math.prod: no array made
+
+
+def normalized(t):
+    """`t` (anything with .shape and .dtype, as `infer` rules return) as a TensorType with a
+    tuple shape and a np.dtype; `t` itself when it already is one (the common case)."""
+    if type(t) is TensorType and type(t.shape) is tuple and isinstance(t.dtype, np.dtype):
+        return t
+    return TensorType(tuple(t.shape), np.dtype(t.dtype))
 
 
 _SHORT = {"float32": "f32", "float64": "f64", "int64": "i64", "int32": "i32", "bool": "bool",
@@ -55,6 +64,12 @@ def as_dtype(dtype):
 
 def broadcast_shapes(op, *shapes):
     """NumPy broadcasting; a ShapeError naming the op on mismatch."""
+    if len(shapes) == 2:        # the common cases of binary ops, without the general loop
+        a, b = shapes
+        if a == b or not b:
+            return tuple(a)
+        if not a:
+            return tuple(b)
     ndim = max(len(s) for s in shapes)
     out = []
     for axis in range(-ndim, 0):

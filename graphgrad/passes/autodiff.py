@@ -6,7 +6,7 @@ than once are accumulated with `add` nodes; inputs that do not influence the out
 """
 from graphgrad.dispatch import Recorder
 from graphgrad.errors import GraphgradError
-from graphgrad.ir.analysis import ancestors, descendants
+from graphgrad.ir.analysis import between
 from graphgrad.ir.graph import Graph, GraphBuilder
 from graphgrad.modes import active_recorder, enable_grad, recording
 from graphgrad.tensor import Tensor
@@ -23,7 +23,7 @@ def emit_backward(outputs, seeds, wrt, start=0):
     builder = recorder.builder
     nodes = builder.nodes[start:]
     view = Graph(builder.inputs, builder.nodes, outputs)
-    relevant = descendants(view, wrt) & ancestors(view, outputs)
+    relevant = between(view, wrt, outputs)
     wrt_set = set(wrt)
     grads = {}
     with enable_grad():

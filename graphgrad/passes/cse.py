@@ -20,8 +20,9 @@ def _attr_key(value):
 
 
 def node_key(node):
-    return (node.op.name, tuple(v.id for v in node.inputs),
-            tuple(sorted((k, _attr_key(v)) for k, v in node.attrs.items())))
+    attrs = node.attrs
+    return (node.op.name, tuple([v.id for v in node.inputs]),
+            tuple(sorted([(k, _attr_key(v)) for k, v in attrs.items()])) if attrs else ())
 
 
 def cse(graph):

@@ -1,9 +1,6 @@
 """Dead-code elimination: keep only nodes the outputs depend on (NetworkX reachability)."""
-from graphgrad.ir.analysis import live_nodes
+from graphgrad.ir.analysis import dead_free
 
 
 def dce(graph):
-    live = live_nodes(graph)
-    if len(live) == len(graph.nodes):
-        return graph
-    return graph.copy(nodes=live)
+    return dead_free(graph)

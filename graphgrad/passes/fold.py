@@ -1,5 +1,7 @@
 """Constant folding: a node whose inputs are all constants is evaluated now (through the op's
 own kernel) and becomes a constant. Random ops and nodes whose kernel fails are left alone."""
+import math
+
 import numpy as np
 
 from graphgrad.ir.graph import Node
@@ -26,7 +28,7 @@ def fold(graph):
             # broadcasts stay symbolic: a scalar is cheaper than a materialised array
             nodes.append(node)
             continue
-        if int(np.prod(node.out.shape)) > MAX_FOLDED_ELEMENTS:
+        if math.prod(node.out.shape) > MAX_FOLDED_ELEMENTS:
             nodes.append(node)
             continue
         try:
@@ -43,9 +45,8 @@ def fold(graph):
         changed = True
     if not changed:
         return graph
-    from graphgrad.ir.analysis import live_nodes
-    result = graph.copy(nodes=nodes)
-    return result.copy(nodes=live_nodes(result))
+    from graphgrad.ir.analysis import dead_free
+    return dead_free(graph.copy(nodes=nodes))
 
 
 def _value(v, values, producers):

@@ -1,5 +1,8 @@
 """Runs a list of passes, recording node counts and time per pass; optional verify and dumps."""
+import contextlib
+import gc
 import os
+import threading
 import time
 
 from graphgrad.config import config
@@ -19,8 +22,37 @@ class PassRecord:
                 f"({self.seconds * 1e3:.2f} ms)")
 
 
+_collector = threading.Lock()
+_pauses = [0, False]        # compilations under way, whether the collector was on before them
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector is off while a graph is traced and optimized. A big
+    graph is hundreds of thousands of live objects, and every full collection walks them all
+    (a quarter of a 10,000-op compile); the IR holds no reference cycles, so its garbage is
+    freed as usual meanwhile. Compilations in several threads: on again when the last ends."""
+    with _collector:
+        if _pauses[0] == 0:
+            _pauses[1] = gc.isenabled()
+            gc.disable()
+        _pauses[0] += 1
+    try:
+        yield
+    finally:
+        with _collector:
+            _pauses[0] -= 1
+            if _pauses[0] == 0 and _pauses[1]:
+                gc.enable()
+
+
 def run_passes(graph, passes, verify=None, dump_dir=None):
     """Apply `passes` (functions Graph -> Graph) in order; returns (graph, [PassRecord])."""
+    with collector_paused():
+        return _run(graph, passes, verify, dump_dir)
+
+
+def _run(graph, passes, verify, dump_dir):
     verify = config.verify_passes if verify is None else verify
     records = []
     if dump_dir:

@@ -250,11 +250,6 @@ BROADCASTING = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "where"
                 "le", "gt", "ge", "logical_and", "logical_or", "floor_divide", "remainder")
 
 
-def _has_broadcast_input(value, b):
-    producers = b["_producers"]
-    return any(producers.get(v) is not None and producers[v].op.name == "broadcast_to"
-               for v in b["_node"].inputs)
-
 RULES = [
     # identities of + - * /
     (P("add", X, P(const=0)), _keep("x")),
@@ -281,7 +276,7 @@ RULES = [
     (P("sum", X, name="s", where=lambda v, b: not b["s_node"].attrs["dims"]
        and b["x"].shape == v.shape), _keep("x")),
     (P("sum", P("broadcast_to", X)), _sum_of_broadcast),
-    (P(BROADCASTING, name="_e", where=_has_broadcast_input), _absorb_broadcasts),
+    (P(BROADCASTING, reads="broadcast_to"), _absorb_broadcasts),
     (P(UNARY, P("broadcast_to", X)), _unary_through_broadcast),
     (P("reshape", P("broadcast_to", X)), _reshape_of_scalar_broadcast),
     (P(("add", "sub"), P("mul", name="l"), P("mul", name="r")), _factor_common_operand),
@@ -297,6 +292,11 @@ RULES = [
 ]
 
 
+# How many producer steps up from a node the rules above look (patterns, `where` and builders:
+# _sum_of_one_hot_product reaches check_index five steps up); tests/passes checks every lookup
+DEPTH = 5
+
+
 def simplify(graph):
     """Graph -> Graph with the algebraic identities of RULES applied until none fires."""
-    return rewrite(graph, RULES)
+    return rewrite(graph, RULES, depth=DEPTH)

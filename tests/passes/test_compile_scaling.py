@@ -53,3 +53,29 @@ def test_compile_work_grows_linearly_with_the_chain(monkeypatch):
     small, large = _compile_work(300, monkeypatch), _compile_work(1200, monkeypatch)
     # 4x the ops: about 4x the work (a quadratic pass would make it ~16x)
     assert large / small < 4.4, (small, large)
+
+
+def test_garbage_collector_is_paused_only_while_compiling():
+    import gc
+    seen = []
+
+    def f(x):
+        seen.append(gc.isenabled())
+        if x.shape[0] == 3:
+            raise ValueError("refused while tracing")
+        return x * 2.0
+
+    compiled = gg.compile(f)
+    assert gc.isenabled()
+    compiled(gg.ones(2))
+    try:
+        compiled(gg.ones(3))
+    except ValueError:
+        pass
+    assert seen == [False, False] and gc.isenabled()     # on again, also after a failure
+    gc.disable()
+    try:
+        gg.compile(f)(gg.ones(4))
+        assert not gc.isenabled()                          # a user's choice is kept
+    finally:
+        gc.enable()
