@@ -24,6 +24,7 @@ from graphgrad.config import config
 from graphgrad.diagnostics import user_location
 from graphgrad.modes import active_recorder, anomaly_enabled, grad_enabled
 from graphgrad.passes import DEFAULT_PASSES
+from graphgrad.passes.manager import collector_paused
 from graphgrad.runtime.native import check_backend
 from graphgrad.tensor import Tensor
 
@@ -236,6 +237,11 @@ class CompiledModule:
 
 def build_entry(compiled, leaves, treedef, names, signature):
     """Trace, run the passes, build the schedules (and the fast path) for one signature."""
+    with collector_paused():      # see passes/manager.py: a big graph's objects, walked
+        return _build_entry(compiled, leaves, treedef, names, signature)
+
+
+def _build_entry(compiled, leaves, treedef, names, signature):
     start = time.perf_counter()
     traced = trace_function(compiled.fn, compiled.name, leaves, treedef, names,
                             user_location())

@@ -75,21 +75,30 @@ RELU = _unary("relu", _relu_impl, lambda g, x, *, out: (where(out <= 0, 0.0, g),
 
 # -- binary -----------------------------------------------------------------------------------
 
+# binary rules skip the gradient of an operand nobody needs (`needs`: x * 1.0001 computes no
+# gradient for the constant, eagerly or in a traced backward)
 ADD = defop("add", broadcast_infer("add"), np.add,
-            lambda g, a, b, *, out: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)),
-            elementwise=True)
+            lambda g, a, b, *, out, needs=(True, True): (
+                unbroadcast(g, a.shape) if needs[0] else None,
+                unbroadcast(g, b.shape) if needs[1] else None),
+            elementwise=True, vjp_needs=True)
 SUB = defop("sub", broadcast_infer("sub"), np.subtract,
-            lambda g, a, b, *, out: (unbroadcast(g, a.shape), unbroadcast(-g, b.shape)),
-            elementwise=True)
+            lambda g, a, b, *, out, needs=(True, True): (
+                unbroadcast(g, a.shape) if needs[0] else None,
+                unbroadcast(-g, b.shape) if needs[1] else None),
+            elementwise=True, vjp_needs=True)
 MUL = defop("mul", broadcast_infer("mul"), np.multiply,
-            lambda g, a, b, *, out: (unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)),
-            elementwise=True)
+            lambda g, a, b, *, out, needs=(True, True): (
+                unbroadcast(g * b, a.shape) if needs[0] else None,
+                unbroadcast(g * a, b.shape) if needs[1] else None),
+            elementwise=True, vjp_needs=True)
 
 
 DIV = defop("div", broadcast_infer("div", float_only=True), np.divide,
-            lambda g, a, b, *, out: (unbroadcast(g / b, a.shape),
-                                     unbroadcast(-(g * out) / b, b.shape)),
-            elementwise=True)
+            lambda g, a, b, *, out, needs=(True, True): (
+                unbroadcast(g / b, a.shape) if needs[0] else None,
+                unbroadcast(-(g * out) / b, b.shape) if needs[1] else None),
+            elementwise=True, vjp_needs=True)
 
 
 def _minmax_vjp(greater):

@@ -39,7 +39,10 @@ def emit_backward(outputs, seeds, wrt, start=0):
             # values downstream of `wrt` are differentiable, so that the gradient graph can
             # itself be differentiated (grad of grad)
             inputs = [Tensor._tracer(x, x.requires_grad or x in relevant) for x in node.inputs]
-            results = node.op.vjp(g, *inputs, out=Tensor._tracer(v, True), **node.attrs)
+            attrs = node.attrs
+            if node.op.vjp_needs:       # the rule skips gradients of inputs off the path
+                attrs = dict(attrs, needs=tuple(x in relevant for x in node.inputs))
+            results = node.op.vjp(g, *inputs, out=Tensor._tracer(v, True), **attrs)
             if len(results) != len(node.inputs):
                 raise GraphgradError(f"internal: vjp of {node.op.name} returned {len(results)} "
                                      f"gradients for {len(node.inputs)} inputs")

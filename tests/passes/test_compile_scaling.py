@@ -79,3 +79,21 @@ def test_garbage_collector_is_paused_only_while_compiling():
         assert not gc.isenabled()                          # a user's choice is kept
     finally:
         gc.enable()
+
+
+def test_a_traced_backward_computes_no_gradient_for_constants():
+    # x * 2.0: the rule's `needs` skips d/d(2.0) (a mul and a sum per use), eagerly and traced
+    def f(x):
+        loss = (x * 2.0 + 1.0 - 0.5).sum() / 3.0
+        loss.backward()
+        return loss, x.grad
+
+    compiled = gg.compile(f, passes=[])
+    x = gg.tensor(np.arange(4, dtype=np.float32), requires_grad=True)
+    loss, grad = compiled(x)
+    ops = [n.op.name for n in compiled._last.traced.nodes]
+    assert ops.count("mul") == 2 and ops.count("sum") == 1, ops      # forward x*2, backward g*2
+    np.testing.assert_allclose(grad.numpy(), np.full(4, 2.0 / 3.0), rtol=1e-6)
+    x.grad = None
+    f(x)
+    np.testing.assert_allclose(x.grad.numpy(), np.full(4, 2.0 / 3.0), rtol=1e-6)
