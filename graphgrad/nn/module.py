@@ -18,44 +18,74 @@ STRUCTURE = [0]
 
 class Members(OrderedDict):
     """A module's parameters, buffers or submodules (an OrderedDict that bumps STRUCTURE on
-    every change, also when code edits it directly: `del m._parameters["weight"]`)."""
+    every change, also when code edits it directly: `del m._parameters["weight"]`). The count
+    moves after the change: a check that saw the new count saw the change too."""
     __slots__ = ()
 
     def __setitem__(self, key, value):
-        STRUCTURE[0] += 1
         OrderedDict.__setitem__(self, key, value)
+        STRUCTURE[0] += 1
 
     def __delitem__(self, key):
-        STRUCTURE[0] += 1
         OrderedDict.__delitem__(self, key)
+        STRUCTURE[0] += 1
 
     def pop(self, *args):
-        STRUCTURE[0] += 1
-        return OrderedDict.pop(self, *args)
+        try:
+            return OrderedDict.pop(self, *args)
+        finally:
+            STRUCTURE[0] += 1
 
     def popitem(self, last=True):
-        STRUCTURE[0] += 1
-        return OrderedDict.popitem(self, last)
+        try:
+            return OrderedDict.popitem(self, last)
+        finally:
+            STRUCTURE[0] += 1
 
     def setdefault(self, key, default=None):
-        STRUCTURE[0] += 1
-        return OrderedDict.setdefault(self, key, default)
+        try:
+            return OrderedDict.setdefault(self, key, default)
+        finally:
+            STRUCTURE[0] += 1
 
     def update(self, *args, **kwargs):
-        STRUCTURE[0] += 1
         OrderedDict.update(self, *args, **kwargs)
+        STRUCTURE[0] += 1
 
     def clear(self):
-        STRUCTURE[0] += 1
         OrderedDict.clear(self)
+        STRUCTURE[0] += 1
 
     def move_to_end(self, key, last=True):
-        STRUCTURE[0] += 1
         OrderedDict.move_to_end(self, key, last)
+        STRUCTURE[0] += 1
 
     def __ior__(self, other):
         self.update(other)
         return self
+
+
+def _assign(self, name, value):
+    """Module attribute assignment (see Module.__setattr__)."""
+    if "_parameters" not in self.__dict__:
+        raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
+                             f"(call super().__init__() first in {type(self).__name__})")
+    if isinstance(value, Parameter):
+        target = self._parameters
+    elif isinstance(value, Module):
+        target = self._modules
+    elif name in self.__dict__.get("_buffer_names", ()) and isinstance(value, Tensor):
+        target = self._buffers
+    else:
+        target = None
+    for store in (self._parameters, self._buffers, self._modules):
+        if store is not target:
+            store.pop(name, None)   # a reassigned entry keeps its place, as in torch
+    if target is None:
+        object.__setattr__(self, name, value)
+        return
+    target[name] = value
+    self.__dict__.pop(name, None)
 
 
 class Module:
@@ -70,26 +100,10 @@ class Module:
 
     # -- registration -------------------------------------------------------------------------
     def __setattr__(self, name, value):
-        STRUCTURE[0] += 1
-        if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
-                                 f"(call super().__init__() first in {type(self).__name__})")
-        if isinstance(value, Parameter):
-            target = self._parameters
-        elif isinstance(value, Module):
-            target = self._modules
-        elif name in self.__dict__.get("_buffer_names", ()) and isinstance(value, Tensor):
-            target = self._buffers
-        else:
-            target = None
-        for store in (self._parameters, self._buffers, self._modules):
-            if store is not target:
-                store.pop(name, None)   # a reassigned entry keeps its place, as in torch
-        if target is None:
-            object.__setattr__(self, name, value)
-            return
-        target[name] = value
-        self.__dict__.pop(name, None)
+        try:
+            _assign(self, name, value)
+        finally:
+            STRUCTURE[0] += 1
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -99,12 +113,14 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
-        STRUCTURE[0] += 1
-        for store in (self._parameters, self._buffers, self._modules):
-            if name in store:
-                del store[name]
-                return
-        object.__delattr__(self, name)
+        try:
+            for store in (self._parameters, self._buffers, self._modules):
+                if name in store:
+                    del store[name]
+                    return
+            object.__delattr__(self, name)
+        finally:
+            STRUCTURE[0] += 1
 
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
@@ -192,9 +208,9 @@ class Module:
     def train(self, mode=True):
         if not isinstance(mode, bool):
             raise TypeError(f"train: mode must be a bool, got {type(mode).__name__}")
-        STRUCTURE[0] += 1
         for m in self.modules():
             object.__setattr__(m, "training", mode)
+        STRUCTURE[0] += 1
         return self
 
     def eval(self):
