@@ -185,6 +185,17 @@ def _may_match(pattern, input_ops):
 _Producers = dict       # value -> node (tests swap in a mapping that records what rules read)
 
 
+def _count_uses(graph):
+    """value -> how many node inputs and graph outputs read it."""
+    uses = {}
+    for n in graph.nodes:
+        for v in n.inputs:
+            uses[v] = uses.get(v, 0) + 1
+    for v in graph.outputs:
+        uses[v] = uses.get(v, 0) + 1
+    return uses
+
+
 def _rewrite_once(graph, candidates, fresh, depth):
     """One pass over the nodes. `fresh`: the nodes the previous round added (never tried), or
     None to try every node. Returns (graph, changed, the nodes this round added)."""
@@ -196,6 +207,12 @@ def _rewrite_once(graph, candidates, fresh, depth):
     far = depth + 1 if depth is not None else None
     added = set()
     changed = False
+    counted = []                # readers of each value in this round's input graph, if asked
+
+    def uses():
+        if not counted:
+            counted.append(_count_uses(graph))
+        return counted[0]
     for node in graph.nodes:
         rebuilt = False
         if replaced:
@@ -222,7 +239,7 @@ def _rewrite_once(graph, candidates, fresh, depth):
                            for p in map(producers.get, node.inputs)])
         new = None
         for pattern, build in candidates[node.op.name, input_ops]:
-            bindings = {"_producers": producers, "_node": node}
+            bindings = {"_producers": producers, "_node": node, "_uses": uses}
             if pattern.match(node.out, producers, bindings):
                 start = len(nodes)
                 rw = Rewriter(nodes, node.meta)

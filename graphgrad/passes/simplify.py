@@ -208,7 +208,10 @@ def _transpose_of_matmul(rw, b, node):
 
 
 def _unary_through_broadcast(rw, b, node):
-    """f(broadcast_to(x)) == broadcast_to(f(x)) for elementwise f: compute on the small x."""
+    """f(broadcast_to(x)) == broadcast_to(f(x)) for elementwise f: compute on the small x
+    (when the broadcast is read elsewhere too, it would stay: the graph would grow)."""
+    if b["_uses"]().get(node.inputs[0], 0) > 1:
+        return None
     x = b["x"]
     inner = rw.emit(node.op.name, [x], **node.attrs)
     return rw.emit("broadcast_to", [inner], shape=node.out.shape)
