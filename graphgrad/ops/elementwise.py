@@ -159,30 +159,48 @@ def _where_vjp(g, c, a, b, *, out):
 
 
 def _is_zero_scalar(x, out):
-    """A 0-d zero that is not stored in `out` (which the masked product overwrites)."""
-    return x.ndim == 0 and not x and not np.may_share_memory(x, out)
+    """A 0-d +0.0 that is not stored in `out` (which the masked kernel overwrites)."""
+    return x.ndim == 0 and not x and not np.signbit(x) and not np.may_share_memory(x, out)
 
 
-def _masked_by_multiplying(out, c, a, b):
-    """where(c, a, 0) as a * c and where(c, 0, b) as b * ~c: ten times faster than a masked
-    copy with random masks (relu's gradient). Exact when the product holds no inf/nan, which
-    one cheap sum checks; otherwise the masked-out places are zeroed again."""
-    if _is_zero_scalar(b, out) and a.shape == out.shape and a.dtype.kind == "f":
-        np.multiply(a, c, out=out)
-        return math.isfinite(np.add.reduce(out, axis=None))
-    if _is_zero_scalar(a, out) and b.shape == out.shape and b.dtype.kind == "f":
-        np.multiply(b, np.logical_not(c), out=out)
-        if not math.isfinite(np.add.reduce(out, axis=None)):
-            np.copyto(out, a, where=c)          # inf * 0 made NaN where c holds
-        return True
-    return False
+_BITS = {4: np.uint32, 8: np.uint64}
 
 
-_MULTIPLY_MIN = 1024    # below this size a masked copy is quicker than the product and its check
+def _masked_by_bits(out, c, a, b):
+    """where(c, a, 0) and where(c, 0, b) for float32/float64 as one AND of the value's bits
+    with a mask made from c (all ones where the value is kept, zeros where +0.0 goes): two
+    passes, ten times faster than a masked copy with random masks (relu's gradient), exact
+    for inf, NaN and -0.0 (the product by the mask that stood here gave -0.0 for torch's
+    +0.0 and needed a finiteness check)."""
+    if c.dtype != np.bool_:
+        return False
+    if _is_zero_scalar(b, out):
+        keep, mask_of = a, _mask_where_true
+    elif _is_zero_scalar(a, out):
+        keep, mask_of = b, _mask_where_false
+    else:
+        return False
+    bits = _BITS.get(out.itemsize)
+    if keep.shape != out.shape or keep.dtype != out.dtype or out.dtype.kind != "f" or \
+            bits is None:
+        return False
+    np.bitwise_and(keep.view(bits), mask_of(c, bits), out=out.view(bits))
+    return True
+
+
+def _mask_where_true(c, bits):
+    return np.subtract(bits(0), c, dtype=bits)        # True -> all ones, False -> 0
+
+
+def _mask_where_false(c, bits):
+    return np.subtract(c, bits(1), dtype=bits)        # True -> 0, False -> all ones
+
+
+_MASK_MIN = 1024    # below this size a masked copy is quicker than building the mask
 
 
 def _where_out(out, c, a, b):
-    if out.size >= _MULTIPLY_MIN and _masked_by_multiplying(out, c, a, b):
+    if out.size >= _MASK_MIN and _masked_by_bits(out, c, a, b):
         return out
     if np.may_share_memory(out, a):     # in place over a: fill only where c is False
         np.copyto(out, b, where=np.logical_not(c))
@@ -197,7 +215,7 @@ def _where_impl(c, a, b):
     shape = c.shape
     if not (a.shape == shape or not a.shape) or not (b.shape == shape or not b.shape):
         shape = np.broadcast_shapes(shape, a.shape, b.shape)
-    if math.prod(shape) < _MULTIPLY_MIN:
+    if math.prod(shape) < _MASK_MIN:
         return np.where(c, a, b)
     if (a.shape == shape and b.ndim == 0 and not b and a.dtype.kind == "f") or \
             (b.shape == shape and a.ndim == 0 and not a and b.dtype.kind == "f"):

@@ -250,3 +250,31 @@ def test_schedule_softmax_kernels_equal_the_general_kernels(shape, dtype, op):
         strided = np.empty(shape[:-1] + (2 * shape[-1],), dtype)[..., ::2]
         np.testing.assert_allclose(into(strided, x[..., ::-1][..., ::-1]), expected, rtol=tol,
                                    atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("zero_at", ["a", "b"])
+@pytest.mark.parametrize("size", [16, 4096])
+def test_masked_where_kernel_is_bitwise_numpys_where(dtype, zero_at, size):
+    from graphgrad.ops.elementwise import _where_out
+    v = RNG.standard_normal(size).astype(dtype)
+    v[:6] = [np.inf, -np.inf, np.nan, -0.0, 0.0, -2.0]
+    c = RNG.standard_normal(size) < 0
+    c[:6] = [True, False, True, False, True, True]
+    zero = np.zeros((), dtype)
+    args = (c, v, zero) if zero_at == "b" else (c, zero, v)
+    expected = np.where(*args)
+    got = _where_out(np.empty(size, dtype), *args)                 # into a new buffer
+    assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))
+    inplace = v.copy()                                             # over the kept operand
+    got = _where_out(inplace, c, inplace, zero) if zero_at == "b" else \
+        _where_out(inplace, c, zero, inplace)
+    assert got is inplace and np.array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
+def test_relu_gradient_zeros_are_positive_as_in_torch():
+    # the masked kernel once multiplied by the mask: -3.0 * 0 gave -0.0 where torch has +0.0
+    for n in (16, 4096):
+        x = gg.tensor(np.full(n, -1.0), requires_grad=True)
+        (x.relu() * -3.0).sum().backward()
+        assert not np.signbit(x.grad.numpy()).any()
