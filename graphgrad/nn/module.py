@@ -78,6 +78,8 @@ def _assign(self, name, value):
         target = self._buffers
     else:
         target = None
+        if name in ("_parameters", "_buffers", "_modules") and type(value) is not Members:
+            value = Members(value)      # a replaced table counts its edits too
     for store in (self._parameters, self._buffers, self._modules):
         if store is not target:
             store.pop(name, None)   # a reassigned entry keeps its place, as in torch
