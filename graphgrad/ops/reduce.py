@@ -63,13 +63,8 @@ def _sum_vjp(g, x, *, out, dims, keepdim):
 
 
 def _sum_out(out, x, *, dims, keepdim):
-    split = gemv_split(x.shape, x.dtype, dims)
-    if split is not None:
-        y = gemv_sum(x, split, out.shape)
-        if y is not None:
-            out[...] = y
-            return out
-    return np.sum(x, axis=dims, keepdims=keepdim, out=out)
+    # the runtime's kernel (out_kernel, chosen once per shape), chosen for this call
+    return sum_kernel(x.shape, x.dtype, dims, out.shape, into=True)(out, x)
 
 
 def _reduce_expr(ufunc):

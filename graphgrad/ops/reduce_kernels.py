@@ -40,20 +40,22 @@ def gemv_split(shape, dtype, dims):
     return lead, mid, tail
 
 
-def gemv_sum(x, split, out_shape):
-    """x summed over its leading `lead` and trailing `tail` elements; None when x is not
-    contiguous (a reshape would copy it)."""
+def gemv_sum(x, split, out_shape, out=None):
+    """x summed over its leading `lead` and trailing `tail` elements, as one or two
+    matrix-vector products, into `out` (C-contiguous) if given; None when x is not contiguous
+    (a reshape would copy it)."""
     if not x.flags.c_contiguous:
         return None
     lead, mid, tail = split
-    y = x.reshape(lead, mid, tail)
-    if tail > 1:
-        y = np.matmul(y, ones_vector(tail, x.dtype))         # (lead, mid)
+    target = None if out is None else out.reshape(mid)
+    if lead == 1:
+        y = np.matmul(x.reshape(mid, tail), ones_vector(tail, x.dtype), out=target)
+    elif tail == 1:
+        y = np.matmul(ones_vector(lead, x.dtype), x.reshape(lead, mid), out=target)
     else:
-        y = y.reshape(lead, mid)
-    if lead > 1:
-        y = np.matmul(ones_vector(lead, x.dtype), y)         # (mid,)
-    return y.reshape(out_shape)
+        rows = np.matmul(x.reshape(lead, mid, tail), ones_vector(tail, x.dtype))
+        y = np.matmul(ones_vector(lead, x.dtype), rows, out=target)
+    return y.reshape(out_shape) if out is None else out
 
 
 _MAX_ROW = 32         # longer rows: NumPy's reduce is as fast
@@ -65,10 +67,14 @@ def last_axis_extreme(ufunc, x, dims, out_shape):
     apply."""
     if not extreme_applies(x.shape, x.dtype, dims):
         return None
+    return _by_columns(ufunc, x).reshape(out_shape)
+
+
+def _by_columns(ufunc, x):
     out = ufunc(x[..., 0], x[..., 1])
     for j in range(2, x.shape[-1]):
         ufunc(out, x[..., j], out=out)
-    return out.reshape(out_shape)
+    return out
 
 
 def extreme_applies(shape, dtype, dims):
@@ -86,12 +92,7 @@ def row_extreme(ufunc, rows, n, dtype):
         reduce = ufunc.reduce
         return lambda x: reduce(x, 1, None, None, True)
 
-    def columns(x):
-        out = ufunc(x[:, 0], x[:, 1])
-        for j in range(2, n):
-            ufunc(out, x[:, j], out=out)
-        return out.reshape(rows, 1)
-    return columns
+    return lambda x: _by_columns(ufunc, x).reshape(rows, 1)
 
 
 def keepdim_shape(shape, dims):
@@ -125,29 +126,17 @@ def sum_kernel(shape, dtype, dims, out_shape, into=False):
         if into:
             return lambda out, x: reduce(x, dims, acc, out, keep)
         return lambda x: reduce(x, dims, acc, None, keep)
-    lead, mid, tail = split
-    dtype = np.dtype(dtype)
-    ones_lead, ones_tail = ones_vector(lead, dtype), ones_vector(tail, dtype)
-    matmul = np.matmul
 
-    def gemv(x, out=None):
-        """x summed as (lead, mid, tail) -> (mid,): one or two matrix-vector products."""
-        if not x.flags.c_contiguous:
-            return reduce(x, dims, acc, out, keep)
-        target = None if out is None else out.reshape(mid)
-        if lead == 1:
-            y = matmul(x.reshape(mid, tail), ones_tail, out=target)
-        elif tail == 1:
-            y = matmul(ones_lead, x.reshape(lead, mid), out=target)
-        else:
-            y = matmul(ones_lead, matmul(x.reshape(lead, mid, tail), ones_tail), out=target)
-        return y.reshape(out_shape) if out is None else out
-    if into:
-        return lambda out, x: gemv(x, out) if out.flags.c_contiguous else \
-            _copy_into(out, gemv(x))
-    return gemv
+    def gemv(x):
+        y = gemv_sum(x, split, out_shape)
+        return reduce(x, dims, acc, None, keep) if y is None else y
+    if not into:
+        return gemv
 
-
-def _copy_into(out, y):
-    out[...] = y
-    return out
+    def gemv_into(out, x):
+        if not out.flags.c_contiguous:
+            out[...] = gemv(x)
+            return out
+        y = gemv_sum(x, split, out_shape, out)
+        return reduce(x, dims, acc, out, keep) if y is None else y
+    return gemv_into

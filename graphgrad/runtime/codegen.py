@@ -10,10 +10,16 @@ def call_expr(op, attrs, in_types, args, out, env, key):
     `env` receives the objects the expression refers to; `key` makes their names unique.
     """
     impl = op.impl
-    if isinstance(impl, np.ufunc) and not attrs and not _specialised(op, in_types, out):
-        name = f"_u_{impl.__name__}"
-        env[name] = impl
-        return f"{name}({', '.join(args)}" + (f", out={out})" if out is not None else ")")
+    if isinstance(impl, np.ufunc) and not attrs:
+        # a ufunc is called inline, unless the op has a kernel of its own for these types
+        factory = op.kernel if out is None else op.out_kernel
+        special = factory(in_types) if factory is not None else None
+        if special is None:
+            name = f"_u_{impl.__name__}"
+            env[name] = impl
+            return f"{name}({', '.join(args)}" + (f", out={out})" if out is not None else ")")
+        env[f"_sp{key}"] = special
+        return f"_sp{key}({', '.join(([out] if out is not None else []) + list(args))})"
     if op.expr is not None:
         env.setdefault("_np", np)
         text = op.expr(list(args), out, in_types, **attrs)
@@ -25,8 +31,3 @@ def call_expr(op, attrs, in_types, args, out, env, key):
     env[f"k{key}"] = op.make_kernel(in_types, attrs)
     return f"k{key}({', '.join(args)})"
 
-
-def _specialised(op, in_types, out):
-    """Does the op have a kernel of its own for these input types (rather than the ufunc)?"""
-    factory = op.kernel if out is None else op.out_kernel
-    return factory is not None and factory(in_types) is not None

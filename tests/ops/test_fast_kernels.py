@@ -278,3 +278,40 @@ def test_relu_gradient_zeros_are_positive_as_in_torch():
         x = gg.tensor(np.full(n, -1.0), requires_grad=True)
         (x.relu() * -3.0).sum().backward()
         assert not np.signbit(x.grad.numpy()).any()
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_sequence_matmul_as_one_product_compiled_equals_eager_and_torch(contiguous):
+    # (B, T, K) @ (K, N): one 2-D product in the compiled runtime, and the weight gradient
+    # one (K, B*T) @ (B*T, N) product; values and gradients as eagerly and as torch
+    x = RNG.standard_normal((3, 5, 4))
+    x = x if contiguous else np.ascontiguousarray(x.transpose(1, 0, 2)).transpose(1, 0, 2)
+    w = RNG.standard_normal((4, 6))
+
+    def step(a, b):
+        out = a @ b
+        (out * out).sum().backward()
+        return out
+
+    results = []
+    for run in (step, gg.compile(step)):
+        a, b = gg.tensor(x, requires_grad=True), gg.tensor(w, requires_grad=True)
+        out = run(a, b)
+        results.append((out.numpy(), a.grad.numpy(), b.grad.numpy()))
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    try:
+        import torch
+    except ImportError:
+        return
+    a, b = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    out = a @ b
+    (out * out).sum().backward()
+    for got, want in zip(results[1], (out.detach(), a.grad, b.grad)):
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-12)
+
+
+def test_sequence_matmul_weight_gradient_by_finite_differences():
+    x = gg.tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True)
+    w = gg.tensor(RNG.standard_normal((4, 5)), requires_grad=True)
+    assert gg.testing.gradcheck(lambda a, b: ((a @ b) ** 2).sum(), (x, w))
