@@ -186,13 +186,15 @@ _Producers = dict       # value -> node (tests swap in a mapping that records wh
 
 
 def _count_uses(graph):
-    """value -> how many node inputs and graph outputs read it."""
+    """value -> how many graph outputs and inputs of live nodes read it (the dead nodes a
+    round leaves behind are dropped at the end, so they do not count)."""
     uses = {}
-    for n in graph.nodes:
-        for v in n.inputs:
-            uses[v] = uses.get(v, 0) + 1
     for v in graph.outputs:
         uses[v] = uses.get(v, 0) + 1
+    for n in reversed(graph.nodes):
+        if n.out in uses:
+            for v in n.inputs:
+                uses[v] = uses.get(v, 0) + 1
     return uses
 
 
@@ -208,8 +210,11 @@ def _rewrite_once(graph, candidates, fresh, depth):
     added = set()
     changed = False
     counted = []                # readers of each value in this round's input graph, if asked
+    current = [None]
+    watched = []                # nodes whose rules read the counts: tried again next round
 
     def uses():
+        watched.append(current[0])
         if not counted:
             counted.append(_count_uses(graph))
         return counted[0]
@@ -238,6 +243,7 @@ def _rewrite_once(graph, candidates, fresh, depth):
         input_ops = tuple([p.op.name if p is not None else None
                            for p in map(producers.get, node.inputs)])
         new = None
+        current[0] = node
         for pattern, build in candidates[node.op.name, input_ops]:
             bindings = {"_producers": producers, "_node": node, "_uses": uses}
             if pattern.match(node.out, producers, bindings):
@@ -262,5 +268,6 @@ def _rewrite_once(graph, candidates, fresh, depth):
             changed = True
     if not changed:
         return graph, False, added
+    added.update(watched)       # the counts may differ in the new graph
     outputs = [replaced.get(v, v) for v in graph.outputs]
     return graph.copy(nodes=nodes, outputs=outputs), True, added

@@ -264,6 +264,10 @@ def _close(a, b):
 @given(program=programs())
 # found by the test: neg(broadcast_to(x)) with the broadcast also an output grew the graph
 @example(program=([(3, 4), (3, 4)], [("broadcast", 0, 0), ("neg", 2, 0)], [2, 3]))
+# and its fix was not idempotent: the broadcast's other readers went dead in the same run
+@example(program=([(3, 4)], [("neg", 0, 0), ("const_0", 0, 1), ("broadcast", 0, 0),
+                             ("neg", 0, 0), ("add", 0, 3), ("neg", 3, 0), ("neg", 0, 0),
+                             ("neg", 0, 0), ("neg", 0, 0), ("neg", 0, 0)], [6]))
 def test_pass_properties_on_random_graphs(name, program):
     p = PASSES[name]
     graph, arrays = build(program)
