@@ -17,6 +17,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from graphgrad.ops.scratch import scratch
+
 
 # the columns (C * taps, M) are about the input's size times the taps: past this, the
 # batched im2col kernels of conv_kernels.py bound the memory instead
@@ -34,6 +36,7 @@ class _Plan:
     """Flat offsets of the kernel taps, and the span M of output positions, for one geometry."""
 
     def __init__(self, x_shape, kernel, padding, dilation):
+        self.key = (x_shape[0], x_shape[2:], kernel, padding, dilation)   # for scratch arrays
         self.n, spatial = x_shape[0], x_shape[2:]
         self.before = padding[0::2]
         self.padded = tuple(s + padding[2 * i] + padding[2 * i + 1]
@@ -46,8 +49,10 @@ class _Plan:
         last = sum((o - 1) * s for o, s in zip(self.out, self.steps)) + 1
         self.m = (self.n - 1) * self.plane + last
 
-    def flat(self, rows, dtype):
-        return np.zeros((rows, self.n * self.plane), dtype)
+    def flat(self, name, rows, dtype, zeroed=False):
+        """A (rows, N * plane) scratch array; `zeroed` ones keep zeros wherever the kernels
+        that share `name` and this geometry never write."""
+        return scratch((name, self.key), (rows, self.n * self.plane), dtype, zeroed)
 
     def grid(self, flat, size):
         """(rows, N, *size) view of a flat (rows, N * plane) array (its leading positions)."""
@@ -63,13 +68,13 @@ class _Plan:
         return self.grid(flat[:, start:], size)
 
     def padded_input(self, x):
-        flat = self.flat(x.shape[1], x.dtype)
+        flat = self.flat("conv-input", x.shape[1], x.dtype, zeroed=True)
         self.interior(flat, x.shape[2:])[...] = x.swapaxes(0, 1)
         return flat
 
     def spread(self, g):
         """g (N, O, *out) at the output positions of a zeroed flat (O, N * plane)."""
-        flat = self.flat(g.shape[1], g.dtype)
+        flat = self.flat("conv-spread", g.shape[1], g.dtype, zeroed=True)
         self.grid(flat, self.out)[...] = g.swapaxes(0, 1)
         return flat
 
@@ -86,29 +91,22 @@ def _blocks(plan, rows, itemsize):
     return [(s, min(plan.m, s + step)) for s in range(0, plan.m, step)]
 
 
-def _columns(plan, xs, start, stop, buf):
+def _columns(plan, xs, start, stop):
     """(C * taps, stop - start): each tap's slice of the flat padded input."""
     c, taps = xs.shape[0], len(plan.offsets)
-    cols = buf[:, :, :stop - start] if buf.shape[2] == stop - start else \
-        np.empty((c, taps, stop - start), xs.dtype)
+    cols = scratch("conv-columns", (c, taps, stop - start), xs.dtype)
     for t, off in enumerate(plan.offsets):
         cols[:, t] = xs[:, start + off:stop + off]
     return cols.reshape(c * taps, stop - start)
 
 
-def _buffer(plan, xs, blocks):
-    return np.empty((xs.shape[0], len(plan.offsets), blocks[0][1] - blocks[0][0]), xs.dtype)
-
-
 def conv_out(out, x, w, *, padding, dilation):
     plan = _Plan(x.shape, w.shape[2:], padding, dilation)
     xs = plan.padded_input(x)
-    acc = np.empty((w.shape[0], plan.n * plan.plane), x.dtype)  # only positions < M are read
+    acc = plan.flat("conv-output", w.shape[0], x.dtype)        # only positions < M are read
     wm = w.reshape(w.shape[0], -1)
-    blocks = _blocks(plan, wm.shape[1], x.itemsize)
-    buf = _buffer(plan, xs, blocks)
-    for start, stop in blocks:
-        np.matmul(wm, _columns(plan, xs, start, stop, buf), out=acc[:, start:stop])
+    for start, stop in _blocks(plan, wm.shape[1], x.itemsize):
+        np.matmul(wm, _columns(plan, xs, start, stop), out=acc[:, start:stop])
     out.swapaxes(0, 1)[...] = plan.grid(acc, plan.out)
     return out
 
@@ -118,9 +116,11 @@ def input_grad_out(out, g, w, *, padding, dilation):
     c = w.shape[1]
     gs = plan.spread(g)
     wt = w.reshape(w.shape[0], -1).T
-    acc = plan.flat(c, g.dtype)
+    acc = plan.flat("conv-input-grad", c, g.dtype)
+    acc.fill(0)
     for start, stop in _blocks(plan, wt.shape[0], g.itemsize):
-        cols = np.matmul(wt, gs[:, start:stop]).reshape(c, -1, stop - start)
+        cols = scratch("conv-columns", (c, len(plan.offsets), stop - start), g.dtype)
+        np.matmul(wt, gs[:, start:stop], out=cols.reshape(wt.shape[0], stop - start))
         for t, off in enumerate(plan.offsets):                # col2im: shifted adds
             acc[:, start + off:stop + off] += cols[:, t]
     out.swapaxes(0, 1)[...] = plan.interior(acc, out.shape[2:])
@@ -132,10 +132,8 @@ def weight_grad_out(out, x, g, *, padding, dilation):
     xs, gs = plan.padded_input(x), plan.spread(g)
     rows = x.shape[1] * len(plan.offsets)
     dw = np.zeros((rows, out.shape[0]), x.dtype)
-    blocks = _blocks(plan, rows, x.itemsize)
-    buf = _buffer(plan, xs, blocks)
-    for start, stop in blocks:
+    for start, stop in _blocks(plan, rows, x.itemsize):
         # (C * taps, block) @ (block, O): OpenBLAS is about twice as fast this way round
-        dw += np.matmul(_columns(plan, xs, start, stop, buf), gs[:, start:stop].T)
+        dw += np.matmul(_columns(plan, xs, start, stop), gs[:, start:stop].T)
     out[...] = dw.T.reshape(out.shape)
     return out

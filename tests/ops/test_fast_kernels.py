@@ -8,7 +8,8 @@ import pytest
 import graphgrad as gg
 import graphgrad.testing  # noqa: F401
 import graphgrad.nn.functional as F
-from graphgrad.ops import conv_kernels, conv_shift, index_kernels, pooling, reduce_kernels
+from graphgrad.ops import (conv_kernels, conv_shift, index_kernels, pooling,
+                           reduce_kernels, scratch)
 
 RNG = np.random.default_rng(7)
 
@@ -56,6 +57,44 @@ def test_shifted_gemm_convolution_in_many_blocks(monkeypatch):
                                   18, 8)) > 1
     for a, b in zip(_conv_all(x, w, g, geom), whole):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_shifted_gemm_convolution_reuses_scratch_without_carrying_values_over(monkeypatch):
+    """Geometries with the same flat scratch shape but different zero borders, called in
+    turns (each reuses the other's arrays if the keys were too coarse), equal the general
+    kernels on every call, and the outputs are never the scratch arrays."""
+    x = RNG.standard_normal((2, 3, 6, 6))
+    w = RNG.standard_normal((4, 3, 3, 3))
+    geoms = [dict(stride=(1, 1), padding=p, dilation=(1, 1), groups=1)
+             for p in [(1, 1, 1, 1), (2, 0, 0, 2), (0, 2, 2, 0)]]     # one padded size: 8x8
+    grads = [RNG.standard_normal((2, 4, 6, 6)) for _ in geoms]
+    wants = [_conv_all(x, w, g, geom, general=True, monkeypatch=monkeypatch)
+             for g, geom in zip(grads, geoms)]
+    for _ in range(2):
+        for g, geom, want in zip(grads, geoms, wants):
+            got = _conv_all(x, w, g, geom)
+            for a, b in zip(got, want):
+                np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+            held = list(scratch._cache().values())
+            assert not any(np.shares_memory(a, h) for a in got for h in held)
+
+
+def test_scratch_arrays_are_per_thread_and_bounded(monkeypatch):
+    import threading
+    mine = scratch.scratch("test-key", (4, 4), np.float32)
+    assert scratch.scratch("test-key", (4, 4), np.float32) is mine
+    theirs = []
+    t = threading.Thread(target=lambda: theirs.append(scratch.scratch("test-key", (4, 4),
+                                                                      np.float32)))
+    t.start()
+    t.join()
+    assert theirs[0] is not mine
+    monkeypatch.setattr(scratch, "_BUDGET_BYTES", 3 * 64)
+    for i in range(5):
+        scratch.scratch(("test-budget", i), (4, 4), np.float32)
+    assert sum(a.nbytes for a in scratch._cache().values()) <= 3 * 64
+    scratch.clear()
+    assert not scratch._cache()
 
 
 def test_shifted_gemm_convolution_takes_strided_inputs_and_float32():
