@@ -79,7 +79,15 @@ def _erf_vjp(g, x, *, out):
     return (g * exp(-(x * x)) * _TWO_OVER_SQRT_PI,)
 
 
-ERF = defop("erf", same_as_input("erf", float_only=True), _erf_impl, _erf_vjp, elementwise=True)
+def _erf_out(out, x):
+    if x.dtype == np.float32 and out.dtype == np.float32:
+        return erf_float32(x, out=out)
+    out[...] = _erf_impl(x)
+    return out
+
+
+ERF = defop("erf", same_as_input("erf", float_only=True), _erf_impl, _erf_vjp, elementwise=True,
+            out_impl=_erf_out)
 
 
 def erf(x):

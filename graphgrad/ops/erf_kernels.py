@@ -8,6 +8,8 @@ that branch runs on the (usually few) entries it covers.
 """
 import numpy as np
 
+from graphgrad.ops.scratch import scratch
+
 # coefficients, highest power first (fits of the float64 math.erf / math.erfc to < 2e-8)
 _S = np.array([7.878969788982395e-05, -0.0008014544601522629, 0.005188378067945842,
                -0.026853535474379804, 0.11283567883782855, -0.37612622518126854,
@@ -18,21 +20,27 @@ _L = np.array([-2.7333836815812293e-06, 4.168302238350383e-05, -0.00022129336928
                -1.5568152756387674], np.float32)
 
 
-def _horner(coeffs, t):
-    out = np.full_like(t, coeffs[0])
-    for c in coeffs[1:]:
+def _horner(coeffs, t, out=None):
+    out = np.multiply(t, coeffs[0], out=out)
+    out += coeffs[1]
+    for c in coeffs[2:]:
         out *= t
         out += c
     return out
 
 
-def erf_float32(x):
-    """erf of a float32 array (any shape, any strides) as a new float32 array."""
+def erf_float32(x, out=None):
+    """erf of a float32 array (any shape, any strides): a new float32 array, or written into
+    `out` (which must not overlap `x`)."""
     flat = np.ascontiguousarray(x, np.float32).reshape(-1)
-    u = flat * flat
-    out = _horner(_S, u)
-    out *= flat
-    out += flat                               # NaN stays NaN here
+    if out is not None and out.flags.c_contiguous:
+        result = out.reshape(-1)
+    else:
+        result = np.empty(flat.shape, np.float32)
+    u = np.multiply(flat, flat, out=scratch("erf-square", flat.shape, np.float32))
+    _horner(_S, u, out=result)
+    result *= flat
+    result += flat                            # NaN stays NaN here
     big = np.flatnonzero(u >= np.float32(1.0))
     if big.size:
         a = np.abs(flat[big])
@@ -43,5 +51,9 @@ def erf_float32(x):
         p -= a * a
         np.exp(p, out=p)
         np.subtract(np.float32(1.0), p, out=p)
-        out[big] = np.copysign(p, flat[big])
-    return out.reshape(np.shape(x))
+        result[big] = np.copysign(p, flat[big])
+    if out is None:
+        return result.reshape(np.shape(x))
+    if not np.shares_memory(result, out):
+        out[...] = result.reshape(out.shape)
+    return out

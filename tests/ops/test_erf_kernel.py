@@ -52,3 +52,22 @@ def test_float32_erf_matches_torch_within_one_ulp():
     gelu = gg.nn.functional.gelu(gg.tensor(x)).numpy()
     want = torch.nn.functional.gelu(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(gelu, want, rtol=1e-6, atol=2e-6)   # 1 + erf cancels
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_erf_written_into_a_planned_buffer_equals_the_new_array_kernel(dtype):
+    """The compiled runtime writes erf into its planned buffer (erf's out kernel): bitwise
+    what the eager kernel returns, also when the buffer is strided."""
+    from graphgrad.ops.activation import ERF
+    x = np.linspace(-4.5, 4.5, 3001).astype(dtype)
+    x[::7] = np.nan
+    want = ERF.impl(x)
+    out = np.full_like(x, 7.0)
+    assert ERF.out_impl(out, x) is out
+    np.testing.assert_array_equal(out, want)
+    strided = np.full((2, x.size), 7.0, dtype)[:, ::-1][0]
+    np.testing.assert_array_equal(ERF.out_impl(strided, x), want)
+
+    def f(t):
+        return gg.erf(t * 2.0)
+    np.testing.assert_array_equal(gg.compile(f)(gg.tensor(x / 2)).numpy(), want)
