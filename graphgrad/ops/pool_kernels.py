@@ -8,6 +8,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 
+_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
 def tiles(x, out_size, *, kernel, stride, padding, dilation=None, **_):
     """(N, C, o_1, k_1, o_2, k_2, ...) view of x's windows, or None when they do not tile x."""
     if (tuple(kernel) != tuple(stride) or any(padding) or any(d != 1 for d in dilation or ())
@@ -53,7 +56,9 @@ def max_backward_out(out, g, x, view, kernel):
         return False
     if any(o * k != n for o, k, n in zip(g.shape[2:], kernel, x.shape[2:])):
         out.fill(0)                                 # rows and columns no window covers
-    dx = tiles(out, g.shape[2:], kernel=kernel, stride=kernel, padding=())
+    bits = _BITS.get(out.itemsize) if out.dtype.kind == "f" and g.dtype == out.dtype else None
+    dx = tiles(out if bits is None else out.view(bits), g.shape[2:], kernel=kernel,
+               stride=kernel, padding=())
     taken = None
     for offsets in itertools.product(*(range(k) for k in kernel)):
         hit = _tap(view, offsets) == best
@@ -62,5 +67,9 @@ def max_backward_out(out, g, x, view, kernel):
         else:
             np.greater(hit, taken, out=hit)         # a maximum no earlier tap had
             taken |= hit
-        np.multiply(g, hit, out=_tap(dx, offsets))
+        if bits is None:
+            np.multiply(g, hit, out=_tap(dx, offsets))
+        else:   # g's bits where hit, else +0.0 as torch (g * False is -0.0 for g < 0)
+            np.bitwise_and(g.view(bits), np.subtract(0, hit, dtype=bits),
+                           out=_tap(dx, offsets))
     return True

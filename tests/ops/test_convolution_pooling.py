@@ -500,3 +500,31 @@ def test_out_kernels_overwrite_the_whole_planned_buffer():
             np.testing.assert_array_equal(out, expected, err_msg=f"{case.id}: {node.op.name}")
             checked.add(node.op.name)
     assert checked == {op.name for op in CONV_OPS}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 3, 0), (3, 1, 1)])
+def test_max_pool_gradient_has_torchs_positive_zeros(torch, dtype, kernel, stride, padding):
+    """Unselected positions get +0.0 as in torch (not g * False, which is -0.0 for g < 0),
+    in the tiled and the general kernels, eagerly and compiled; ties (ReLU's zeros) go to
+    the first maximum; windows that do not overlap give torch's gradient bitwise."""
+    x = np.maximum(np.random.default_rng(3).standard_normal((2, 3, 12, 12)), 0).astype(dtype)
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = torch.nn.functional.max_pool2d(tx, kernel, stride, padding)
+    g = -np.abs(np.random.default_rng(4).standard_normal(tuple(ty.shape))).astype(dtype)
+    ty.backward(torch.from_numpy(g))
+    want = tx.grad.numpy()
+
+    def grad(x):
+        y = F.max_pool2d(x, kernel, stride, padding)
+        y.backward(gg.tensor(g))
+        return x.grad
+
+    for run in (grad, gg.compile(grad)):
+        got = run(gg.tensor(x, requires_grad=True)).numpy()
+        if stride == kernel:
+            np.testing.assert_array_equal(got, want)
+        else:                   # overlapping windows: sums in another order
+            np.testing.assert_allclose(got, want, rtol=TOL[dtype][1])
+        assert (want == 0).sum() > 0
+        np.testing.assert_array_equal(np.signbit(got[want == 0]), np.signbit(want[want == 0]))
