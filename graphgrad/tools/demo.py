@@ -113,9 +113,11 @@ def run_demo(out_dir="graphgrad-demo", steps=600, out=print, bench_workloads=BEN
     import graphgrad as gg
     from graphgrad.tools import bench
 
+    name, x_train, y_train, x_test, y_test, note = load_data()
+    # after the data: its loaders bring BLAS libraries of their own (scikit-learn's SciPy and
+    # OpenMP), and a limit covers only the libraries already loaded
     limit, threads = _one_blas_thread()
     with limit:
-        name, x_train, y_train, x_test, y_test, note = load_data()
         gg.manual_seed(0)
         model, described = make_model(x_train, int(y_train.max()) + 1)
         out(f"graphgrad {gg.__version__} demo: {name}; {described}; AdamW with a cosine "

@@ -1,6 +1,8 @@
 """`python -m graphgrad demo`, shortened: trains compiled, reports accuracy, writes the
 diagrams and prints the eager-vs-compiled table; without scikit-learn it says it fell back."""
+import importlib.util
 import os
+import re
 import shutil
 import sys
 
@@ -29,6 +31,10 @@ def test_demo_trains_writes_graphs_and_compares(tmp_path):
     assert "fused[" in (out_dir / "train_step.txt").read_text()
     assert "c/eager" in text and "tiny" in text
     assert sorted(os.path.basename(f) for f in result["files"]) == sorted(os.listdir(out_dir))
+    if importlib.util.find_spec("threadpoolctl"):   # every BLAS library loaded runs one thread,
+        table = next(line for line in text.splitlines() if line.startswith("graphgrad bench"))
+        counts = re.findall(r": (\d+)", table.split("BLAS threads:")[1])   # also the data's
+        assert counts and set(counts) == {"1"}, table
 
 
 def test_demo_falls_back_to_spiral_without_sklearn(tmp_path, monkeypatch):
