@@ -11,6 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from graphgrad.ops import conv_shift
+from graphgrad.ops.scratch import scratch
 from graphgrad.ops.spatial import crop_into, pad_spatial, taps, zeros_padded
 
 # im2col columns are built for a few images at a time: bounded memory, cache-sized blocks, and
@@ -39,9 +40,22 @@ def window_view(xp, kernel, out, stride, dilation, batch_first=False):
 
 def _im2col(xp, kernel, out, stride, dilation, groups):
     """(G, C/G * prod(kernel), B * prod(out)): the columns of a block of B padded images, one
-    copy of a strided window view."""
+    copy of a strided window view (into a scratch array: see scratch.py)."""
     view = window_view(xp, kernel, out, stride, dilation)
-    return np.ascontiguousarray(view).reshape(groups, -1, xp.shape[0] * math.prod(out))
+    cols = scratch("im2col", view.shape, xp.dtype)
+    np.copyto(cols, view)
+    return cols.reshape(groups, -1, xp.shape[0] * math.prod(out))
+
+
+def _padded(x, padding):
+    """x zero-padded, in a scratch array whose border stays zero (keyed by the geometry)."""
+    if not any(padding):
+        return x
+    shape = x.shape[:2] + tuple(n + padding[2 * i] + padding[2 * i + 1]
+                                for i, n in enumerate(x.shape[2:]))
+    xp = scratch(("conv-padded", x.shape, padding), shape, x.dtype, zeroed=True)
+    xp[(Ellipsis,) + tuple(slice(b, b + n) for b, n in zip(padding[0::2], x.shape[2:]))] = x
+    return xp
 
 
 def _matmul(a, b):
@@ -52,7 +66,10 @@ def _matmul(a, b):
 
 def _channels_first(g, groups):
     """(B, O, *out) -> (G, O/G, B * prod(out)), the layout of the columns."""
-    return np.ascontiguousarray(g.swapaxes(0, 1)).reshape(groups, g.shape[1] // groups, -1)
+    moved = g.swapaxes(0, 1)
+    flat = scratch("conv-channels-first", moved.shape, g.dtype)
+    np.copyto(flat, moved)
+    return flat.reshape(groups, g.shape[1] // groups, -1)
 
 
 def geometry(x_shape, w_shape, stride, padding, dilation):
@@ -69,7 +86,7 @@ def conv_out(out, x, w, *, stride, padding, dilation, groups):
         return conv_shift.conv_out(out, x, w, padding=padding, dilation=dilation)
     n, o, kernel = x.shape[0], w.shape[0], w.shape[2:]
     _, size, col_bytes = geometry(x.shape, w.shape, stride, padding, dilation)
-    xp = pad_spatial(x, padding)
+    xp = _padded(x, padding)
     wm = w.reshape(groups, o // groups, -1)
     for b in _batches(n, col_bytes):
         cols = _im2col(xp[b], kernel, size, stride, dilation, groups)
@@ -85,7 +102,9 @@ def input_grad_out(out, g, w, *, x_shape, stride, padding, dilation, groups):
     taps_n = math.prod(kernel)
     padded, size, col_bytes = geometry(x_shape, w.shape, stride, padding, dilation)
     wt = w.reshape(groups, o // groups, cg * taps_n).swapaxes(1, 2)
-    xp = zeros_padded(out, (n, c) + padded)
+    xp = out if padded == tuple(x_shape[2:]) else scratch("conv-input-grad", (n, c) + padded,
+                                                          out.dtype)
+    xp.fill(0)
     windows = list(taps(kernel, stride, dilation, size))
     for b in _batches(n, col_bytes):
         cols = _matmul(wt, _channels_first(g[b], groups)).reshape((c, taps_n, -1) + size)
@@ -100,7 +119,7 @@ def weight_grad_out(out, x, g, *, w_shape, stride, padding, dilation, groups):
         return conv_shift.weight_grad_out(out, x, g, padding=padding, dilation=dilation)
     n, (o, cg), kernel = x.shape[0], w_shape[:2], w_shape[2:]
     _, size, col_bytes = geometry(x.shape, w_shape, stride, padding, dilation)
-    xp = pad_spatial(x, padding)
+    xp = _padded(x, padding)
     dw = np.zeros((groups, cg * math.prod(kernel), o // groups), x.dtype)
     for b in _batches(n, col_bytes):
         cols = _im2col(xp[b], kernel, size, stride, dilation, groups)

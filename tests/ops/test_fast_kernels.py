@@ -79,6 +79,26 @@ def test_shifted_gemm_convolution_reuses_scratch_without_carrying_values_over(mo
             assert not any(np.shares_memory(a, h) for a in got for h in held)
 
 
+def test_general_convolution_kernels_reuse_scratch_without_carrying_values_over():
+    """Strided and grouped convolutions (the im2col kernels), with geometries whose padded
+    copies share a shape, called in turns: every call equals a call with no scratch kept."""
+    x = RNG.standard_normal((2, 4, 7, 7))
+    cases = [((4, 2, 3, 3), dict(stride=(2, 2), padding=(1, 1, 1, 1), dilation=(1, 1), groups=2)),
+             ((4, 2, 3, 3), dict(stride=(2, 2), padding=(2, 0, 0, 2), dilation=(1, 1), groups=2)),
+             ((4, 4, 2, 2), dict(stride=(3, 3), padding=(1, 1, 1, 1), dilation=(1, 1), groups=1))]
+    inputs = []
+    for w_shape, geom in cases:
+        size = [(7 + geom["padding"][2 * i] + geom["padding"][2 * i + 1] - w_shape[2 + i])
+                // geom["stride"][i] + 1 for i in range(2)]
+        w, g = RNG.standard_normal(w_shape), RNG.standard_normal((2, w_shape[0], *size))
+        scratch.clear()
+        inputs.append((w, g, geom, _conv_all(x, w, g, geom)))
+    for _ in range(2):
+        for w, g, geom, want in inputs:
+            for a, b in zip(_conv_all(x, w, g, geom), want):
+                np.testing.assert_array_equal(a, b)
+
+
 def test_scratch_arrays_are_per_thread_and_bounded(monkeypatch):
     import threading
     mine = scratch.scratch("test-key", (4, 4), np.float32)
