@@ -121,6 +121,34 @@ def test_reductions(dims, keep):
     check_native(lambda a: (a > 0).sum(dims, keepdim=keep), x)
 
 
+@pytest.mark.parametrize("keep", [False, True])
+def test_reductions_around_kept_middle_dims(keep):
+    """Batch norm's statistics, (N, C, H, W) over (0, 2, 3), and other reduced dims on both
+    sides of kept ones: adjacent reduced dims merged into partial results along the last
+    axis; NaN wins amax as in NumPy."""
+    (x,) = _arrays([(4, 3, 5, 6)])
+    for dims in [(0, 2, 3), (0, 1, 3), (0, 3), (1, 3)]:
+        check_native(lambda a: a.sum(dims, keepdim=keep), x)
+        check_native(lambda a: a.amax(dims, keepdim=keep), x)
+        check_native(lambda a: (a > 0).sum(dims, keepdim=keep), x)
+    x[1, 2, 3, 4] = np.nan
+    exe = check_native(lambda a: a.amax((0, 2, 3), keepdim=keep), x)
+    assert "for i2 in range(30):" in exe.source               # H and W as one run
+
+
+def test_per_channel_values_are_computed_once_per_channel():
+    """A batch-norm-like gradient step: the loops run over (N, C, H * W), a per-channel
+    expression is computed in the channel loop rather than per element, and the result is
+    bitwise the interpreter's."""
+    x, g, s, t = _arrays([(4, 3, 5, 6), (4, 3, 5, 6), (1, 3, 1, 1), (1, 3, 1, 1)])
+    exe = check_native(lambda x, g, s, t: x * s + g * (t / (s * 2.0)) - t * 3.0, x, g, s, t,
+                       rtol=0, atol=0)
+    src = exe.source
+    inner = src.index("for i2 in range(30):")
+    channel = src.rindex("for i1 in range(3):", 0, inner)
+    assert "/" in src[channel:inner] and "/" not in src[inner:src.index("store(", inner)]
+
+
 @pytest.mark.parametrize("shape", [(7,), (4, 6), (2, 3, 5)])
 def test_softmax_and_log_softmax(shape):
     (x,) = _arrays([shape])

@@ -8,7 +8,7 @@ products (`np.dot`, which numba hands to scipy's BLAS), or a view (transpose, re
 import numpy as np
 
 from graphgrad.ir.fused import inner_graph
-from graphgrad.runtime.native.scalars import cast, literal, maximum, scalar_expr
+from graphgrad.runtime.native.scalars import cast, dtype_name, literal, maximum, scalar_expr
 from graphgrad.runtime.native.writer import Unsupported, acc_dtype, size
 
 # products with at most this many multiply-adds run as loops: above it, BLAS is faster (called
@@ -47,10 +47,11 @@ def _elementwise(w, ins, nodes, leaves):
             raise Unsupported("matmul head of another shape")
         _check_matmul(w, [leaves[v] for v in head.inputs], head.out)
     scalar_out = not shape
-    strides = _c_strides(shape)
     full = all(w.is_uniform(s) or tuple(w.layout.types[s].shape) == shape
                for s in leaves.values())
-    index = ["k"] if full else [f"i{d}" for d in range(len(shape))]
+    loops, walk = _merged_loops(w, shape, leaves.values())
+    strides = walk(_c_strides(shape))
+    index = ["k"] if full else [f"i{d}" for d in range(len(loops))]
     params, args, prologue = [], [], []       # of the kernel; what the segment passes
 
     def position(dims_strides):
@@ -80,20 +81,45 @@ def _elementwise(w, ins, nodes, leaves):
         name = value_of[slot]
         if name[0] == "s":
             return name
-        return f"f{name[1:]}[{position(_operand_strides(w.layout.types[slot].shape, shape))}]"
+        operand = walk(_operand_strides(w.layout.types[slot].shape, shape))
+        read = f"f{name[1:]}[{position(operand)}]"
+        depth = max((d for d, st in enumerate(operand) if st), default=-1)
+        if full or depth == innermost:
+            return read
+        if slot not in loaded:           # read once in the loop it changes in (see `level`)
+            loaded[slot] = f"e{name[1:]}"
+            lines.append((depth, f"{loaded[slot]} = {read}"))
+        return loaded[slot]
 
-    value_of = {}
+    value_of, loaded = {}, {}
+    lines = []                                  # (level, line)
     local = {}
-    invariant = set()      # values the same at every element: computed once, before the loop
+    # the deepest loop each value depends on: it is computed inside that loop, before the
+    # loops below it (a per-channel factor once per channel, not per element: numba cannot
+    # hoist it itself, the result may alias the operands); -1 is before all loops
+    level = {}
+    innermost = 0 if full else len(loops) - 1
+
+    def level_of(v):
+        if v in local:
+            return level[v]
+        slot = leaves[v]
+        if w.is_uniform(slot):
+            return -1
+        if full:
+            return 0
+        moves = [d for d, st in enumerate(walk(_operand_strides(w.layout.types[slot].shape,
+                                                                shape))) if st]
+        return max(moves, default=-1)
+
     if head is not None:
         local[head.out] = f"o[{position(strides)}]"
-    hoisted, steps = [], []
+        level[head.out] = innermost
     for k, n in enumerate(nodes):
         if n.op.broadcast:
             if n.inputs[0] in local:
                 local[n.out] = local[n.inputs[0]]
-                if n.inputs[0] in invariant:
-                    invariant.add(n.out)
+                level[n.out] = level[n.inputs[0]]
             else:
                 leaves[n.out] = leaves[n.inputs[0]]
             continue
@@ -101,33 +127,52 @@ def _elementwise(w, ins, nodes, leaves):
         expr = scalar_expr(n, vals)
         if expr is None:
             raise Unsupported(n.op.name)
+        level[n.out] = max((level_of(v) for v in n.inputs), default=-1)
         local[n.out] = f"t{k}"
-        if all(v in invariant if v in local else w.is_uniform(leaves[v]) for v in n.inputs):
-            invariant.add(n.out)
-            hoisted.append(f"t{k} = {expr}")
-        else:
-            steps.append(f"t{k} = {expr}")
+        lines.append((level[n.out], f"t{k} = {expr}"))
     result = local[nodes[-1].out] if nodes else local[head.out]
     if scalar_out:
-        for line in hoisted + steps:
+        for _, line in lines:
             w.line(line)
         w.set_scalar(out, result)
         return
     target = w.target(out)
     if head is not None:
         _matmul_into(w, [leaves[v] for v in head.inputs], head.out, target, out)
-    body = ["o = flat_out(out)"] + prologue + hoisted
-    if full:
-        body.append("for k in range(o.shape[0]):")
-        depth = 1
-    else:
-        body += ["    " * d + f"for i{d} in range({n}):" for d, n in enumerate(shape)]
-        depth = len(shape)
-    body += ["    " * depth + line for line in steps]
+    body = ["o = flat_out(out)"] + prologue + [line for lv, line in lines if lv < 0]
+    opened = [("for k in range(o.shape[0]):",)] if full else \
+        [(f"for i{d} in range({n}):",) for d, n in enumerate(loops)]
+    for d, (loop,) in enumerate(opened):
+        body.append("    " * d + loop)
+        body += ["    " * (d + 1) + line for lv, line in lines if lv == d]
+    depth = len(opened)
     body.append("    " * depth + f"o[{position(strides)}] = {result}")
     body.append("store(out, o)")
     name = w.kernel(["out"] + params, body, "+".join(n.op.name for n in nodes))
     w.line(f"{name}({', '.join([target] + args)})")
+
+
+def _merged_loops(w, shape, slots):
+    """The loops over `shape`, with adjacent dims that the result and every array operand walk
+    as one run merged (an operand broadcast over both, or contiguous across them): the inner
+    loop of a per-channel batch-norm step runs over a whole 28x28 plane rather than a row of
+    28, long enough to vectorize. Returns (loop extents, strides over `shape` -> strides over
+    the loops)."""
+    walks = [_c_strides(shape)]
+    for s in slots:
+        if not w.is_uniform(s):
+            try:
+                walks.append(_operand_strides(w.layout.types[s].shape, shape))
+            except Unsupported:         # a matrix product's operand, not read elementwise
+                pass
+    groups = []
+    for d, n in enumerate(shape):
+        if groups and all(st[d - 1] == st[d] * n for st in walks):
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+    extents = [int(np.prod([shape[d] for d in g])) for g in groups]
+    return extents, lambda strides: [strides[g[-1]] for g in groups]
 
 
 def _c_strides(shape):
@@ -208,14 +253,58 @@ def _reduce(w, ins, init, combine, acc_of):
         w.line(f"{target}[{_join(at)}] = {result}")
         w.close(len(kept))
         return
-    # reduced dims in the middle: accumulate into the result in the input's order
     target = w.target(ins.output)
+    if dims[-1] == tx.ndim - 1 and tx.shape[-1] > 1:
+        _reduce_in_lanes(w, ins, init, combine, acc, target)
+        return
+    # reduced dims in the middle, the last kept: accumulate into the result in the input's
+    # order (the innermost loop updates distinct elements, so it vectorizes)
     w.line(f"{target}[...] = {literal(init, out_t.dtype)}")
     index = w.loops(tx.shape)
     at = [index[d] if d not in dims else "0" for d in range(tx.ndim) if d not in dims or keep]
     cell = f"{target}[{_join(at)}]"
     w.line(f"{cell} = {combine(cell, cast(f'{src}[{_join(index)}]', tx.dtype, out_t.dtype))}")
     w.close(tx.ndim)
+
+
+def _reduce_in_lanes(w, ins, init, combine, acc, target):
+    """Leading and trailing dims reduced, some between kept (batch norm's (0, 2, 3)): over the
+    flat input in its order, with adjacent reduced dims merged, into one partial
+    result per kept index and position along the merged trailing dims (one accumulator per
+    result would chain every addition to the one before: no vectorization), then the partials
+    of each result are combined."""
+    x, out_t = ins.inputs[0], ins.node.out.type
+    tx = w.layout.types[x]
+    dims = {d % tx.ndim for d in ins.node.attrs["dims"]}
+    groups = []
+    for d in range(tx.ndim):
+        if groups and d in dims and groups[-1][0] in dims:
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+    extents = [int(np.prod([tx.shape[d] for d in g])) for g in groups]
+    kept = [j for j, g in enumerate(groups) if g[0] not in dims]
+    lanes, part, total = extents[-1], f"p{ins.output}", f"a{ins.output}"
+    source = f"f{ins.output}"
+    w.line(f"{source} = flat({w.ref(x)})")
+    w.line(f"{part} = np.empty({tuple(extents[j] for j in kept) + (lanes,)}, {dtype_name(acc)})")
+    w.line(f"{part}[...] = {literal(init, acc)}")
+    index = w.loops(extents)
+    cell = f"{part}[{_join([index[j] for j in kept] + [index[-1]])}]"
+    linear = " + ".join(f"{i} * {st}" if st != 1 else i
+                        for i, st in zip(index, _c_strides(extents)))
+    w.line(f"{cell} = {combine(cell, cast(f'{source}[{linear}]', tx.dtype, acc))}")
+    w.close(len(extents))
+    outer = w.loops([extents[j] for j in kept])
+    w.line(f"{total} = {part}[{_join(outer + ['0'])}]")
+    w.line(f"for lane in range(1, {lanes}):")
+    partial = f"{part}[{_join(outer + ['lane'])}]"
+    w.line(f"    {total} = {combine(total, partial)}")
+    at = iter(outer)                 # kept dims are never merged: one loop each
+    keep = ins.node.attrs.get("keepdim", False)
+    at = [next(at) if d not in dims else "0" for d in range(tx.ndim) if d not in dims or keep]
+    w.line(f"{target}[{_join(at)}] = {cast(total, acc, out_t.dtype)}")
+    w.close(len(kept))
 
 
 def _join(index):
