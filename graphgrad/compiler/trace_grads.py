@@ -6,6 +6,7 @@ import numpy as np
 
 from graphgrad.compiler.bindings import GradInput
 from graphgrad.compiler.state_guards import GradNoneGuard, GradStateGuard
+from graphgrad.compiler.trace_hook import hook_paused
 from graphgrad.errors import AutogradError, ShapeError
 from graphgrad.ir.graph import Value
 from graphgrad.ir.types import TensorType
@@ -85,8 +86,10 @@ class GradTracking:
         prev = self.phase
         self.phase = "backward"
         try:
-            grads = emit_backward([self.value_of(root)], [self.value_of(seed)],
-                                  [v for _, v in pairs])
+            ops = {n.op for n in self.builder.nodes}
+            with hook_paused(self.profile_hook, ops):     # VJP rules are graphgrad code
+                grads = emit_backward([self.value_of(root)], [self.value_of(seed)],
+                                      [v for _, v in pairs])
             for (t, _), g in zip(pairs, grads):
                 if g is None:
                     continue
