@@ -5,6 +5,7 @@ input value of an IR node to its output value. Every analysis is one traversal, 
 graph's size (or n log n), so that compiling a graph of many thousand ops stays fast: reachability
 from many values starts from one virtual node joined to them all.
 """
+import contextlib
 import threading
 import weakref
 
@@ -32,23 +33,34 @@ def check_acyclic(graph):
 def _view(graph):
     """A bare NetworkX view for the analyses: the edges only, no attributes. Built straight into
     the DiGraph's documented dict-of-dicts storage (three times faster than `add_edges_from`,
-    which checks and copies every edge) and kept for the last few graphs analysed, so that
-    passes asking several questions of one graph build its view once (graphs are immutable)."""
-    key = (len(graph.inputs), len(graph.nodes))
-    with _VIEWS_LOCK:
-        for ref, size, view in _VIEWS:
-            if ref() is graph and size == key:
-                return view
-    view = _build_view(graph)
-    with _VIEWS_LOCK:
-        _VIEWS.insert(0, (weakref.ref(graph), key, view))
-        del _VIEWS[_VIEWS_KEPT:]
-    return view
+    which checks and copies every edge). Inside `views_shared()`, analyses of one graph share
+    one view (graphs are immutable)."""
+    shared = getattr(_SHARED, "views", None)
+    if shared is None:
+        return _build_view(graph)
+    key = (id(graph), len(graph.inputs), len(graph.nodes))
+    found = shared.get(key)
+    if found is None or found[0] is not graph:
+        found = shared[key] = (graph, _build_view(graph))
+    return found[1]
 
 
-_VIEWS = []             # [(weak graph, its size, its view)], most recent first
-_VIEWS_KEPT = 2         # a view of a big graph is large: keep only the ones in use
-_VIEWS_LOCK = threading.Lock()
+_SHARED = threading.local()
+
+
+@contextlib.contextmanager
+def views_shared():
+    """Analyses in the block build each graph's view once. The views are dropped at the end:
+    a big graph's view is hundreds of thousands of dicts, which kept alive would cost memory
+    and slow every later garbage collection."""
+    outer = getattr(_SHARED, "views", None)
+    if outer is None:
+        _SHARED.views = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _SHARED.views = None
 
 
 def _build_view(graph):

@@ -67,22 +67,37 @@ def test_analyses_agree_with_networkx_on_each_value():
     assert live == [n for n in g.nodes if n.out in needed] and len(live) == len(g.nodes) - 2
 
 
-def test_a_graph_analysed_several_times_builds_its_view_once(monkeypatch):
+def test_views_are_shared_inside_views_shared_only(monkeypatch):
     g = _diamond()
     built = []
     build = analysis._build_view
     monkeypatch.setattr(analysis, "_build_view", lambda graph: built.append(graph) or
                         build(graph))
+    with analysis.views_shared():
+        analysis.ancestors(g, g.outputs)
+        analysis.descendants(g, g.inputs)
+        with analysis.views_shared():           # nested: the outer scope's views
+            analysis.between(g, g.inputs, g.outputs)
+        analysis.topological_nodes(g)
+        other = _diamond()
+        analysis.ancestors(other, other.outputs)
+    assert built == [g, other]
+    # outside, nothing is kept: a big graph's view would hold memory and slow the collector
     analysis.ancestors(g, g.outputs)
-    analysis.descendants(g, g.inputs)
-    analysis.between(g, g.inputs, g.outputs)
-    analysis.topological_nodes(g)
-    assert built == [g]
-    other = _diamond()
-    analysis.ancestors(other, other.outputs)
     analysis.ancestors(g, g.outputs)
-    assert built == [g, other]                   # the two most recent graphs are kept
-    third = _diamond()
-    analysis.ancestors(third, third.outputs)
-    analysis.ancestors(g, g.outputs)
-    assert built == [g, other, third, g]         # g was the oldest: built again
+    assert built == [g, other, g, g]
+
+
+def test_partition_asks_three_questions_of_one_view(monkeypatch):
+    from graphgrad.passes import autodiff, partition
+
+    def f(x, w):
+        return (x @ w).tanh().sum()
+    g = gg.trace(f, gg.ones(2, 3, requires_grad=True), gg.ones(3, 4, requires_grad=True))
+    joint = autodiff(g)
+    built = []
+    build = analysis._build_view
+    monkeypatch.setattr(analysis, "_build_view", lambda graph: built.append(graph) or
+                        build(graph))
+    forward, backward, n_saved = partition(joint, 1)
+    assert built == [joint] and n_saved > 0
