@@ -158,3 +158,17 @@ def test_an_op_with_user_rules_is_recorded_with_the_hook_on():
         SCALE[0] = 2
         REGISTRY.pop("test_user_tile", None)
         REGISTRY.pop("test_user_wrapped", None)
+
+
+def test_backward_nodes_name_the_users_backward_line():
+    import inspect
+    compiled = gg.compile(_chain(3), passes=[])
+    compiled(gg.tensor(np.ones(4, np.float32), requires_grad=True))
+    lines, first = inspect.getsourcelines(_chain)
+    line = first + next(i for i, text in enumerate(lines) if "loss.backward()" in text)
+    phases = {}
+    for n in compiled._last.traced.nodes:
+        phases.setdefault(n.meta["phase"], set()).add(n.meta.get("source"))
+    assert phases["backward"] == {f"{__file__}:{line}"}, phases
+    # the loop's line, the sum's, and backward()'s (its seed is made before the backward phase)
+    assert phases["forward"] == {f"{__file__}:{k}" for k in (line - 2, line - 1, line)}
