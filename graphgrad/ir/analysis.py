@@ -133,7 +133,8 @@ def descendants(graph, values):
 def between(graph, sources, sinks):
     """The values on a path from `sources` to `sinks` (ends included): one view for both
     traversals."""
-    return _reach(graph, sources, forward=True) & _reach(graph, sinks, forward=False)
+    with views_shared():
+        return _reach(graph, sources, forward=True) & _reach(graph, sinks, forward=False)
 
 
 def live_nodes(graph, roots=None):

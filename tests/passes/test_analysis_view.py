@@ -86,6 +86,8 @@ def test_views_are_shared_inside_views_shared_only(monkeypatch):
     analysis.ancestors(g, g.outputs)
     analysis.ancestors(g, g.outputs)
     assert built == [g, other, g, g]
+    analysis.between(g, g.inputs, g.outputs)     # both of its searches on one view
+    assert built == [g, other, g, g, g]
 
 
 def test_partition_asks_three_questions_of_one_view(monkeypatch):
