@@ -163,6 +163,7 @@ class Recorder:
         self.builder = builder if builder is not None else GraphBuilder()
         self.known = set(self.builder.inputs) | {n.out for n in self.builder.nodes}
         self.phase = phase
+        self.source = None          # the user's line of every node recorded, when known
 
     def record(self, op, inputs, attrs):
         known = self.known
@@ -172,12 +173,20 @@ class Recorder:
             data = t._data
             # a value of this graph (the common case), else value_of lifts or refuses it
             values.append(data if type(data) is Value and data in known else self.value_of(t))
-            needs_grad = needs_grad or t._requires_grad
+            if t._requires_grad:
+                needs_grad = True
         rg = needs_grad and op.vjp is not None and _GRAD_GET()
-        meta = {"phase": self.phase, "source": user_location()}
+        meta = {"phase": self.phase, "source": self.source or user_location()}
         out = self.builder.add_node(op, values, attrs, requires_grad=rg, meta=meta)
-        self.known.add(out)
-        result = Tensor._tracer(out, rg)
+        known.add(out)
+        result = _new(Tensor)              # Tensor._tracer(out, rg), inlined
+        result._data = out
+        result._requires_grad = rg
+        result._grad = None
+        result._grad_fn = None
+        result._out_index = 0
+        result._vc = None
+        result._view = None
         if op.view_put is not None:
             result._view = (inputs[0], op, tuple(inputs[1:]), attrs)
             self.note_view(result)

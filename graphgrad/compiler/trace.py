@@ -17,6 +17,7 @@ from graphgrad.compiler.python_guards import FunctionLog, python_guards
 from graphgrad.compiler.signature import alias_pattern, storage_root
 from graphgrad.compiler.state_guards import ArgsApartFromState, ModuleGuard, TensorGuard
 from graphgrad.compiler.trace_grads import GradTracking
+from graphgrad.compiler.trace_hook import _getprofile, _setprofile, own_rules
 from graphgrad.compiler.trace_python import ABSENT as _ABSENT, PythonValues
 from graphgrad.diagnostics import with_location
 from graphgrad.dtypes import default_float
@@ -57,10 +58,21 @@ class Trace(PythonValues, GradTracking, Recorder):
         self.arg_objects = {}        # id(argument tensor) -> its index
         self.derived = set()         # ids of outside views computed from their base
         self.backward_called = False
+        self.profile_hook = None     # the function log's hook, paused while recording our ops
         self.undo = []               # callables that undo Python-side effects if tracing fails
         # factories and new parameters follow the default dtype: the graph assumed this one
         self.guards.append(IdentityGuard("default dtype (gg.set_default_dtype)", default_float,
                                          default_float()))
+
+    def record(self, op, inputs, attrs):
+        hook = self.profile_hook
+        if hook is None or not own_rules(op) or _getprofile() is not hook:
+            return Recorder.record(self, op, inputs, attrs)
+        _setprofile(None)           # see trace_hook.py: only graphgrad code runs in here
+        try:
+            return Recorder.record(self, op, inputs, attrs)
+        finally:
+            _setprofile(hook)
 
     def bind_input(self, binding, type, requires_grad=False):
         self.inputs.append(binding)
@@ -329,6 +341,7 @@ def _trace(fn, name, leaves, treedef, names, call_site):
     t_args, t_kwargs = pytree.unflatten(treedef, traced_leaves)
     try:
         with recording(trace), log:
+            trace.profile_hook = _getprofile() if log.complete else None
             result = fn(*t_args, **t_kwargs)
             out_leaves, out_tree = pytree.flatten(result)
             results, out_values = trace.results(out_leaves)

@@ -6,6 +6,8 @@ import numpy as np
 
 from graphgrad.compiler.bindings import GradInput
 from graphgrad.compiler.state_guards import GradNoneGuard, GradStateGuard
+from graphgrad.compiler.trace_hook import hook_paused, own_rules
+from graphgrad.diagnostics import user_location
 from graphgrad.errors import AutogradError, ShapeError
 from graphgrad.ir.graph import Value
 from graphgrad.ir.types import TensorType
@@ -85,8 +87,16 @@ class GradTracking:
         prev = self.phase
         self.phase = "backward"
         try:
-            grads = emit_backward([self.value_of(root)], [self.value_of(seed)],
-                                  [v for _, v in pairs])
+            own = all(map(own_rules, {n.op for n in self.builder.nodes}))
+            # the VJP rules are graphgrad code: every node they add has the user's line of
+            # this backward() call, and the function log has nothing to see (trace_hook.py)
+            with hook_paused(self.profile_hook if own else None):
+                self.source = user_location() if own else None
+                try:
+                    grads = emit_backward([self.value_of(root)], [self.value_of(seed)],
+                                          [v for _, v in pairs])
+                finally:
+                    self.source = None
             for (t, _), g in zip(pairs, grads):
                 if g is None:
                     continue

@@ -5,12 +5,17 @@ forward part is what the forward outputs and those backward nodes need. Values c
 forward to backward are the saved values: extra outputs of the forward graph (kind "saved"),
 inputs of the backward graph.
 """
-from graphgrad.ir.analysis import ancestors, descendants
+from graphgrad.ir.analysis import ancestors, descendants, views_shared
 from graphgrad.ir.graph import Graph
 
 
 def partition(joint, n_forward_outputs):
     """Split `joint` (forward outputs first, then gradients) into forward and backward graphs."""
+    with views_shared():        # three questions about one graph: one NetworkX view
+        return _partition(joint, n_forward_outputs)
+
+
+def _partition(joint, n_forward_outputs):
     seeds = [v for v, k in zip(joint.inputs, joint.input_kinds) if k == "seed"]
     backward_values = descendants(joint, seeds)
     fwd_outputs = joint.outputs[:n_forward_outputs]
