@@ -3,7 +3,7 @@
 The view has one NetworkX node per IR value (keyed by the `Value` object) and an edge from each
 input value of an IR node to its output value. Every analysis is one traversal, linear in the
 graph's size (or n log n), so that compiling a graph of many thousand ops stays fast: reachability
-from many values starts from one virtual node joined to them all.
+from many values is one multi-source breadth-first search.
 """
 import contextlib
 import threading
@@ -83,6 +83,7 @@ def _build_view(graph):
     g = nx.DiGraph()
     g._node = {v: {} for v in succ}
     g._adj = succ
+    g._succ = succ          # the same descriptor as _adj in NetworkX 3.6; its own dict before
     g._pred = pred
     return g
 
