@@ -56,9 +56,7 @@ def max_backward_out(out, g, x, view, kernel):
         return False
     if any(o * k != n for o, k, n in zip(g.shape[2:], kernel, x.shape[2:])):
         out.fill(0)                                 # rows and columns no window covers
-    bits = _BITS.get(out.itemsize) if out.dtype.kind == "f" and g.dtype == out.dtype else None
-    dx = tiles(out if bits is None else out.view(bits), g.shape[2:], kernel=kernel,
-               stride=kernel, padding=())
+    dx = tiles(out, g.shape[2:], kernel=kernel, stride=kernel, padding=())
     taken = None
     for offsets in itertools.product(*(range(k) for k in kernel)):
         hit = _tap(view, offsets) == best
@@ -67,9 +65,18 @@ def max_backward_out(out, g, x, view, kernel):
         else:
             np.greater(hit, taken, out=hit)         # a maximum no earlier tap had
             taken |= hit
-        if bits is None:
-            np.multiply(g, hit, out=_tap(dx, offsets))
-        else:   # g's bits where hit, else +0.0 as torch (g * False is -0.0 for g < 0)
-            np.bitwise_and(g.view(bits), np.subtract(0, hit, dtype=bits),
-                           out=_tap(dx, offsets))
+        picked(_tap(dx, offsets), g, hit)
     return True
+
+
+def picked(out, values, mask):
+    """out = values where mask, else +0.0, as torch's scatter into zeros: for floats one AND
+    of the values' bits with a mask made from `mask` (a product by the mask gives -0.0 for
+    negative values and NaN for NaN ones)."""
+    bits = _BITS.get(out.itemsize)
+    if out.dtype.kind != "f" or values.dtype != out.dtype or bits is None:
+        np.copyto(out, 0)
+        np.copyto(out, values, where=mask)
+        return out
+    np.bitwise_and(values.view(bits), np.subtract(0, mask, dtype=bits), out=out.view(bits))
+    return out

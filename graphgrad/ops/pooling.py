@@ -109,11 +109,11 @@ def _max_pool_backward_out(out, g, x, **attrs):
         return out
     xp, taps, index = _first_max(x, g.shape[2:], attrs)
     dxp = zeros_padded(out, xp.shape)
-    picked = np.empty_like(g)
+    chosen = np.empty_like(g)
     for t, sl in taps:
         view = dxp[sl]
-        np.multiply(g, index == t, out=picked)    # not a masked add: those are slow
-        np.add(view, picked, out=view)
+        pool_kernels.picked(chosen, g, index == t)    # not a masked add: those are slow
+        np.add(view, chosen, out=view)
     return crop_into(out, dxp, *attrs["padding"])
 
 
@@ -122,10 +122,10 @@ def _max_pool_select_out(out, c, x, **attrs):
     _, taps, index = _first_max(x, out.shape[2:], attrs)
     cp = _pool_pad(c, out.shape[2:], 0, **attrs)
     out[...] = 0
-    picked = np.empty_like(out)
+    chosen = np.empty_like(out)
     for t, sl in taps:                        # every output takes exactly one tap's value
-        np.multiply(cp[sl], index == t, out=picked)
-        np.add(out, picked, out=out)
+        pool_kernels.picked(chosen, cp[sl], index == t)
+        np.add(out, chosen, out=out)
     return out
 
 

@@ -528,3 +528,21 @@ def test_max_pool_gradient_has_torchs_positive_zeros(torch, dtype, kernel, strid
             np.testing.assert_allclose(got, want, rtol=TOL[dtype][1])
         assert (want == 0).sum() > 0
         np.testing.assert_array_equal(np.signbit(got[want == 0]), np.signbit(want[want == 0]))
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 1, 1)])
+def test_max_pool_gradient_of_nan_reaches_only_the_picked_positions(torch, kernel, stride,
+                                                                    padding):
+    """A NaN upstream gradient lands where torch scatters it, not on the whole window (a
+    product by the window's mask made NaN * 0 = NaN)."""
+    x = np.maximum(np.random.default_rng(5).standard_normal((2, 3, 8, 8)), 0).astype(np.float32)
+    tx = torch.from_numpy(x).requires_grad_()
+    ty = torch.nn.functional.max_pool2d(tx, kernel, stride, padding)
+    g = np.random.default_rng(6).standard_normal(tuple(ty.shape)).astype(np.float32)
+    g[:, :, ::2] = np.nan
+    ty.backward(torch.from_numpy(g))
+    xg = gg.tensor(x, requires_grad=True)
+    F.max_pool2d(xg, kernel, stride, padding).backward(gg.tensor(g))
+    got, want = xg.grad.numpy(), tx.grad.numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
