@@ -12,7 +12,9 @@ import graphgrad as gg
 import graphgrad.nn.functional as F
 from graphgrad import nn, optim
 from graphgrad.compiler.debug import explain
+from graphgrad.dispatch import bind
 from graphgrad.ir.interpret import interpret
+from graphgrad.ops.pooling import MAX_POOL2D_BACKWARD
 from graphgrad.passes import DEFAULT_PASSES, run_passes
 from graphgrad.runtime import Schedule
 
@@ -178,6 +180,30 @@ def test_ops_without_native_kernel_run_on_numpy_between_segments():
     assert [ins.node.op.name for ins, _ in exe.fallbacks] == ["cumsum"]
     assert len(exe.segments) == 2
     assert "cumsum" in "\n".join(exe.describe())
+
+
+@pytest.mark.parametrize("shape,k", [((2, 3, 8, 8), 2), ((2, 2, 7, 9), 2), ((1, 2, 9, 9), 3)])
+def test_max_pool_windows_tiling_the_input_run_natively(shape, k):
+    """Forward and gradient as native loops, bitwise the interpreter: ReLU's ties go to the
+    first maximum, a NaN wins (the last NaN of a window), rows and columns no window covers and
+    unpicked positions get +0.0."""
+    x = np.maximum(_arrays([shape])[0], 0)
+    x.reshape(-1)[5] = np.nan
+    x.reshape(-1)[6] = np.nan
+    attrs = {"kernel": (k, k), "stride": (k, k), "padding": (0, 0), "dilation": (1, 1),
+             "ceil_mode": False}
+
+    def f(x):
+        y = F.max_pool2d(x, k)
+        return y, bind(MAX_POOL2D_BACKWARD, -y.abs() - 1.0, x, **attrs)
+    for dtype in (np.float32, np.float64):
+        exe = check_native(f, x.astype(dtype), rtol=0, atol=0)
+        got = exe(x.astype(dtype))[1]
+        assert not np.signbit(got[got == 0]).any()
+    # windows past the input (ceil_mode) stay on NumPy
+    exe = check_native(lambda x: F.max_pool2d(x, 2, ceil_mode=True), x[..., :7, :7].copy(),
+                       native=False)
+    assert [ins.node.op.name for ins, _ in exe.fallbacks] == ["max_pool2d"]
 
 
 def test_numpy_kernels_between_segments_write_into_their_planned_buffers():

@@ -8,6 +8,7 @@ products (`np.dot`, which numba hands to scipy's BLAS), or a view (transpose, re
 import numpy as np
 
 from graphgrad.ir.fused import inner_graph
+from graphgrad.runtime.native import pooling
 from graphgrad.runtime.native.scalars import cast, dtype_name, literal, maximum, scalar_expr
 from graphgrad.runtime.native.writer import Unsupported, acc_dtype, size
 
@@ -396,4 +397,5 @@ KERNELS = {
     "log_softmax": lambda w, ins: _softmax(w, ins, True),
     "softmax": lambda w, ins: _softmax(w, ins, False),
     "check_index": _check_index, "detach": _identity, "broadcast_to": _broadcast,
+    "max_pool2d": pooling.max_pool2d, "max_pool2d_backward": pooling.max_pool2d_backward,
 }
