@@ -156,9 +156,11 @@ def driver_source(schedule, layout, items):
             args = ", ".join(name(s) for s in ins.inputs)
             env[f"k{item}"] = ins.kernel
             call = f"k{item}({args})"
-            if out in layout.buffers and out not in layout.into:
+            if out in layout.buffers and out not in layout.into and ins.fused is None:
                 # its planned buffer, as in the NumPy backend: a fresh array of this size
-                # costs page faults on every call (a convolution's output: 20-40% slower)
+                # costs page faults on every call (a convolution's output: 20-40% slower).
+                # Not a fused group's: its buffer may be an input's, which the NumPy backend's
+                # inlined steps take into account and `fused.run_into` does not
                 env[f"o{item}"], env[f"b{out}"] = ins.out_kernel, schedule.memory.buffers[out]
                 lines.append(f"{indent}v{out} = o{item}(b{out}, {args})")
             elif out in layout.into:
