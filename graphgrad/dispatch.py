@@ -179,14 +179,7 @@ class Recorder:
         meta = {"phase": self.phase, "source": self.source or user_location()}
         out = self.builder.add_node(op, values, attrs, requires_grad=rg, meta=meta)
         known.add(out)
-        result = _new(Tensor)              # Tensor._tracer(out, rg), inlined
-        result._data = out
-        result._requires_grad = rg
-        result._grad = None
-        result._grad_fn = None
-        result._out_index = 0
-        result._vc = None
-        result._view = None
+        result = Tensor._tracer(out, rg)
         if op.view_put is not None:
             result._view = (inputs[0], op, tuple(inputs[1:]), attrs)
             self.note_view(result)

@@ -33,10 +33,8 @@ def erf_float32(x, out=None):
     """erf of a float32 array (any shape, any strides): a new float32 array, or written into
     `out` (which must not overlap `x`)."""
     flat = np.ascontiguousarray(x, np.float32).reshape(-1)
-    if out is not None and out.flags.c_contiguous:
-        result = out.reshape(-1)
-    else:
-        result = np.empty(flat.shape, np.float32)
+    in_place = out is not None and out.flags.c_contiguous
+    result = out.reshape(-1) if in_place else np.empty(flat.shape, np.float32)
     u = np.multiply(flat, flat, out=scratch("erf-square", flat.shape, np.float32))
     _horner(_S, u, out=result)
     result *= flat
@@ -54,6 +52,6 @@ def erf_float32(x, out=None):
         result[big] = np.copysign(p, flat[big])
     if out is None:
         return result.reshape(np.shape(x))
-    if not np.shares_memory(result, out):
+    if not in_place:
         out[...] = result.reshape(out.shape)
     return out

@@ -84,7 +84,7 @@ def _elementwise(w, ins, nodes, leaves):
             return name
         operand = walk(_operand_strides(w.layout.types[slot].shape, shape))
         read = f"f{name[1:]}[{position(operand)}]"
-        depth = max((d for d, st in enumerate(operand) if st), default=-1)
+        depth = _deepest(operand)
         if full or depth == innermost:
             return read
         if slot not in loaded:           # read once in the loop it changes in (see `level`)
@@ -109,9 +109,7 @@ def _elementwise(w, ins, nodes, leaves):
             return -1
         if full:
             return 0
-        moves = [d for d, st in enumerate(walk(_operand_strides(w.layout.types[slot].shape,
-                                                                shape))) if st]
-        return max(moves, default=-1)
+        return _deepest(walk(_operand_strides(w.layout.types[slot].shape, shape)))
 
     if head is not None:
         local[head.out] = f"o[{position(strides)}]"
@@ -151,6 +149,11 @@ def _elementwise(w, ins, nodes, leaves):
     body.append("store(out, o)")
     name = w.kernel(["out"] + params, body, "+".join(n.op.name for n in nodes))
     w.line(f"{name}({', '.join([target] + args)})")
+
+
+def _deepest(strides):
+    """The innermost loop an operand with these strides moves in (-1: none)."""
+    return max((d for d, st in enumerate(strides) if st), default=-1)
 
 
 def _merged_loops(w, shape, slots):
@@ -256,7 +259,7 @@ def _reduce(w, ins, init, combine, acc_of):
         return
     target = w.target(ins.output)
     if dims[-1] == tx.ndim - 1 and tx.shape[-1] > 1:
-        _reduce_in_lanes(w, ins, init, combine, acc, target)
+        _reduce_in_lanes(w, ins, set(dims), init, combine, acc, target)
         return
     # reduced dims in the middle, the last kept: accumulate into the result in the input's
     # order (the innermost loop updates distinct elements, so it vectorizes)
@@ -268,7 +271,7 @@ def _reduce(w, ins, init, combine, acc_of):
     w.close(tx.ndim)
 
 
-def _reduce_in_lanes(w, ins, init, combine, acc, target):
+def _reduce_in_lanes(w, ins, dims, init, combine, acc, target):
     """Leading and trailing dims reduced, some between kept (batch norm's (0, 2, 3)): over the
     flat input in its order, with adjacent reduced dims merged, into one partial
     result per kept index and position along the merged trailing dims (one accumulator per
@@ -276,7 +279,6 @@ def _reduce_in_lanes(w, ins, init, combine, acc, target):
     of each result are combined."""
     x, out_t = ins.inputs[0], ins.node.out.type
     tx = w.layout.types[x]
-    dims = {d % tx.ndim for d in ins.node.attrs["dims"]}
     groups = []
     for d in range(tx.ndim):
         if groups and d in dims and groups[-1][0] in dims:
