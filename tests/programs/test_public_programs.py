@@ -1,6 +1,7 @@
 """PyTorch programs in the style of well-known public ones (the official MNIST example, the
 word-language-model example, minGPT) run on graphgrad with only their import lines changed,
 eagerly and compiled, and match torch from the same weights."""
+import functools
 import importlib.util
 import pathlib
 import re
@@ -116,6 +117,22 @@ def test_runs_compiled_like_eager_without_torch(name):
     eager, compiled = results
     first = lambda r: r[0] if isinstance(r, tuple) else r     # noqa: E731
     np.testing.assert_allclose(first(compiled), first(eager), rtol=1e-5, atol=1e-6)
+
+
+def test_mnist_example_on_the_numba_backend_trains_like_eager():
+    """PyTorch's MNIST example (import lines changed only), its training step compiled for the
+    numba backend (native loops and max pooling between NumPy convolutions): losses equal
+    eager's."""
+    pytest.importorskip("numba")
+    program = load("mnist_example", "graphgrad")
+    data = program.data(np.random.default_rng(0))
+    results = []
+    for compile in (None, functools.partial(gg.compile, backend="numba")):
+        gg.manual_seed(0)
+        model = without_dropout(program.build_model())
+        results.append(program.train(model, data, compile=compile))
+    first = lambda r: r[0] if isinstance(r, tuple) else r     # noqa: E731
+    np.testing.assert_allclose(first(results[1]), first(results[0]), rtol=1e-4, atol=1e-5)
 
 
 del importlib, sys
