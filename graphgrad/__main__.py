@@ -7,7 +7,13 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _pin_threads(threads):
-    """BLAS reads its thread count at import, so re-run the command with it set."""
+    """BLAS reads its thread count at import, so re-run the command with it set; and run on
+    `threads` CPUs, so that libraries with thread pools of their own (XLA's Eigen pool, which
+    no environment variable limits) are held to the same count as the others."""
+    if hasattr(os, "sched_setaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) > threads:
+            os.sched_setaffinity(0, cpus[-threads:])
     wanted = str(threads)
     if all(os.environ.get(k) == wanted for k in _THREAD_VARS):
         return

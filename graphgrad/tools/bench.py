@@ -209,6 +209,14 @@ def _peer_makers(workload, threads):
     return peer_makers(sys.modules[__name__], workload, threads)
 
 
+def _cpus():
+    """The CPUs the process may run on, when that is fewer than the machine has."""
+    if not hasattr(os, "sched_getaffinity"):
+        return ""
+    cpus = sorted(os.sched_getaffinity(0))
+    return f"; on CPU {', '.join(map(str, cpus))}" if len(cpus) < (os.cpu_count() or 0) else ""
+
+
 def machine_info():
     try:
         import threadpoolctl
@@ -311,7 +319,7 @@ def main(workloads=DEFAULT_WORKLOADS, repeat=200, warmup=20, json_path=None, mar
     threads = (", ".join(f"{p['library'] or p['api']}: {p['threads']}" for p in pools)
                if isinstance(pools, list) and pools else f"environment {info['threads']}")
     out(f"graphgrad bench: one SGD(momentum) training step per measurement; median of up to "
-        f"{repeat} calls after {warmup} warm-up; BLAS threads: {threads}")
+        f"{repeat} calls after {warmup} warm-up; BLAS threads: {threads}{_cpus()}")
     out(format_table(rows, markdown))
     out("c/x: compiled time / x time (same run).  * optional peers, never dependencies.  "
         f"Total {time.perf_counter() - start:.0f} s.")

@@ -43,3 +43,19 @@ def test_plot_needs_matplotlib_or_draws(tmp_path):
         return
     path = bench.plot(rows, tmp_path / "b.png")
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="Linux only")
+def test_bench_command_runs_on_as_many_cpus_as_threads():
+    # XLA's own thread pool ignores the BLAS variables: only the CPU set holds it to one
+    import subprocess
+    import sys
+    code = ("import os\n"
+            "from graphgrad.__main__ import _pin_threads\n"
+            "for k in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):\n"
+            "    os.environ[k] = '1'\n"
+            "_pin_threads(1)\n"
+            "print(len(os.sched_getaffinity(0)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "1"

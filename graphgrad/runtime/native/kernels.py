@@ -69,6 +69,12 @@ def _elementwise(w, ins, nodes, leaves):
             value = w.scalar(slot)
             if not value.startswith("v"):
                 return value                        # a literal
+        if slot not in value_of and w.same_array(slot, out):
+            # read where the result is written (an update in place): as a second pointer
+            # to the same memory, it would fail LLVM's overlap check and never vectorize
+            value_of[slot] = "o"
+        if value_of.get(slot) == "o":
+            return f"o[{position(strides)}]"
         if slot not in value_of:
             k = len(params)
             name = f"s{k}" if w.is_uniform(slot) else f"a{k}"
@@ -138,7 +144,11 @@ def _elementwise(w, ins, nodes, leaves):
     target = w.target(out)
     if head is not None:
         _matmul_into(w, [leaves[v] for v in head.inputs], head.out, target, out)
-    body = ["o = flat_out(out)"] + prologue + [line for lv, line in lines if lv < 0]
+    # `out` read in place, or holding the product: a copy of a non-contiguous `out` (stored
+    # back, as any flat_out's) keeps its values
+    reads_out = head is not None or "o" in value_of.values()
+    opening = "o = flat(out)" if reads_out else "o = flat_out(out)"
+    body = [opening] + prologue + [line for lv, line in lines if lv < 0]
     opened = [("for k in range(o.shape[0]):",)] if full else \
         [(f"for i{d} in range({n}):",) for d, n in enumerate(loops)]
     for d, (loop,) in enumerate(opened):

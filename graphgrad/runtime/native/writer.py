@@ -21,17 +21,19 @@ class SegmentWriter:
         self.prologue = []
         self.params = {}                  # parameter name -> ("slot" | "zero_d" | "const" |
         self.defined = set()              #                    "arena", slot or arena index)
+        self.in_buffer = set()            # slots this segment wrote into their planned buffer
         self.indent = 1
 
     # -- transactions: an emitter that gives up leaves no trace ---------------------------------
     def checkpoint(self):
-        return len(self.body), len(self.prologue), dict(self.params), set(self.defined)
+        return (len(self.body), len(self.prologue), dict(self.params), set(self.defined),
+                set(self.in_buffer))
 
     def rollback(self, state):
-        n_body, n_pro, params, defined = state
+        n_body, n_pro, params, defined, in_buffer = state
         del self.body[n_body:]
         del self.prologue[n_pro:]
-        self.params, self.defined = params, defined
+        self.params, self.defined, self.in_buffer = params, defined, in_buffer
 
     def kernel(self, params, body, what):
         """The name of a module-level @njit function with this code (one per distinct code,
@@ -113,10 +115,28 @@ class SegmentWriter:
             self.params[f"ar{arena}"] = ("arena", arena)
             self.line(f"v{slot} = ar{arena}[{offset}:{offset + t.nbytes}]"
                       f".view({dtype_name(t.dtype)}).reshape({tuple(t.shape)})")
+            self.in_buffer.add(slot)
         else:
             self.line(f"v{slot} = np.empty({tuple(t.shape)}, {dtype_name(t.dtype)})")
         self.defined.add(slot)
         return f"v{slot}"
+
+    def same_array(self, slot, out):
+        """Is `slot` read from the array that `out` is about to be written into, with the same
+        shape and dtype: a state updated in place, or a planned buffer its result reuses?"""
+        t, to = self.layout.types[slot], self.layout.types[out]
+        if tuple(t.shape) != tuple(to.shape) or t.dtype != to.dtype:
+            return False
+        into = self.layout.into
+        while slot in into:
+            slot = into[slot]
+        while out in into:
+            out = into[out]
+        if slot == out:
+            return True
+        # a value computed before, here, into its buffer (elsewhere it may be a fresh array)
+        buffers = self.layout.buffers
+        return slot in self.in_buffer and out in buffers and buffers[slot] == buffers[out]
 
     def set_scalar(self, slot, expr):
         """Define 0-d `slot` as `expr`; a 0-d state update is also stored in the state's array."""
