@@ -111,6 +111,42 @@ def test_matmul_loops_and_blas(m, k, n):
     check_native(lambda a, b: (a @ b).double(), a, b, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("b,t,d", [(2, 3, 4), (4, 32, 16)])
+def test_batched_matmuls(b, t, d):
+    """Attention's products: a linear layer over (batch, time, features) as one product of
+    all rows, and per-head products of strided (permuted) views, with their gradients."""
+    x, w, bias = _arrays([(b, t, 4 * d), (4 * d, 4 * d), (4 * d,)])
+    w *= np.float32(0.5 / d ** 0.5)           # an initialised layer's scale
+    exe = check_native(lambda x, w, bias: gg.relu(x @ w.T + bias), x, w, bias, rtol=1e-4,
+                       atol=1e-5)
+    assert f".reshape(({b * t}, {4 * d}))" in exe.source
+
+    def attention(x, w):
+        h = (x @ w).reshape(b, t, 4, d)
+        q, k = h.permute(0, 2, 1, 3), h.permute(0, 2, 3, 1)
+        scores = F.softmax(q @ k * 0.5, -1)
+        return scores @ q, scores.transpose(-1, -2) @ q
+    exe = check_native(attention, x, w, rtol=1e-4, atol=1e-5)
+    assert "for b1 in range(4):" in exe.source
+    # the gradients through the per-head products, on the numba backend, equal eager
+    grads = []
+    for backend in (None, "numba"):
+        xt, wt = gg.tensor(x, requires_grad=True), gg.tensor(w, requires_grad=True)
+
+        def step(x):
+            loss = (attention(x, wt)[0] ** 2).sum()
+            loss.backward()
+            return loss
+        if backend:
+            step = gg.compile(step, backend=backend)
+        step(xt)
+        grads.append((xt.grad.numpy(), wt.grad.numpy()))
+    exe = next(iter(step.entries.values())).forward_exe
+    assert not [r for _, r in exe.fallbacks if "matmul" in r], exe.describe()
+    for got, want in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+
+
 @pytest.mark.parametrize("dims,keep", [(None, False), (0, False), (1, True), ((0, 2), False),
                                        (2, False), ((1, 2), True), (-1, True)])
 def test_reductions(dims, keep):

@@ -213,20 +213,38 @@ def _operand_strides(operand, shape):
 
 def _check_matmul(w, slots, out_value):
     ta, tb = (w.layout.types[s] for s in slots)
-    if ta.ndim != 2 or tb.ndim != 2 or out_value.dtype.kind != "f" or \
+    if ta.ndim < 2 or tb.ndim < 2 or out_value.dtype.kind != "f" or \
             ta.dtype != out_value.dtype or tb.dtype != out_value.dtype:
-        raise Unsupported("matmul other than 2-D @ 2-D of one float dtype")
+        raise Unsupported("matmul other than N-D @ N-D (N >= 2) of one float dtype")
+    if tb.ndim > 2 and not (tuple(ta.shape[:-2]) == tuple(tb.shape[:-2])
+                            == tuple(out_value.shape[:-2])):
+        raise Unsupported("matmul with broadcast batch dims")
 
 
 def _matmul_into(w, slots, out_value, target, out_slot):
     a, b = (w.ref(s) for s in slots)
-    (m, k), (_, n) = (w.layout.types[s].shape for s in slots)
+    ta, tb = (w.layout.types[s] for s in slots)
+    (m, k), n = ta.shape[-2:], tb.shape[-1]
     # BLAS writes into C-contiguous arrays: planned buffers and new arrays (a state array
     # updated in place may have any layout)
-    if m * n * k > SMALL_MATMUL and out_slot not in w.layout.into:
-        w.line(f"gemm({a}, {b}, {target})")
+    blas = m * n * k > SMALL_MATMUL and out_slot not in w.layout.into
+    product = "gemm" if blas else "matmul_loops"
+    if ta.ndim == 2 and tb.ndim == 2:
+        w.line(f"{product}({a}, {b}, {target})")
         return
-    w.line(f"matmul_loops({a}, {b}, {target})")
+    if out_slot in w.layout.into:
+        raise Unsupported("batched matmul into a state array")
+    if tb.ndim == 2:
+        # (..., m, k) @ (k, n): one product over all the rows (a copy of a strided `a`)
+        rows = size(ta) // k
+        blas = rows * n * k > SMALL_MATMUL
+        w.line(f"{'gemm' if blas else 'matmul_loops'}(np.ascontiguousarray({a})"
+               f".reshape(({rows}, {k})), {b}, {target}.reshape(({rows}, {n})))")
+        return
+    # same batch dims: one product per matrix (numba copies a strided one for BLAS)
+    index = _join(w.loops(ta.shape[:-2], prefix="b"))
+    w.line(f"{product}({a}[{index}], {b}[{index}], {target}[{index}])")
+    w.close(ta.ndim - 2)
 
 
 def _matmul(w, ins):
