@@ -226,17 +226,16 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 # -- normalization --------------------------------------------------------------------------------
 
 
-def _affine(name, out, weight, bias, shape, view=None):
-    """out * weight + bias, after checking both have `shape` (and reshaping them to `view`)."""
+def _affine(name, out, weight, bias, shape):
+    """out * weight + bias, after checking both have `shape`."""
     for label, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != tuple(shape):
             raise _ShapeError(f"{name}: {label} {_describe(t)} must have shape {tuple(shape)} "
                              f"for the input {_describe(out)}")
-    view = shape if view is None else view
     if weight is not None:
-        out = out * _float_like(weight, out).reshape(view)
+        out = out * _float_like(weight, out).reshape(shape)
     if bias is not None:
-        out = out + _float_like(bias, out).reshape(view)
+        out = out + _float_like(bias, out).reshape(shape)
     return out
 
 

@@ -7,8 +7,7 @@ import itertools
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-
-_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+from graphgrad.ops.bitmask import keep_or_zero
 
 
 def tiles(x, out_size, *, kernel, stride, padding, dilation=None, **_):
@@ -70,13 +69,9 @@ def max_backward_out(out, g, x, view, kernel):
 
 
 def picked(out, values, mask):
-    """out = values where mask, else +0.0, as torch's scatter into zeros: for floats one AND
-    of the values' bits with a mask made from `mask` (a product by the mask gives -0.0 for
-    negative values and NaN for NaN ones)."""
-    bits = _BITS.get(out.itemsize)
-    if out.dtype.kind != "f" or values.dtype != out.dtype or bits is None:
+    """out = values where mask, else +0.0, as torch's scatter into zeros (bitmask.py for
+    floats)."""
+    if not keep_or_zero(out, values, mask):
         np.copyto(out, 0)
         np.copyto(out, values, where=mask)
-        return out
-    np.bitwise_and(values.view(bits), np.subtract(0, mask, dtype=bits), out=out.view(bits))
     return out

@@ -55,6 +55,10 @@ def _elementwise(w, ins, nodes, leaves):
     index = ["k"] if full else [f"i{d}" for d in range(len(loops))]
     params, args, prologue = [], [], []       # of the kernel; what the segment passes
 
+    def walked(slot):
+        """The strides of array operand `slot` over the loops."""
+        return walk(_operand_strides(w.layout.types[slot].shape, shape))
+
     def position(dims_strides):
         if full:
             return "k"
@@ -88,7 +92,7 @@ def _elementwise(w, ins, nodes, leaves):
         name = value_of[slot]
         if name[0] == "s":
             return name
-        operand = walk(_operand_strides(w.layout.types[slot].shape, shape))
+        operand = walked(slot)
         read = f"f{name[1:]}[{position(operand)}]"
         depth = _deepest(operand)
         if full or depth == innermost:
@@ -115,7 +119,7 @@ def _elementwise(w, ins, nodes, leaves):
             return -1
         if full:
             return 0
-        return _deepest(walk(_operand_strides(w.layout.types[slot].shape, shape)))
+        return _deepest(walked(slot))
 
     if head is not None:
         local[head.out] = f"o[{position(strides)}]"
@@ -149,9 +153,9 @@ def _elementwise(w, ins, nodes, leaves):
     reads_out = head is not None or "o" in value_of.values()
     opening = "o = flat(out)" if reads_out else "o = flat_out(out)"
     body = [opening] + prologue + [line for lv, line in lines if lv < 0]
-    opened = [("for k in range(o.shape[0]):",)] if full else \
-        [(f"for i{d} in range({n}):",) for d, n in enumerate(loops)]
-    for d, (loop,) in enumerate(opened):
+    opened = ["for k in range(o.shape[0]):"] if full else \
+        [f"for i{d} in range({n}):" for d, n in enumerate(loops)]
+    for d, loop in enumerate(opened):
         body.append("    " * d + loop)
         body += ["    " * (d + 1) + line for lv, line in lines if lv == d]
     depth = len(opened)
