@@ -119,12 +119,13 @@ def test_runs_compiled_like_eager_without_torch(name):
     np.testing.assert_allclose(first(compiled), first(eager), rtol=1e-5, atol=1e-6)
 
 
-def test_mnist_example_on_the_numba_backend_trains_like_eager():
-    """PyTorch's MNIST example (import lines changed only), its training step compiled for the
-    numba backend (native loops and max pooling between NumPy convolutions): losses equal
-    eager's."""
+@pytest.mark.parametrize("name", ["mnist_example", "mingpt"])
+def test_on_the_numba_backend_trains_like_eager(name):
+    """The MNIST example (native loops and max pooling between NumPy convolutions) and minGPT
+    (native batched attention products), import lines changed only, their training steps
+    compiled for the numba backend: losses equal eager's."""
     pytest.importorskip("numba")
-    program = load("mnist_example", "graphgrad")
+    program = load(name, "graphgrad")
     data = program.data(np.random.default_rng(0))
     results = []
     for compile in (None, functools.partial(gg.compile, backend="numba")):
