@@ -65,15 +65,30 @@ def check_native(fn, *arrays, native=True, passes=DEFAULT_PASSES, rtol=2e-5, ato
     return exe
 
 
-UNARY = [gg.exp, gg.tanh, gg.relu, gg.sigmoid, gg.abs, gg.neg, lambda x: x ** 2,
+UNARY = [gg.exp, gg.tanh, gg.relu, gg.sigmoid, gg.erf, gg.abs, gg.neg, lambda x: x ** 2,
          lambda x: gg.log(x.abs() + 0.5), lambda x: gg.sqrt(x.abs()), lambda x: x.abs() ** 1.5,
          lambda x: x.abs() ** -0.5, gg.sin, gg.cos, lambda x: gg.log1p(x.abs()), gg.expm1,
          gg.floor, gg.ceil]
 
 
-def test_unary_kernels():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unary_kernels(dtype):
     # one graph holding every op: one compilation
-    check_native(lambda x: tuple(f(x) for f in UNARY), *_arrays([(4, 5)]), passes=[])
+    check_native(lambda x: tuple(f(x) for f in UNARY), *_arrays([(4, 5)], dtype), passes=[])
+
+
+def test_float32_exp_log_tanh_erf_are_the_vectorizing_versions():
+    x = np.linspace(-12, 12, 4097, dtype=np.float32)
+    x[::9] = np.resize([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -3e-39, 100.0, -100.0],
+                       x[::9].shape)
+    exe = check_native(lambda a: (a.exp(), (a.abs() + 1e-3).log(), a.tanh(), gg.erf(a),
+                                  gg.sigmoid(a), F.softmax(a.reshape(17, 241), -1)), x,
+                       passes=[], rtol=3e-7, atol=0)
+    for name in ("exp32(", "log32(", "tanh32(", "erf32("):
+        assert name in exe.module_source
+    exe = check_native(lambda a: (a.exp(), a.tanh()), x.astype(np.float64), passes=[])
+    kernels = exe.module_source.split("\n\n\n", 1)[1]          # after the imports
+    assert "np.exp(" in kernels and "exp32(" not in kernels
 
 
 BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b,
@@ -191,6 +206,8 @@ def test_per_channel_values_are_computed_once_per_channel():
 def test_softmax_and_log_softmax(shape):
     (x,) = _arrays([shape])
     check_native(lambda a: (F.softmax(a, -1), F.log_softmax(a * 30.0, -1)), x)
+    # written over their operand's dying buffer
+    check_native(lambda a: (F.softmax(a * 2.0, -1) * 3.0, F.log_softmax(a * 30.0, -1) * 3.0), x)
 
 
 def test_views_reshape_permute_broadcast():

@@ -4,6 +4,9 @@ compiled call's guards, argument handling and fast path are unchanged.
 
 `make_executable(schedule, backend)` is the runtime's one entry point for both backends.
 """
+import functools
+import hashlib
+import os
 import time
 import warnings
 
@@ -24,6 +27,20 @@ def check_backend(backend):
             import numba  # noqa: F401
         except ImportError:
             raise ImportError(f"compile(backend='numba') needs numba: {INSTALL_HINT}") from None
+
+
+@functools.cache
+def _helpers_digest():
+    """A digest of the helper modules that generated code inlines or calls: numba's cache of a
+    generated module only sees that module's own file, so a changed helper must change the
+    module's source (and so its file) to be compiled again."""
+    digest = hashlib.sha256()
+    folder = os.path.dirname(__file__)
+    for name in ("float32_math.py", "support.py", os.path.join("..", "..", "ops",
+                                                               "erf_kernels.py")):
+        with open(os.path.join(folder, name), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:12]
 
 
 def make_executable(schedule, backend="numpy"):
@@ -61,7 +78,7 @@ class NumbaExecutable(Executable):
         items, self.fallbacks = codegen.split(schedule, layout)
         self.segments = [i for i in items if isinstance(i, codegen.Segment)]
         header = (f"graphgrad native kernels of {schedule.graph.name} (generated; numba "
-                  f"{numba.__version__}, numpy {np.__version__})")
+                  f"{numba.__version__}, numpy {np.__version__}, helpers {_helpers_digest()})")
         self.module_source = codegen.module_source(schedule, layout, items, header)
         driver, env, self._lines = codegen.driver_source(schedule, layout, items)
         module = cache.load_module(self.module_source) if self.segments else None

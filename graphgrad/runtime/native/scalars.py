@@ -69,8 +69,16 @@ def _ufunc(name, kinds="f"):
         if out.kind not in kinds:
             return None
         operands = ", ".join(cast(x, t, out) for x, t in zip(args, dtypes))
-        return typed(f"np.{name}({operands})", out)
+        if out == np.float32 and name in FLOAT32_MATH:
+            return f"{FLOAT32_MATH[name]}({operands})"
+        return typed(f"{FUNCTIONS.get(name, 'np.' + name)}({operands})", out)
     return rule
+
+
+# float32 functions the generated loops call instead of numba's scalar C-library calls (they
+# vectorize: float32_math.py), and functions NumPy spells differently
+FLOAT32_MATH = {"exp": "exp32", "log": "log32", "tanh": "tanh32", "erf": "erf32"}
+FUNCTIONS = {"erf": "math.erf"}
 
 
 def _div(args, dtypes, out):
@@ -98,8 +106,9 @@ def _sigmoid(args, dtypes, out):
         return None
     x = cast(args[0], dtypes[0], out)
     one = literal(1, out)
-    return (f"({one} / ({one} + np.exp(-np.abs({x}))) if {x} >= 0 else "
-            f"np.exp(-np.abs({x})) / ({one} + np.exp(-np.abs({x}))))")
+    exp = FLOAT32_MATH["exp"] if out == np.float32 else "np.exp"
+    return (f"({one} / ({one} + {exp}(-np.abs({x}))) if {x} >= 0 else "
+            f"{exp}(-np.abs({x})) / ({one} + {exp}(-np.abs({x}))))")
 
 
 def _where(args, dtypes, out):
@@ -178,7 +187,7 @@ RULES = {
     "isfinite": lambda a, t, out: f"np.isfinite({a[0]})" if t[0].kind == "f" else None,
 }
 for _name in ("exp", "log", "tanh", "sqrt", "sin", "cos", "tan", "log1p", "expm1", "exp2",
-              "log2", "log10", "floor", "ceil", "trunc", "sinh", "cosh", "arctan"):
+              "log2", "log10", "floor", "ceil", "trunc", "sinh", "cosh", "arctan", "erf"):
     RULES[_name] = _ufunc(_name)
 RULES["atan"] = RULES.pop("arctan")
 

@@ -31,35 +31,36 @@ def _gemm(a, b, out):
     np.dot(a, b, out)
 
 
+def _exp_row(x, i, exps):
+    """exps = exp(x[i] - max(x[i])); returns the max and the sum of the exps (in float64).
+    The exps go through an array so that their loop has no reduction in it and vectorizes."""
+    m = x[i, 0]
+    for j in range(x.shape[1]):
+        v = x[i, j]
+        if v > m or v != v:
+            m = v
+    for j in range(x.shape[1]):
+        exps[j] = exp_of(x[i, j] - m)
+    s = 0.0
+    for j in range(x.shape[1]):
+        s += exps[j]
+    return m, s
+
+
 def _log_softmax_rows(x, out):
     """log_softmax over the last dim of C-contiguous 2-D `x` (rows), as the NumPy kernel:
-    x - max, minus the log of the sum of exp (summed in float64)."""
+    x - max, minus the log of the sum of exp (summed in float64). `out` may be `x`."""
+    exps = np.empty(x.shape[1], x.dtype)
     for i in range(x.shape[0]):
-        m = x[i, 0]
-        for j in range(x.shape[1]):
-            v = x[i, j]
-            if v > m or v != v:
-                m = v
-        s = 0.0
-        for j in range(x.shape[1]):
-            s += np.exp(x[i, j] - m)
-        ls = np.log(x.dtype.type(s))
+        m, s = exp_row(x, i, exps)
+        ls = log_of(x.dtype.type(s))
         for j in range(x.shape[1]):
             out[i, j] = (x[i, j] - m) - ls
 
 
 def _softmax_rows(x, out):
     for i in range(x.shape[0]):
-        m = x[i, 0]
-        for j in range(x.shape[1]):
-            v = x[i, j]
-            if v > m or v != v:
-                m = v
-        s = 0.0
-        for j in range(x.shape[1]):
-            e = np.exp(x[i, j] - m)
-            out[i, j] = e
-            s += e
+        m, s = exp_row(x, i, out[i])        # x[i] is not read again: `out` may be `x`
         total = x.dtype.type(s)
         for j in range(x.shape[1]):
             out[i, j] = out[i, j] / total
@@ -86,11 +87,17 @@ try:
 except ImportError:         # the NumPy backend never imports this module's kernels
     matmul_loops = gemm = log_softmax_rows = softmax_rows = None
 else:
+    from graphgrad.runtime.native.float32_math import exp_of, log_of
+
     _compiled = njit(cache=True, error_model="numpy", nogil=True)
     matmul_loops = _compiled(_matmul_loops)
     gemm = _compiled(_gemm)
-    log_softmax_rows = _compiled(_log_softmax_rows)
-    softmax_rows = _compiled(_softmax_rows)
+    # not cached here: numba's cache would not see a change to float32_math.py. Compiled
+    # into the generated modules that call them, whose cache does (their source holds a
+    # digest of these helpers)
+    exp_row = njit(inline="always", error_model="numpy")(_exp_row)
+    log_softmax_rows = njit(error_model="numpy", nogil=True)(_log_softmax_rows)
+    softmax_rows = njit(error_model="numpy", nogil=True)(_softmax_rows)
 
     # chosen by the array's layout when numba types the generated code: flat 1-D loops
     # vectorize, and C-contiguous arrays (almost all) are never copied
