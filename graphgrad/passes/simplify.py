@@ -217,6 +217,14 @@ def _unary_through_broadcast(rw, b, node):
     return rw.emit("broadcast_to", [inner], shape=node.out.shape)
 
 
+def _sum_of_neg(rw, b, node):
+    """sum(-x) == -sum(x), bit for bit (rounding to nearest is symmetric): negate the few sums
+    rather than every element (batch norm's gradient sums a negated full-size tensor)."""
+    if b["_uses"]().get(node.inputs[0], 0) > 1:
+        return None                     # -x is read elsewhere: it stays, the graph would grow
+    return rw.emit("neg", [rw.emit("sum", [b["x"]], **node.attrs)])
+
+
 def _reshape_of_scalar_broadcast(rw, b, node):
     x = b["x"]
     if int(np.prod(x.shape)) != 1:
@@ -279,6 +287,7 @@ RULES = [
     (P("sum", X, name="s", where=lambda v, b: not b["s_node"].attrs["dims"]
        and b["x"].shape == v.shape), _keep("x")),
     (P("sum", P("broadcast_to", X)), _sum_of_broadcast),
+    (P("sum", P("neg", X)), _sum_of_neg),
     (P(BROADCASTING, reads="broadcast_to"), _absorb_broadcasts),
     (P(UNARY, P("broadcast_to", X)), _unary_through_broadcast),
     (P("reshape", P("broadcast_to", X)), _reshape_of_scalar_broadcast),

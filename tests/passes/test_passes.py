@@ -56,6 +56,7 @@ GOLDEN = [
      ["sum", "broadcast_to"]),
     ("sum of broadcast", lambda x: x.sum(0).broadcast_to((5, 4)).sum(0),
      ["sum", "full", "mul"]),
+    ("sum of neg", lambda x: (-gg.exp(x)).sum(0), ["exp", "sum", "neg"]),
     ("exp log of positive", lambda x: gg.exp(gg.log(gg.exp(x))), ["exp"]),
     ("detach", lambda x: x.detach(), []),
     ("clone", lambda x: x.clone(), []),
@@ -79,6 +80,11 @@ def test_each_simplify_rule_fires(name, fn, expected):
     assert sorted(ops_of(out)) == sorted(expected)
     assert len(out.nodes) <= len(traced.nodes) and ops_of(out) != ops_of(traced)
     np.testing.assert_allclose(run(out, [x.numpy()])[0], fn(x).numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_sum_of_a_negation_read_elsewhere_is_left_alone():
+    traced = gg.trace(lambda x: (lambda n: (n.sum(0), n * 2.0))(-gg.exp(x)), X34)
+    assert ops_of(dce(simplify(traced))) == ops_of(traced)
 
 
 @pytest.mark.parametrize("fn", [lambda x: x * 0.0, lambda x: x - x,
@@ -158,7 +164,7 @@ def test_memory_plan_reuses_buffers_and_matches_unplanned_execution():
 SHAPES = [(3, 4), (4,), (3, 1), ()]
 UNARY = ["neg", "tanh", "relu", "sigmoid", "exp_clamped", "square", "abs"]
 BINARY = ["add", "sub", "mul", "div_safe", "maximum", "where_gt"]
-SPECIAL = ["sum0", "sum_keep", "broadcast", "transpose", "reshape", "log_exp", "const_0",
+SPECIAL = ["sum0", "neg_sum", "sum_keep", "broadcast", "transpose", "reshape", "log_exp", "const_0",
            "const_1", "const_m1", "repeat"]
 
 
@@ -209,6 +215,8 @@ def _apply(kind, a, b):
         return gg.where(a > b, a, b)
     if kind == "sum0":
         return a.sum(0) if a.ndim else a * 1.0
+    if kind == "neg_sum":
+        return (-a).sum(-1) if a.ndim else -a
     if kind == "sum_keep":
         return a.sum(-1, keepdim=True) if a.ndim else a
     if kind == "broadcast":
