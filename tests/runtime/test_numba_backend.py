@@ -227,6 +227,50 @@ def test_cross_entropy_and_its_index_check():
         exe(x, np.where(y == 3, 7, y))
 
 
+def test_embedding_rows_and_slices_and_their_gradients():
+    """Rows picked by an index tensor (an embedding), slices (a packed projection's parts),
+    and their gradients (rows and slices added back), against the interpreter and eager."""
+    w, = _arrays([(10, 6)])
+    rows = np.array([[1, 9, -1], [3, 3, 0]])
+    exe = check_native(lambda w, i: (w[i] * 2.0, w[gg.arange(3)] + 1.0, w[2:8:2] * 3.0,
+                                     w[-3:]), w, rows)
+    assert "raise CheckFailed" in exe.source
+
+    def step(i):
+        emb = gg.tensor(w, requires_grad=True)
+        loss = ((emb[i] * emb[gg.arange(3)]).sum() + (emb[1:4] ** 2).sum() + emb[::3].sum())
+        loss.backward()
+        return loss, emb.grad
+    eager = [t.numpy() for t in step(gg.tensor(rows))]
+    native = gg.compile(step, backend="numba")
+    got = [t.numpy() for t in native(gg.tensor(rows))]
+    entry = next(iter(native.entries.values()))
+    assert entry.forward_exe.fallbacks == [], entry.forward_exe.describe()
+    for a, b in zip(got, eager):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_row_out_of_range_raises_the_numpy_kernels_error(backend):
+    w, = _arrays([(10, 6)])
+    emb = gg.tensor(w, requires_grad=True)
+
+    def step(i):
+        loss = (emb[i] ** 2).sum()
+        loss.backward()
+        return loss
+    compiled = gg.compile(step, backend=backend)
+    compiled(gg.tensor(np.array([[1, 2], [3, 4]])))
+    if backend == "numba":                  # the gather and its gradient are native
+        assert next(iter(compiled.entries.values())).forward_exe.fallbacks == []
+    before = emb.grad.numpy().copy()
+    with pytest.raises(gg.errors.OutOfRangeError,
+                       match=r"getitem: index 12 is out of bounds for axis 0 with size 10 "
+                             r"\(tensor of shape \(10, 6\)\)"):
+        compiled(gg.tensor(np.array([[1, 2], [12, -11]])))
+    np.testing.assert_array_equal(emb.grad.numpy(), before)
+
+
 def test_ops_without_native_kernel_run_on_numpy_between_segments():
     x, = _arrays([(4, 5)])
     exe = check_native(lambda a: (gg.cumsum(a * 2.0, 1) + 1.0).exp().sum(0), x, native=False)

@@ -28,8 +28,11 @@ class Layout:
         self.constants = schedule.constants
         for slot, value in self.constants.items():
             self.types[slot] = TensorType(np.shape(value), np.asarray(value).dtype)
+        self.checked = {}                  # check_index result -> the slot it checked
         for ins in schedule.instructions:
             self.types[ins.output] = ins.node.out.type
+            if ins.node.op.name == "check_index":
+                self.checked[ins.output] = ins.inputs[0]
         memory = schedule.memory
         self.into = dict(memory.write_into) if memory is not None else {}
         self.arenas = []
@@ -198,15 +201,21 @@ def _segment_call(segment, layout, name, env, schedule, indent):
     if exports:
         call = "".join(f"v{s}, " for s in exports) + "= " + call
     checks = [i for i in segment.instructions if schedule.instructions[i].node.op.check]
-    if not checks:
+    failures = segment.writer.on_failure
+    if not checks and not failures:
         lines = [indent + call]
     else:
-        # a failed check is raised again by its NumPy kernel, whose message names the value
+        # a failed check is raised again by its NumPy kernel (or a function that checks the
+        # same values), whose message names the value
         lines = [f"{indent}try:", f"{indent}    {call}", f"{indent}except _CheckFailed:"]
         for i in checks:
             ins = schedule.instructions[i]
             env[f"k{i}"] = ins.kernel
             lines.append(f"{indent}    k{i}({', '.join(name(s) for s in ins.inputs)})")
+        for k, (check, slots) in enumerate(failures):
+            env[f"_{segment.name}_check{k}"] = check
+            lines.append(f"{indent}    _{segment.name}_check{k}("
+                         f"{', '.join(name(s) for s in slots)})")
         lines.append(f"{indent}    raise")
     for s in exports:
         if layout.types[s].ndim == 0:

@@ -7,6 +7,7 @@ products (`np.dot`, which numba hands to scipy's BLAS), or a view (transpose, re
 """
 import numpy as np
 
+from graphgrad.errors import OutOfRangeError
 from graphgrad.ir.fused import inner_graph
 from graphgrad.runtime.native import pooling
 from graphgrad.runtime.native.scalars import cast, dtype_name, literal, maximum, scalar_expr
@@ -415,6 +416,120 @@ def _check_index(w, ins):
     w.alias(ins.output, src)
 
 
+def _picked_rows(w, ins, op):
+    """The checks of a gather or scatter-add of whole rows `array[index]` (torch's embedding
+    and its gradient): one integer index tensor picking along dim 0, either a constant (checked
+    here) or one of the schedule's inputs (checked or not by check_index): a bad row is then
+    reported by a check that the driver runs on that input. Returns (array, index)."""
+    unsupported = Unsupported("indexing other than rows picked by an index tensor that is an "
+                              "input or a constant")
+    if ins.node.attrs["spec"] != (("t", 0),):
+        raise unsupported
+    array, index = ins.inputs[0], ins.inputs[-1]
+    ta, ti = w.layout.types[array], w.layout.types[index]
+    if ti.dtype.kind not in "iu" or ta.ndim == 0 or ti.ndim == 0 or \
+            size(ins.node.out.type) == 0:
+        raise unsupported
+    n, source = ta.shape[0], w.layout.checked.get(index, index)
+    if index in w.layout.constants:
+        rows = np.asarray(w.layout.constants[index])
+        if ((rows < -n) | (rows >= n)).any():
+            raise Unsupported("index out of range (the NumPy kernel raises the error)")
+    elif source < w.layout.n_inputs:
+        w.on_failure.append((_rows_in_range(op, tuple(ta.shape)), [source]))
+    else:
+        raise unsupported
+    return array, index
+
+
+def _rows_in_range(op, shape):
+    def check(index):
+        n = shape[0]
+        bad = index[(index < -n) | (index >= n)]
+        if bad.size:                     # the NumPy kernel's message
+            raise OutOfRangeError(f"{op}: index {bad.flat[0]} is out of bounds for axis 0 "
+                                  f"with size {n} (tensor of shape {shape})")
+    return check
+
+
+def _row_of(w, index, at, n, name):
+    """Lines setting `name` to the row picked at `at`, wrapped like NumPy's negative indices,
+    or raising CheckFailed."""
+    w.line(f"{name} = {w.ref(index)}[{_join(at)}]")
+    w.line(f"if {name} < 0:")
+    w.line(f"    {name} += {n}")
+    w.line(f"if {name} < 0 or {name} >= {n}:")
+    w.line("    raise CheckFailed")
+
+
+def _slices(spec):
+    """`a[<this>]` for a spec of slices only (a view), else None."""
+    if not spec or any(item[0] != "s" for item in spec):
+        return None
+    return ", ".join(":".join("" if v is None else str(v) for v in item[1:]) for item in spec)
+
+
+def _getitem(w, ins):
+    slices = _slices(ins.node.attrs["spec"])
+    if slices is not None and len(ins.inputs) == 1:
+        w.alias(ins.output, f"{w.ref(ins.inputs[0])}[{slices}]")
+        return
+    _gather_rows(w, ins)
+
+
+def _index_add(w, ins):
+    slices = _slices(ins.node.attrs["spec"])
+    if slices is None or len(ins.inputs) != 2:
+        return _scatter_add_rows(w, ins)
+    base, value = ins.inputs
+    tb, tv = w.layout.types[base], w.layout.types[value]
+    if tv.dtype != tb.dtype or w.is_uniform(value) or ins.output in w.layout.into:
+        raise Unsupported("index_add of a broadcast value")
+    target = w.target(ins.output)
+    w.line(f"{target}[...] = {w.scalar(base) if w.is_uniform(base) else w.ref(base)}")
+    region = f"{target}[{slices}]"
+    # the sliced region has the value's shape (else NumPy broadcasting: left to its kernel)
+    shape = tuple(len(range(*slice(*item[1:]).indices(n)))
+                  for item, n in zip(ins.node.attrs["spec"], tb.shape)) + tuple(tb.shape[
+                      len(ins.node.attrs["spec"]):])
+    if shape != tuple(tv.shape):
+        raise Unsupported("index_add of a broadcast value")
+    w.line(f"{region} += {w.ref(value)}")
+
+
+def _gather_rows(w, ins):
+    x, index = _picked_rows(w, ins, "getitem")
+    tx, ti = w.layout.types[x], w.layout.types[index]
+    n = tx.shape[0]
+    src, target, row = w.ref(x), w.target(ins.output), f"r{ins.output}"
+    at = w.loops(ti.shape, prefix="g")
+    _row_of(w, index, at, n, row)
+    inner = w.loops(tx.shape[1:], prefix="j")
+    w.line(f"{target}[{_join(at + inner)}] = {src}[{_join([row] + inner)}]")
+    w.close(ti.ndim + tx.ndim - 1)
+
+
+def _scatter_add_rows(w, ins):
+    """base with value's rows added at index: the rows add in index order, as the NumPy
+    kernel's sorted (stable) sums do."""
+    base, index = _picked_rows(w, ins, "index_add")
+    value = ins.inputs[1]
+    tb, tv, ti = (w.layout.types[s] for s in (base, value, index))
+    n = tb.shape[0]
+    if tuple(tv.shape) != tuple(ti.shape) + tuple(tb.shape[1:]) or tv.dtype != tb.dtype \
+            or ins.output in w.layout.into:
+        raise Unsupported("index_add of a broadcast value")
+    target, row = w.target(ins.output), f"r{ins.output}"
+    start = w.scalar(base) if w.is_uniform(base) else w.ref(base)
+    w.line(f"{target}[...] = {start}")
+    at = w.loops(ti.shape, prefix="g")
+    _row_of(w, index, at, n, row)
+    inner = w.loops(tb.shape[1:], prefix="j")
+    cell = f"{target}[{_join([row] + inner)}]"
+    w.line(f"{cell} = {cell} + {w.ref(value)}[{_join(at + inner)}]")
+    w.close(ti.ndim + tb.ndim - 1)
+
+
 def _broadcast(w, ins):
     x = ins.inputs[0]
     shape = tuple(ins.node.out.shape)
@@ -432,4 +547,5 @@ KERNELS = {
     "softmax": lambda w, ins: _softmax(w, ins, False),
     "check_index": _check_index, "detach": _identity, "broadcast_to": _broadcast,
     "max_pool2d": pooling.max_pool2d, "max_pool2d_backward": pooling.max_pool2d_backward,
+    "getitem": _getitem, "index_add": _index_add,
 }

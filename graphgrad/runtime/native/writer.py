@@ -22,17 +22,22 @@ class SegmentWriter:
         self.params = {}                  # parameter name -> ("slot" | "zero_d" | "const" |
         self.defined = set()              #                    "arena", slot or arena index)
         self.in_buffer = set()            # slots this segment wrote into their planned buffer
+        # (function, schedule input slots): when the segment raises CheckFailed, the driver
+        # calls each with those inputs' values, and the one that finds the bad value raises
+        # the error that names it
+        self.on_failure = []
         self.indent = 1
 
     # -- transactions: an emitter that gives up leaves no trace ---------------------------------
     def checkpoint(self):
         return (len(self.body), len(self.prologue), dict(self.params), set(self.defined),
-                set(self.in_buffer))
+                set(self.in_buffer), len(self.on_failure))
 
     def rollback(self, state):
-        n_body, n_pro, params, defined, in_buffer = state
+        n_body, n_pro, params, defined, in_buffer, n_failure = state
         del self.body[n_body:]
         del self.prologue[n_pro:]
+        del self.on_failure[n_failure:]
         self.params, self.defined, self.in_buffer = params, defined, in_buffer
 
     def kernel(self, params, body, what):
