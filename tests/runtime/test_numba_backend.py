@@ -411,6 +411,19 @@ def test_second_process_loads_from_the_disk_cache(tmp_path):
     assert warm < cold / 2, (cold, warm)
 
 
+def test_a_changed_helper_changes_the_generated_modules_name(monkeypatch):
+    """numba's cache only sees a generated module's own file: the module's source names a
+    digest of the helpers it inlines, so code built with an older helper is never loaded."""
+    import graphgrad.runtime.native as native
+    (x,) = _arrays([(4, 5)])
+    exe = check_native(lambda a: a.exp() * 2.0, x)
+    assert f"helpers {native._helpers_digest()}" in exe.module_source
+    monkeypatch.setattr(native, "_helpers_digest", lambda: "0123456789ab")
+    again = check_native(lambda a: a.exp() * 2.0, x)
+    assert "helpers 0123456789ab" in again.module_source
+    assert again.module.__name__ != exe.module.__name__
+
+
 def _kernel(source, ops):
     """The source of the generated elementwise kernel computing `ops` (its comment line)."""
     start = source.index(f"# {ops}\n")
