@@ -485,16 +485,14 @@ def _index_add(w, ins):
     tb, tv = w.layout.types[base], w.layout.types[value]
     if tv.dtype != tb.dtype or w.is_uniform(value) or ins.output in w.layout.into:
         raise Unsupported("index_add of a broadcast value")
+    spec = ins.node.attrs["spec"]
+    region = tuple(len(range(n)[slice(*item[1:])]) for item, n in zip(spec, tb.shape)) + \
+        tuple(tb.shape[len(spec):])
+    if region != tuple(tv.shape):        # NumPy broadcasting: left to the NumPy kernel
+        raise Unsupported("index_add of a broadcast value")
     target = w.target(ins.output)
     w.line(f"{target}[...] = {w.scalar(base) if w.is_uniform(base) else w.ref(base)}")
-    region = f"{target}[{slices}]"
-    # the sliced region has the value's shape (else NumPy broadcasting: left to its kernel)
-    shape = tuple(len(range(*slice(*item[1:]).indices(n)))
-                  for item, n in zip(ins.node.attrs["spec"], tb.shape)) + tuple(tb.shape[
-                      len(ins.node.attrs["spec"]):])
-    if shape != tuple(tv.shape):
-        raise Unsupported("index_add of a broadcast value")
-    w.line(f"{region} += {w.ref(value)}")
+    w.line(f"{target}[{slices}] += {w.ref(value)}")
 
 
 def _gather_rows(w, ins):
