@@ -20,6 +20,12 @@ def _getitem_infer(x, *idx, spec):
     return TensorType(shape, x.dtype)
 
 
+def out_of_range(name, error, shape):
+    """The error of an index NumPy found out of range (`error`, its IndexError) in `name` on a
+    tensor of `shape`."""
+    return OutOfRangeError(f"{name}: {error} (tensor of shape {shape})")
+
+
 def _getitem_impl(x, *idx, spec):
     basic, advanced = numpy_index(x.ndim, spec, idx)
     y = _read(x, basic, "getitem")
@@ -31,7 +37,7 @@ def _getitem_impl(x, *idx, spec):
         shape = index_shape("getitem", x.shape, spec, [i.shape for i in idx])
         if 0 in shape:
             return np.zeros(shape, x.dtype)   # reads nothing: torch checks no index then
-        raise OutOfRangeError(f"getitem: {e} (tensor of shape {x.shape})") from None
+        raise out_of_range("getitem", e, x.shape) from None
 
 
 def _read(x, basic, name):
@@ -39,7 +45,7 @@ def _read(x, basic, name):
     try:
         return x[basic]
     except IndexError as e:
-        raise OutOfRangeError(f"{name}: {e} (tensor of shape {x.shape})") from None
+        raise out_of_range(name, e, x.shape) from None
 
 
 def _getitem_vjp(g, x, *idx, out, spec):
@@ -96,7 +102,7 @@ def write(out, value, idx, spec, accumulate):
             view[advanced] = value
     except IndexError as e:
         if 0 not in index_shape(name, out.shape, spec, [i.shape for i in idx]):
-            raise OutOfRangeError(f"{name}: {e} (tensor of shape {out.shape})") from None
+            raise out_of_range(name, e, out.shape) from None
     return out
 
 

@@ -127,18 +127,17 @@ def exp_of(x):
 
 
 def log_of(x):
+    """log32 for a float32 `x`, np.log otherwise."""
     return np.log(x)
 
 
-@overload(exp_of, inline="always")
-def _exp_of(x):
-    if x == types.float32:
-        return lambda x: exp32(x)
-    return lambda x: np.exp(x)
+def _float32_or_numpy(stub, fast, numpy_function):
+    @overload(stub, inline="always")
+    def _choose(x):
+        if x == types.float32:
+            return lambda x: fast(x)
+        return lambda x: numpy_function(x)
 
 
-@overload(log_of, inline="always")
-def _log_of(x):
-    if x == types.float32:
-        return lambda x: log32(x)
-    return lambda x: np.log(x)
+_float32_or_numpy(exp_of, exp32, np.exp)
+_float32_or_numpy(log_of, log32, np.log)

@@ -7,8 +7,8 @@ products (`np.dot`, which numba hands to scipy's BLAS), or a view (transpose, re
 """
 import numpy as np
 
-from graphgrad.errors import OutOfRangeError
 from graphgrad.ir.fused import inner_graph
+from graphgrad.ops.subscript import out_of_range
 from graphgrad.runtime.native import pooling
 from graphgrad.runtime.native.scalars import cast, dtype_name, literal, maximum, scalar_expr
 from graphgrad.runtime.native.writer import Unsupported, acc_dtype, size
@@ -444,11 +444,10 @@ def _picked_rows(w, ins, op):
 
 def _rows_in_range(op, shape):
     def check(index):
-        n = shape[0]
-        bad = index[(index < -n) | (index >= n)]
-        if bad.size:                     # the NumPy kernel's message
-            raise OutOfRangeError(f"{op}: index {bad.flat[0]} is out of bounds for axis 0 "
-                                  f"with size {n} (tensor of shape {shape})")
+        try:                             # NumPy's own check, on rows of no elements
+            np.empty((shape[0], 0), np.uint8)[index]
+        except IndexError as e:
+            raise out_of_range(op, e, shape) from None
     return check
 
 
@@ -482,17 +481,24 @@ def _index_add(w, ins):
     if slices is None or len(ins.inputs) != 2:
         return _scatter_add_rows(w, ins)
     base, value = ins.inputs
-    tb, tv = w.layout.types[base], w.layout.types[value]
-    if tv.dtype != tb.dtype or w.is_uniform(value) or ins.output in w.layout.into:
-        raise Unsupported("index_add of a broadcast value")
+    tb = w.layout.types[base]
     spec = ins.node.attrs["spec"]
     region = tuple(len(range(n)[slice(*item[1:])]) for item, n in zip(spec, tb.shape)) + \
         tuple(tb.shape[len(spec):])
-    if region != tuple(tv.shape):        # NumPy broadcasting: left to the NumPy kernel
+    target = _copy_of_base(w, ins, base, value, region)
+    w.line(f"{target}[{slices}] += {w.ref(value)}")
+
+
+def _copy_of_base(w, ins, base, value, region):
+    """index_add's result starts as a copy of `base` (not written in place: its buffer is never
+    an operand's); `value` must fill the indexed `region` as it is (NumPy broadcasting is left
+    to the NumPy kernel). Returns the result's array."""
+    tb, tv = w.layout.types[base], w.layout.types[value]
+    if tuple(tv.shape) != tuple(region) or tv.dtype != tb.dtype or ins.output in w.layout.into:
         raise Unsupported("index_add of a broadcast value")
     target = w.target(ins.output)
     w.line(f"{target}[...] = {w.scalar(base) if w.is_uniform(base) else w.ref(base)}")
-    w.line(f"{target}[{slices}] += {w.ref(value)}")
+    return target
 
 
 def _gather_rows(w, ins):
@@ -512,14 +518,9 @@ def _scatter_add_rows(w, ins):
     kernel's sorted (stable) sums do."""
     base, index = _picked_rows(w, ins, "index_add")
     value = ins.inputs[1]
-    tb, tv, ti = (w.layout.types[s] for s in (base, value, index))
-    n = tb.shape[0]
-    if tuple(tv.shape) != tuple(ti.shape) + tuple(tb.shape[1:]) or tv.dtype != tb.dtype \
-            or ins.output in w.layout.into:
-        raise Unsupported("index_add of a broadcast value")
-    target, row = w.target(ins.output), f"r{ins.output}"
-    start = w.scalar(base) if w.is_uniform(base) else w.ref(base)
-    w.line(f"{target}[...] = {start}")
+    tb, ti = w.layout.types[base], w.layout.types[index]
+    n, row = tb.shape[0], f"r{ins.output}"
+    target = _copy_of_base(w, ins, base, value, tuple(ti.shape) + tuple(tb.shape[1:]))
     at = w.loops(ti.shape, prefix="g")
     _row_of(w, index, at, n, row)
     inner = w.loops(tb.shape[1:], prefix="j")
