@@ -68,7 +68,7 @@ def check_native(fn, *arrays, native=True, passes=DEFAULT_PASSES, rtol=2e-5, ato
 UNARY = [gg.exp, gg.tanh, gg.relu, gg.sigmoid, gg.erf, gg.abs, gg.neg, lambda x: x ** 2,
          lambda x: gg.log(x.abs() + 0.5), lambda x: gg.sqrt(x.abs()), lambda x: x.abs() ** 1.5,
          lambda x: x.abs() ** -0.5, gg.sin, gg.cos, lambda x: gg.log1p(x.abs()), gg.expm1,
-         gg.floor, gg.ceil]
+         gg.floor, gg.ceil, gg.sign]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -82,10 +82,13 @@ def test_float32_exp_log_tanh_erf_are_the_vectorizing_versions():
     x[::9] = np.resize([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -3e-39, 100.0, -100.0],
                        x[::9].shape)
     exe = check_native(lambda a: (a.exp(), (a.abs() + 1e-3).log(), a.tanh(), gg.erf(a),
-                                  gg.sigmoid(a), F.softmax(a.reshape(17, 241), -1)), x,
-                       passes=[], rtol=3e-7, atol=0)
+                                  gg.sigmoid(a), F.softmax(a.reshape(17, 241), -1),
+                                  gg.sign(a)), x, passes=[], rtol=3e-7, atol=0)
     for name in ("exp32(", "log32(", "tanh32(", "erf32("):
         assert name in exe.module_source
+    signs = exe(x.copy())[-1]                   # torch's sign: +0.0 for -0.0 and NaN
+    assert not np.signbit(signs[(x == 0) | np.isnan(x)]).any()
+    check_native(gg.sign, np.array([-3, 0, 5], np.int64), passes=[], rtol=0, atol=0)
     exe = check_native(lambda a: (a.exp(), a.tanh()), x.astype(np.float64), passes=[])
     kernels = exe.module_source.split("\n\n\n", 1)[1]          # after the imports
     assert "np.exp(" in kernels and "exp32(" not in kernels
@@ -225,6 +228,35 @@ def test_cross_entropy_and_its_index_check():
     exe = NumbaExecutable(Schedule(run_passes(traced, DEFAULT_PASSES)[0]))
     with pytest.raises(gg.errors.GraphgradError, match="class index 7 out of range"):
         exe(x, np.where(y == 3, 7, y))
+
+
+def test_float32_activations_and_their_gradients_match_torch():
+    """The numba backend's own float32 exp, log, tanh and erf (float32_math.py), through the
+    activations built on them, against torch's values and gradients."""
+    torch = pytest.importorskip("torch")
+    x = (np.random.default_rng(0).standard_normal((64, 257)) * 3).astype(np.float32)
+    weights = np.random.default_rng(1).standard_normal((8,) + x.shape).astype(np.float32)
+
+    def activations(a, lib):
+        f = lib.nn.functional
+        return [f.gelu(a), f.gelu(a, approximate="tanh"), f.softmax(a, -1),
+                f.log_softmax(a, -1), lib.sigmoid(a), lib.tanh(a), lib.exp(a / 4),
+                lib.log(a.abs() + 1e-3)]
+
+    def step(a):
+        outs = activations(a, gg)
+        sum(((o * gg.tensor(wt)).sum() for o, wt in zip(outs, weights)), gg.zeros(())).backward()
+        return tuple(outs)
+    native = gg.compile(step, backend="numba")
+    a = gg.tensor(x, requires_grad=True)
+    got = [o.numpy() for o in native(a)]
+    assert next(iter(native.entries.values())).forward_exe.fallbacks == []
+    t = torch.tensor(x, requires_grad=True)
+    want = activations(t, torch)
+    sum((o * torch.tensor(wt)).sum() for o, wt in zip(want, weights)).backward()
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w.detach().numpy(), rtol=2e-6, atol=2e-6)
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
 def test_embedding_rows_and_slices_and_their_gradients():

@@ -111,6 +111,15 @@ def _sigmoid(args, dtypes, out):
             f"{exp}(-np.abs({x})) / ({one} + {exp}(-np.abs({x}))))")
 
 
+def _sign(args, dtypes, out):
+    # as the NumPy kernel (torch's sign): (x > 0) - (x < 0), so sign(NaN) and sign(-0.0) are +0
+    if out.kind not in "fi":
+        return None
+    x = args[0]
+    positive, negative = (cast(f"({x} {op} 0)", np.bool_, out) for op in (">", "<"))
+    return typed(f"({positive} - {negative})", out)
+
+
 def _where(args, dtypes, out):
     c = cast(args[0], dtypes[0], np.bool_)
     a, b = (cast(x, t, out) for x, t in zip(args[1:], dtypes[1:]))
@@ -175,7 +184,8 @@ def _logical(symbol):
 
 RULES = {
     "add": _arith("+"), "sub": _arith("-"), "mul": _arith("*"), "div": _div,
-    "neg": _neg, "relu": _relu, "sigmoid": _sigmoid, "where": _where, "cast": _cast,
+    "neg": _neg, "relu": _relu, "sigmoid": _sigmoid, "sign": _sign, "where": _where,
+    "cast": _cast,
     "lerp": _lerp, "pow": _pow,
     "lt": _compare("<"), "le": _compare("<="), "gt": _compare(">"), "ge": _compare(">="),
     "eq": _compare("=="), "ne": _compare("!="),
