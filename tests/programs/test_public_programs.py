@@ -121,7 +121,7 @@ def test_runs_compiled_like_eager_without_torch(name):
 
 @pytest.mark.parametrize("name", ["mnist_example", "mingpt"])
 def test_on_the_numba_backend_trains_like_eager(name):
-    """The MNIST example (native loops and max pooling between NumPy convolutions) and minGPT
+    """The MNIST example (native loops, convolutions and max pooling) and minGPT
     (native batched attention products), import lines changed only, their training steps
     compiled for the numba backend: losses equal eager's."""
     pytest.importorskip("numba")

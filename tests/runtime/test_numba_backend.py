@@ -14,6 +14,7 @@ from graphgrad import nn, optim
 from graphgrad.compiler.debug import explain
 from graphgrad.dispatch import bind
 from graphgrad.ir.interpret import interpret
+from graphgrad.ops.convolution import conv2d_input, conv2d_weight
 from graphgrad.ops.pooling import MAX_POOL2D_BACKWARD
 from graphgrad.passes import DEFAULT_PASSES, run_passes
 from graphgrad.runtime import Schedule
@@ -336,17 +337,67 @@ def test_max_pool_windows_tiling_the_input_run_natively(shape, k):
 
 
 def test_numpy_kernels_between_segments_write_into_their_planned_buffers():
-    """A convolution (no native kernel) writes into its planned buffer, as in the NumPy
-    backend, and the values read after it by native code are right, over repeated calls."""
-    x, w = _arrays([(2, 3, 8, 8), (4, 3, 3, 3)])
-    exe = check_native(lambda x, w: (F.conv2d(x, w, padding=1).relu() * 2.0).sum((0, 2, 3)),
-                       x, w, native=False, rtol=1e-4, atol=1e-4)
-    conv = next(i for i, ins in enumerate(exe.schedule.instructions)
-                if ins.node.op.name == "conv2d")
-    assert f"= o{conv}(b" in exe.source
-    first = exe(x, w)[0].copy()
+    """A padding (no native kernel) writes into its planned buffer, as in the NumPy backend,
+    and the values read after it by native code are right, over repeated calls."""
+    x, = _arrays([(2, 3, 8, 8)])
+    exe = check_native(lambda x: (F.pad(x * 3.0, (1, 2, 0, 1)).relu() * 2.0).sum((0, 2, 3)),
+                       x, native=False)
+    pad = next(i for i, ins in enumerate(exe.schedule.instructions)
+               if ins.node.op.name == "pad")
+    assert [ins.node.op.name for ins, _ in exe.fallbacks] == ["pad"]
+    assert f"= o{pad}(b" in exe.source
+    first = exe(x)[0].copy()
     for _ in range(3):
-        np.testing.assert_array_equal(exe(x, w)[0], first)
+        np.testing.assert_array_equal(exe(x)[0], first)
+
+
+# x, weight, stride, padding, dilation, groups
+CONVOLUTIONS = [
+    ((2, 3, 8, 8), (4, 3, 3, 3), 1, 1, 1, 1),               # 'same' 3x3: the shifted columns
+    ((2, 3, 7, 9), (4, 3, 3, 3), 2, 1, 1, 1),               # strided
+    ((2, 2, 9, 8), (3, 2, 3, 2), 1, 0, 1, 1),               # no padding, a 3x2 kernel
+    ((1, 2, 9, 9), (2, 2, 3, 3), 1, 3, 3, 1),               # dilated
+    ((2, 4, 6, 6), (6, 2, 3, 3), 1, 1, 1, 2),               # groups
+    ((2, 4, 6, 5), (4, 1, 3, 3), (2, 1), (1, 2), 1, 4),     # depthwise, mixed geometry
+    ((2, 3, 5, 5), (2, 3, 4, 4), 1, "same", 1, 1),          # even kernel: uneven padding
+    ((2, 1, 4, 4), (2, 1, 5, 5), 1, 2, 1, 1),               # kernel wider than the input
+    ((2, 2, 5, 7), (3, 2, 3, 3), (1, 3), (2, 0), (2, 1), 1),
+]
+
+
+@pytest.mark.parametrize("case", CONVOLUTIONS, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_convolution_and_its_gradients_run_natively(case, dtype):
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    geom = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    x, w = _arrays([x_shape, w_shape], dtype)
+    y_shape = F.conv2d(gg.tensor(x), gg.tensor(w), **geom).shape
+    g, = _arrays([y_shape], dtype, seed=1)
+
+    def f(x, w, g):
+        return (F.conv2d(x, w, **geom), conv2d_input(x.shape, w, g, **geom),
+                conv2d_weight(x, w.shape, g, **geom))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    exe = check_native(f, x, w, g, rtol=tol, atol=tol)
+    assert exe.module_source.count("conv2d") >= 3
+
+
+def test_1d_and_transposed_convolutions_run_natively():
+    x, w1, w2 = _arrays([(2, 3, 11), (4, 3, 3), (3, 2, 3, 3)])
+    check_native(lambda x, w: F.conv1d(x, w, stride=2, padding=1), x, w1, rtol=1e-5, atol=1e-5)
+    x2, = _arrays([(2, 3, 5, 6)])
+    check_native(lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+                 x2, w2, rtol=1e-5, atol=1e-5)
+
+
+def test_convolutions_with_large_columns_and_3d_ones_stay_on_numpy():
+    x, w = _arrays([(1, 64, 96, 96), (8, 64, 3, 3)])
+    exe = check_native(lambda x, w: F.conv2d(x, w, padding=1), x, w, native=False,
+                       rtol=1e-4, atol=1e-4)
+    assert [ins.node.op.name for ins, _ in exe.fallbacks] == ["conv2d"]
+    x3, w3 = _arrays([(1, 2, 4, 4, 4), (2, 2, 3, 3, 3)])
+    exe = check_native(lambda x, w: F.conv3d(x, w), x3, w3, native=False, rtol=1e-5, atol=1e-5)
+    assert [ins.node.op.name for ins, _ in exe.fallbacks] == ["conv3d"]
 
 
 def _train(backend, make_model, make_opt, steps, batch=16, classes=3, features=6, seed=0):

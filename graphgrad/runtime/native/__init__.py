@@ -36,8 +36,8 @@ def _helpers_digest():
     module's source (and so its file) to be compiled again."""
     digest = hashlib.sha256()
     folder = os.path.dirname(__file__)
-    for name in ("float32_math.py", "support.py", os.path.join("..", "..", "ops",
-                                                               "erf_kernels.py")):
+    for name in ("conv_loops.py", "float32_math.py", "support.py",
+                 os.path.join("..", "..", "ops", "erf_kernels.py")):
         with open(os.path.join(folder, name), "rb") as f:
             digest.update(f.read())
     return digest.hexdigest()[:12]

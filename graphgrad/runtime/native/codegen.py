@@ -105,7 +105,9 @@ def _exports(schedule, layout, items):
 def module_source(schedule, layout, items, header):
     """The Python module holding the elementwise kernels and every segment's @njit function."""
     lines = [f'"""{header}"""', "import math", "", "import numpy as np", "from numba import njit",
-             "", "from graphgrad.runtime.native.float32_math import erf32, exp32, log32, tanh32",
+             "", "from graphgrad.runtime.native.conv_loops import conv2d, conv2d_input_grad, "
+             "conv2d_weight_grad",
+             "from graphgrad.runtime.native.float32_math import erf32, exp32, log32, tanh32",
              "from graphgrad.runtime.native.support import CheckFailed, flat, flat_out, "
              "gemm, log_softmax_rows, matmul_loops, softmax_rows, store"]
     for source, (name, ops) in layout.kernels.items():

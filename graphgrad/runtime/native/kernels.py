@@ -9,7 +9,7 @@ import numpy as np
 
 from graphgrad.ir.fused import inner_graph
 from graphgrad.ops.subscript import out_of_range
-from graphgrad.runtime.native import pooling
+from graphgrad.runtime.native import convolution, pooling
 from graphgrad.runtime.native.scalars import cast, dtype_name, literal, maximum, scalar_expr
 from graphgrad.runtime.native.writer import Unsupported, acc_dtype, size
 
@@ -546,5 +546,5 @@ KERNELS = {
     "softmax": lambda w, ins: _softmax(w, ins, False),
     "check_index": _check_index, "detach": _identity, "broadcast_to": _broadcast,
     "max_pool2d": pooling.max_pool2d, "max_pool2d_backward": pooling.max_pool2d_backward,
-    "getitem": _getitem, "index_add": _index_add,
+    "getitem": _getitem, "index_add": _index_add, **convolution.KERNELS,
 }
