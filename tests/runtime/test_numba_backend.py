@@ -214,6 +214,21 @@ def test_softmax_and_log_softmax(shape):
     check_native(lambda a: (F.softmax(a * 2.0, -1) * 3.0, F.log_softmax(a * 30.0, -1) * 3.0), x)
 
 
+def test_softmax_rows_with_nan_and_infinities_are_the_numpy_kernels():
+    """A NaN first or later in a row makes the row NaN; +inf gives NaN rows, -inf a zero
+    (softmax) or -inf (log-softmax); a row all -inf is NaN."""
+    x = _arrays([(6, 19)])[0]
+    x[0, 0] = x[1, 7] = np.nan
+    x[2, 3] = np.inf
+    x[3, 5] = -np.inf
+    x[4] = -np.inf
+    exe = check_native(lambda a: (F.softmax(a, -1), F.log_softmax(a, -1)), x)
+    softmax, log_softmax = exe(x)
+    assert np.isnan(softmax[[0, 1, 2, 4]]).all() and np.isnan(log_softmax[[0, 1, 2, 4]]).all()
+    assert softmax[3, 5] == 0 and log_softmax[3, 5] == -np.inf
+    assert np.isfinite(softmax[5]).all() and np.isfinite(log_softmax[5]).all()
+
+
 def test_views_reshape_permute_broadcast():
     (x,) = _arrays([(2, 3, 4)])
     check_native(lambda a: (a.permute(2, 0, 1) * 1.0, a.reshape(6, 4) + 1.0,
