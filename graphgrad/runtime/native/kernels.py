@@ -273,15 +273,27 @@ def _reduce(w, ins, init, combine, acc_of):
     kept = [d for d in range(tx.ndim) if d not in dims]
     trailing = dims == tuple(range(tx.ndim - len(dims), tx.ndim))
     if out_t.ndim == 0 or (trailing and kept):
-        # one accumulator per result element, summed over the trailing dims
+        # one accumulator per result element, summed over the trailing dims. A float sum
+        # adds each result's run of the flat input in any order (vectorized), rather than as
+        # one chain of additions: layer norm's rows of 64, 2.5x faster
+        in_any_order = ins.node.op.name == "sum" and acc.kind == "f"
+        if in_any_order:
+            w.line(f"f{ins.output} = flat({src})")
         outer = [f"i{d}" for d in kept]
         if out_t.ndim:
             target = w.target(ins.output)
             w.loops([tx.shape[d] for d in kept])
-        w.line(f"acc = {literal(init, acc)}")
-        inner = w.loops([tx.shape[d] for d in dims], prefix="r")
-        w.line(f"acc = {combine('acc', cast(f'{src}[{_join(outer + inner)}]', tx.dtype, acc))}")
-        w.close(len(dims))
+        if in_any_order:
+            strides = _c_strides(tx.shape)
+            start = " + ".join(f"{i} * {strides[d]}" for i, d in zip(outer, kept)) or "0"
+            run = int(np.prod([tx.shape[d] for d in dims]))
+            w.line(f"acc = sum_in_any_order(f{ins.output}[{start}:{start} + {run}])")
+        else:
+            w.line(f"acc = {literal(init, acc)}")
+            inner = w.loops([tx.shape[d] for d in dims], prefix="r")
+            value = cast(f"{src}[{_join(outer + inner)}]", tx.dtype, acc)
+            w.line(f"acc = {combine('acc', value)}")
+            w.close(len(dims))
         result = cast("acc", acc, out_t.dtype)
         if out_t.ndim == 0:
             w.set_scalar(ins.output, result)

@@ -103,7 +103,7 @@ try:
     from numba import njit
     from numba.extending import overload
 except ImportError:         # the NumPy backend never imports this module's kernels
-    matmul_loops = gemm = log_softmax_rows = softmax_rows = None
+    matmul_loops = gemm = log_softmax_rows = softmax_rows = sum_in_any_order = None
 else:
     from graphgrad.runtime.native.float32_math import exp_of, log_of
 
