@@ -130,6 +130,16 @@ def test_matmul_loops_and_blas(m, k, n):
     check_native(lambda a, b: (a @ b).double(), a, b, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("rows", [3, 40])
+def test_a_product_later_in_its_fused_group(rows):
+    """(a + b) + x @ W as one group whose product is not its first op (a transformer's input
+    gradient): the product goes into an array of its own first, by loops or BLAS."""
+    a, b, x, w = _arrays([(2, rows, 6), (2, rows, 6), (2, rows, 5), (5, 6)])
+    exe = check_native(lambda a, b, x, w: ((a * b).exp() + x @ w) * 2.0, a, b, x, w,
+                       rtol=1e-5, atol=1e-5)
+    assert [ins.node.op.name for ins in exe.schedule.instructions] == ["fused"]
+
+
 @pytest.mark.parametrize("b,t,d", [(2, 3, 4), (4, 32, 16)])
 def test_batched_matmuls(b, t, d):
     """Attention's products: a linear layer over (batch, time, features) as one product of
@@ -247,6 +257,19 @@ def test_cross_entropy_and_its_index_check():
     exe = NumbaExecutable(Schedule(run_passes(traced, DEFAULT_PASSES)[0]))
     with pytest.raises(gg.errors.GraphgradError, match="class index 7 out of range"):
         exe(x, np.where(y == 3, 7, y))
+
+
+def test_cross_entropy_of_reshaped_targets_checks_them_natively():
+    """A language model's (batch, time) targets, flattened: checked natively, and a bad
+    target raises the NumPy kernel's error, found in the input the reshape reads."""
+    x, = _arrays([(2, 4, 5)])
+    y = np.array([[0, 4, 2, 1], [3, 3, 0, 1]])
+
+    def loss(a, t):
+        return F.cross_entropy(a.reshape(-1, 5), t.reshape(-1))
+    exe = check_native(loss, x, y)
+    with pytest.raises(gg.errors.GraphgradError, match="class index -2 out of range"):
+        exe(x, np.where(y == 4, -2, y))
 
 
 def test_float32_activations_and_their_gradients_match_torch():

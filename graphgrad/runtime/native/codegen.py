@@ -29,10 +29,14 @@ class Layout:
         for slot, value in self.constants.items():
             self.types[slot] = TensorType(np.shape(value), np.asarray(value).dtype)
         self.checked = {}                  # check_index result -> the slot it checked
+        self.reshaped = {}                 # reshape result -> the slot it reshapes (first)
         for ins in schedule.instructions:
             self.types[ins.output] = ins.node.out.type
             if ins.node.op.name == "check_index":
                 self.checked[ins.output] = ins.inputs[0]
+            elif ins.node.op.name == "reshape":
+                source = ins.inputs[0]
+                self.reshaped[ins.output] = self.reshaped.get(source, source)
         memory = schedule.memory
         self.into = dict(memory.write_into) if memory is not None else {}
         self.arenas = []
@@ -202,7 +206,9 @@ def _segment_call(segment, layout, name, env, schedule, indent):
     exports = segment.exports
     if exports:
         call = "".join(f"v{s}, " for s in exports) + "= " + call
-    checks = [i for i in segment.instructions if schedule.instructions[i].node.op.check]
+    # checks of the schedule's inputs (others register an `on_failure` check instead)
+    checks = [i for i in segment.instructions if schedule.instructions[i].node.op.check
+              and all(s < schedule.n_inputs for s in schedule.instructions[i].inputs)]
     failures = segment.writer.on_failure
     if not checks and not failures:
         lines = [indent + call]

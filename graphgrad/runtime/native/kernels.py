@@ -42,6 +42,7 @@ def _elementwise(w, ins, nodes, leaves):
     a few kernels), over flat 1-D views with linear indices, so that it vectorizes."""
     out = ins.output
     shape = tuple(ins.node.out.shape)
+    nodes = _product_first(w, nodes, leaves)
     head = None
     if nodes[0].op.fusion_head:
         head, nodes = nodes[0], nodes[1:]
@@ -164,6 +165,26 @@ def _elementwise(w, ins, nodes, leaves):
     body.append("store(out, o)")
     name = w.kernel(["out"] + params, body, "+".join(n.op.name for n in nodes))
     w.line(f"{name}({', '.join([target] + args)})")
+
+
+def _product_first(w, nodes, leaves):
+    """A group's matrix product that is not its first op (dx = g_q Wq + (g_k Wk + g_v Wv),
+    the sum computed first) is computed before the loop into an array of its own, which the
+    loop then reads like an input: a new array, so it never overlaps the result or an operand
+    (the result's buffer may be an operand's). Returns the nodes left for the loop."""
+    late = [n for n in nodes[1:] if n.op.fusion_head]
+    if not late:
+        return nodes
+    product, = late
+    if any(v not in leaves for v in product.inputs):
+        raise Unsupported("matmul of values computed in its fused group")
+    _check_matmul(w, [leaves[v] for v in product.inputs], product.out)
+    slot = max(w.layout.types) + 1          # a value of this segment alone
+    w.layout.types[slot] = product.out.type
+    w.alias(slot, f"np.empty({tuple(product.out.shape)}, {dtype_name(product.out.dtype)})")
+    _matmul_into(w, [leaves[v] for v in product.inputs], product.out, f"v{slot}", slot)
+    leaves[product.out] = slot
+    return [n for n in nodes if n is not product]
 
 
 def _deepest(strides):
@@ -416,9 +437,12 @@ def _check_index(w, ins):
     x = ins.inputs[0]
     t = w.layout.types[x]
     # a failure is re-raised by the NumPy kernel (its message names the index), which needs
-    # the values: only for the schedule's own inputs
-    if x >= w.layout.n_inputs or t.ndim == 0 or t.dtype.kind not in "iu":
+    # the values: those of a schedule input, or of a reshape of one (cross-entropy's targets)
+    source = x if x < w.layout.n_inputs else w.layout.reshaped.get(x, x)
+    if source >= w.layout.n_inputs or t.ndim == 0 or t.dtype.kind not in "iu":
         raise Unsupported("check of a computed value")
+    if source != x:
+        w.on_failure.append((_reshaped_check(ins.kernel, tuple(t.shape)), [source]))
     src = w.ref(x)
     low, high = ins.node.attrs["low"], ins.node.attrs["high"]
     index = w.loops(t.shape)
@@ -426,6 +450,12 @@ def _check_index(w, ins):
     w.line("    raise CheckFailed")
     w.close(t.ndim)
     w.alias(ins.output, src)
+
+
+def _reshaped_check(kernel, shape):
+    def check(values):
+        kernel(np.reshape(values, shape))
+    return check
 
 
 def _picked_rows(w, ins, op):
