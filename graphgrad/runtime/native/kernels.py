@@ -453,6 +453,7 @@ def _check_index(w, ins):
 
 
 def _reshaped_check(kernel, shape):
+    """The driver's check after a native failure: `kernel` on the input, reshaped."""
     def check(values):
         kernel(np.reshape(values, shape))
     return check

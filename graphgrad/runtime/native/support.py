@@ -55,12 +55,11 @@ def _sum_in_any_order(a):
     return s
 
 
-# The exps of all rows are one flat loop: per row (attention's rows of 32), each entry into
-# the vectorized exp loop set up its constants again, and softmax took twice as long.
-
 def _log_softmax_rows(x, out):
     """log_softmax over the last dim of C-contiguous 2-D `x` (rows), as the NumPy kernel:
-    x - max, minus the log of the sum of exp (summed in float64). `out` may be `x`."""
+    x - max, minus the log of the sum of exp (summed in float64). `out` may be `x`. The exps
+    of all rows are one flat loop: per row (attention's rows of 32), each entry into the
+    vectorized exp loop set up its constants again, and softmax took twice as long."""
     shift_rows(x, out)
     shifted = out.reshape(-1)
     exps = np.empty(shifted.shape[0], x.dtype)
@@ -74,6 +73,7 @@ def _log_softmax_rows(x, out):
 
 
 def _softmax_rows(x, out):
+    """softmax over the last dim, as log_softmax_rows: the exps are written into `out`."""
     shift_rows(x, out)
     shifted = out.reshape(-1)
     for k in range(shifted.shape[0]):
