@@ -41,6 +41,12 @@ def _collapse_broadcast(rw, b, node):
     return rw.emit("broadcast_to", [b["x"]], shape=node.out.shape)
 
 
+def _broadcasts_to(shape, target):
+    """Does `shape` broadcast to exactly `target` (NumPy's rule, trailing dims aligned)?"""
+    return len(shape) <= len(target) and all(
+        s == t or s == 1 for s, t in zip(reversed(tuple(shape)), reversed(tuple(target))))
+
+
 def _emitted_nodes(x_shape, lead, real, out_shape, scaled):
     """How many nodes _sum_of_broadcast's replacement takes (it must not grow the graph)."""
     n = 2 if scaled else 0                                    # full + mul
@@ -49,8 +55,7 @@ def _emitted_nodes(x_shape, lead, real, out_shape, scaled):
         n += 1
     out_shape = tuple(out_shape)
     if v != out_shape:
-        direct = len(v) <= len(out_shape) and np.broadcast_shapes(v, out_shape) == out_shape
-        n += 1 if direct else 2                               # reshape (+ broadcast_to)
+        n += 1 if _broadcasts_to(v, out_shape) else 2        # reshape (+ broadcast_to)
     return n
 
 
@@ -72,8 +77,7 @@ def _sum_of_broadcast(rw, b, node):
     if real:              # dims x really has are never among the `lead` new ones
         v = rw.emit("sum", [v], dims=tuple(d - lead for d in real), keepdim=True)
     out_shape = node.out.shape
-    if v.shape != out_shape and len(v.shape) <= len(out_shape) and \
-            np.broadcast_shapes(v.shape, out_shape) == tuple(out_shape):
+    if v.shape != out_shape and _broadcasts_to(v.shape, out_shape):
         v = rw.emit("broadcast_to", [v], shape=out_shape)       # no reshape needed
     if v.shape != out_shape:
         keep = tuple(1 if d in dims else aligned[d] for d in range(len(shape)))
