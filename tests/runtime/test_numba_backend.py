@@ -421,6 +421,18 @@ def test_convolution_and_its_gradients_run_natively(case, dtype):
     tol = 1e-5 if dtype == np.float32 else 1e-12
     exe = check_native(f, x, w, g, rtol=tol, atol=tol)
     assert exe.module_source.count("conv2d") >= 3
+    # and eager graphgrad, and torch where installed: the same values
+    eager = f(gg.tensor(x), gg.tensor(w), gg.tensor(g))
+    for got, want in zip(exe(x, w, g), eager):
+        np.testing.assert_allclose(got, want.numpy(), rtol=tol, atol=tol)
+    torch = pytest.importorskip("torch")
+    tx, tw, tg = (torch.from_numpy(a) for a in (x, w, g))
+    want = [torch.nn.functional.conv2d(tx, tw, **geom)]
+    if not isinstance(geom["padding"], str):        # torch.nn.grad takes no 'same'
+        want += [torch.nn.grad.conv2d_input(tx.shape, tw, tg, **geom),
+                 torch.nn.grad.conv2d_weight(tx, tw.shape, tg, **geom)]
+    for got, expected in zip(exe(x, w, g), want):
+        np.testing.assert_allclose(got, expected.numpy(), rtol=tol * 10, atol=tol * 10)
 
 
 def test_1d_and_transposed_convolutions_run_natively():
