@@ -229,7 +229,7 @@ def test_softmax_and_log_softmax(shape):
 
 def test_softmax_rows_with_nan_and_infinities_are_the_numpy_kernels():
     """A NaN first or later in a row makes the row NaN; +inf gives NaN rows, -inf a zero
-    (softmax) or -inf (log-softmax); a row all -inf is NaN."""
+    (softmax) or -inf (log-softmax); a row all -inf is NaN: as the NumPy kernels and torch."""
     x = _arrays([(6, 19)])[0]
     x[0, 0] = x[1, 7] = np.nan
     x[2, 3] = np.inf
@@ -240,6 +240,11 @@ def test_softmax_rows_with_nan_and_infinities_are_the_numpy_kernels():
     assert np.isnan(softmax[[0, 1, 2, 4]]).all() and np.isnan(log_softmax[[0, 1, 2, 4]]).all()
     assert softmax[3, 5] == 0 and log_softmax[3, 5] == -np.inf
     assert np.isfinite(softmax[5]).all() and np.isfinite(log_softmax[5]).all()
+    torch = pytest.importorskip("torch")
+    tx = torch.from_numpy(x)
+    np.testing.assert_allclose(softmax, torch.softmax(tx, -1).numpy(), rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(log_softmax, torch.log_softmax(tx, -1).numpy(), rtol=2e-6,
+                               atol=1e-6)
 
 
 def test_views_reshape_permute_broadcast():
