@@ -11,6 +11,7 @@ from graphgrad.runtime.native.writer import Unsupported
 # the NumPy kernels (which bound their memory) are the better choice
 _MAX_COLUMN_BYTES = 1 << 24
 
+
 def _geometry(w, ins):
     """The `geom` tuple of conv_loops and the groups, or Unsupported."""
     attrs = ins.node.attrs
