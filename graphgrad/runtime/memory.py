@@ -25,8 +25,10 @@ class MemoryPlan:
     freed or reused."""
 
     def __init__(self, buffers, arena_sizes, inplace, write_into, peak_bytes, unplanned_bytes,
-                 fused_alias=None):
+                 fused_alias=None, arenas=(), placement=None):
         self.buffers = buffers                  # slot -> preallocated ndarray
+        self.arenas = list(arenas)              # the byte arrays the buffers are views of
+        self.placement = placement or {}        # slot -> (arena index, byte offset in it)
         self.fused_alias = fused_alias or {}    # fused result slot -> input position sharing it
         self.write_into = write_into            # output slot -> input slot whose array it reuses
         self.arena_sizes = arena_sizes          # bytes of each arena
@@ -131,13 +133,16 @@ def plan_memory(schedule, write_into=None):
         members.setdefault(_find(owner, s), []).append(s)
 
     colors, arena_size = _assign_arenas(members, span, candidates)
-    arenas = {c: _aligned_bytes(max(n, 1)) for c, n in arena_size.items()}
+    arenas = [_aligned_bytes(max(n, 1)) for n in arena_size]
     buffers = {}
+    placement = {}
     for g, slots in members.items():
         for s in slots:
             buffers[s] = _view(arenas[colors[g]], candidates[s])
-    peak, unplanned = _peak(schedule, buffers, into, defined, last, sum(arena_size.values()))
-    return MemoryPlan(buffers, list(arena_size.values()), inplace, into, peak, unplanned, alias)
+            placement[s] = (colors[g], 0)
+    peak, unplanned = _peak(schedule, buffers, into, defined, last, sum(arena_size))
+    return MemoryPlan(buffers, arena_size, inplace, into, peak, unplanned, alias, arenas,
+                      placement)
 
 
 def ins_inputs_index(ins, slot):
@@ -203,7 +208,7 @@ def _assign_arenas(members, span, candidates):
             arena_size.append(size[g])
         colors[g] = a
         heapq.heappush(busy, (end, a))
-    return colors, dict(enumerate(arena_size))
+    return colors, arena_size
 
 
 def _find(owner, s):

@@ -39,20 +39,12 @@ class Layout:
                 self.reshaped[ins.output] = self.reshaped.get(source, source)
         memory = schedule.memory
         self.into = dict(memory.write_into) if memory is not None else {}
-        self.arenas = []
-        self.buffers = {}                  # slot -> (arena index, byte offset)
-        ids = {}
-        for slot, buf in (memory.buffers.items() if memory is not None else ()):
-            if not isinstance(slot, int) or buf.ndim == 0:
-                continue                   # fused kernels' scratch: loops need none
-            arena = buf.base if buf.base is not None else buf
-            if arena.dtype != np.uint8 or arena.ndim != 1:
-                raise ValueError("memory plan buffers are not views of byte arenas")
-            if id(arena) not in ids:
-                ids[id(arena)] = len(self.arenas)
-                self.arenas.append(arena)
-            offset = buf.__array_interface__["data"][0] - arena.__array_interface__["data"][0]
-            self.buffers[slot] = (ids[id(arena)], offset)
+        # slot -> (arena index, byte offset): from the plan, not from addresses, so that the
+        # source (and the name of its cached module) is the same in every process
+        self.arenas = memory.arenas if memory is not None else []
+        self.buffers = {slot: memory.placement[slot]
+                        for slot, buf in (memory.buffers.items() if memory is not None else ())
+                        if isinstance(slot, int) and buf.ndim > 0}   # scratch: loops need none
 
 
 class Segment:
