@@ -557,9 +557,11 @@ def test_second_process_loads_from_the_disk_cache(tmp_path):
     run = [sys.executable, "-c", script]
     cold = float(subprocess.run(run, env=env, capture_output=True, text=True,
                                 check=True).stdout)
+    modules = sorted(os.listdir(tmp_path / "numba"))
     warm = float(subprocess.run(run, env=env, capture_output=True, text=True,
                                 check=True).stdout)
     files = os.listdir(tmp_path / "numba")
+    assert sorted(files) == modules         # the second process generated no module of its own
     assert any(f.endswith(".py") for f in files) and "__pycache__" in files
     assert any(f.endswith(".nbi") for f in os.listdir(tmp_path / "numba" / "__pycache__"))
     assert warm < cold / 2, (cold, warm)
