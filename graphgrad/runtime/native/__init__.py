@@ -36,7 +36,7 @@ def _helpers_digest():
     module's source (and so its file) to be compiled again."""
     digest = hashlib.sha256()
     folder = os.path.dirname(__file__)
-    for name in ("conv_loops.py", "float32_math.py", "support.py",
+    for name in ("conv_loops.py", "float32_math.py", "support.py", "views.py",
                  os.path.join("..", "..", "ops", "erf_kernels.py")):
         with open(os.path.join(folder, name), "rb") as f:
             digest.update(f.read())

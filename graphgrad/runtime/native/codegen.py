@@ -105,7 +105,9 @@ def module_source(schedule, layout, items, header):
              "conv2d_weight_grad",
              "from graphgrad.runtime.native.float32_math import erf32, exp32, log32, tanh32",
              "from graphgrad.runtime.native.support import CheckFailed, flat, flat_out, "
-             "gemm, log_softmax_rows, matmul_loops, softmax_rows, store, sum_in_any_order"]
+             "gemm, log_softmax_rows, matmul_loops, softmax_rows, store, sum_in_any_order",
+             "from graphgrad.runtime.native.views import buffer, permuted, reshaped, "
+             "reshaped_view"]
     for source, (name, ops) in layout.kernels.items():
         lines += ["", "", f"# {ops}", NJIT, f"def {name}{source.rstrip()}"]
     k = 0

@@ -264,8 +264,8 @@ def _matmul_into(w, slots, out_value, target, out_slot):
         # (..., m, k) @ (k, n): one product over all the rows (a copy of a strided `a`)
         rows = size(ta) // k
         blas = rows * n * k > SMALL_MATMUL
-        w.line(f"{'gemm' if blas else 'matmul_loops'}(np.ascontiguousarray({a})"
-               f".reshape(({rows}, {k})), {b}, {target}.reshape(({rows}, {n})))")
+        w.line(f"{'gemm' if blas else 'matmul_loops'}(reshaped({a}, ({rows}, {k})), {b}, "
+               f"reshaped_view({target}, ({rows}, {n})))")
         return
     # same batch dims: one product per matrix (numba copies a strided one for BLAS)
     index = _join(w.loops(ta.shape[:-2], prefix="b"))
@@ -397,10 +397,10 @@ def _softmax(w, ins, log):
     if t.ndim == 0 or dims != (t.ndim - 1,) or t.dtype.kind != "f" or size(t) == 0:
         raise Unsupported("softmax over other than the last dim")
     rows = (size(t) // t.shape[-1], t.shape[-1])
-    src = f"np.ascontiguousarray({w.ref(x)}).reshape({rows})"
+    src = f"reshaped({w.ref(x)}, {rows})"
     target = w.target(ins.output)
     kernel = "log_softmax_rows" if log else "softmax_rows"
-    w.line(f"{kernel}({src}, {target}.reshape({rows}))")
+    w.line(f"{kernel}({src}, reshaped_view({target}, {rows}))")
 
 
 # -- views and checks ----------------------------------------------------------------------------
@@ -414,7 +414,7 @@ def _permute(w, ins):
     elif perm == (1, 0):
         w.alias(ins.output, f"{src}.T")
     else:
-        w.alias(ins.output, f"np.transpose({src}, {perm})")
+        w.alias(ins.output, f"permuted({src}, {perm})")
 
 
 def _reshape(w, ins):
@@ -422,7 +422,7 @@ def _reshape(w, ins):
     if w.layout.types[x].ndim == 0 or ins.node.out.ndim == 0:
         raise Unsupported("reshape from or to a scalar")
     shape = tuple(ins.node.out.shape)
-    w.alias(ins.output, f"np.ascontiguousarray({w.ref(x)}).reshape({shape})")
+    w.alias(ins.output, f"reshaped({w.ref(x)}, {shape})")
 
 
 def _identity(w, ins):

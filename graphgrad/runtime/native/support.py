@@ -106,6 +106,7 @@ except ImportError:         # the NumPy backend never imports this module's kern
     matmul_loops = gemm = log_softmax_rows = softmax_rows = sum_in_any_order = None
 else:
     from graphgrad.runtime.native.float32_math import exp_of, log_of
+    from graphgrad.runtime.native.views import _reshaped_c
 
     _compiled = njit(cache=True, error_model="numpy", nogil=True)
     matmul_loops = _compiled(_matmul_loops)
@@ -123,13 +124,13 @@ else:
     @overload(flat)
     def _flat(a):
         if a.layout == "C":
-            return lambda a: a.reshape(-1)
-        return lambda a: np.ascontiguousarray(a).reshape(-1)
+            return lambda a: _reshaped_c(a, (a.size,))
+        return lambda a: _reshaped_c(np.ascontiguousarray(a), (a.size,))
 
     @overload(flat_out)
     def _flat_out(a):
         if a.layout == "C":
-            return lambda a: a.reshape(-1)
+            return lambda a: _reshaped_c(a, (a.size,))
         return lambda a: np.empty(a.size, a.dtype)
 
     @overload(store)

@@ -118,8 +118,8 @@ class SegmentWriter:
         elif slot in self.layout.buffers:
             arena, offset = self.layout.buffers[slot]
             self.params[f"ar{arena}"] = ("arena", arena)
-            self.line(f"v{slot} = ar{arena}[{offset}:{offset + t.nbytes}]"
-                      f".view({dtype_name(t.dtype)}).reshape({tuple(t.shape)})")
+            self.line(f"v{slot} = buffer(ar{arena}, {offset}, {tuple(t.shape)}, "
+                      f"{dtype_name(t.dtype)})")
             self.in_buffer.add(slot)
         else:
             self.line(f"v{slot} = np.empty({tuple(t.shape)}, {dtype_name(t.dtype)})")

@@ -1,0 +1,111 @@
+"""Array views for generated code, built directly as numba array structs.
+
+numba lowers `arena[a:b].view(np.float32).reshape(shape)` into a great deal of IR (bounds and
+size checks, error paths), about 50 ms of compile time per occurrence, growing with the size
+of the function; `np.transpose(x, axes)` costs 3-4 s the first time in a process. The views
+here are a handful of instructions each (the shapes come from the schedule, already checked),
+so a training step's module compiles in a fraction of the time.
+"""
+import numpy as np
+from numba import types
+from numba.core import cgutils
+from numba.core.imputils import impl_ret_borrowed
+from numba.extending import intrinsic, overload
+from numba.np.arrayobj import make_array, populate_array
+
+
+def _view_of(context, builder, source_type, source, result_type, data, shape, strides):
+    src = make_array(source_type)(context, builder, source)
+    out = make_array(result_type)(context, builder)
+    itemsize = context.get_abi_sizeof(context.get_data_type(result_type.dtype))
+    populate_array(out, data=builder.bitcast(data, out.data.type), shape=shape,
+                   strides=strides, itemsize=context.get_constant(types.intp, itemsize),
+                   meminfo=src.meminfo, parent=src.parent)
+    # the view holds a reference to the source's memory, as numba's own views do
+    return impl_ret_borrowed(context, builder, result_type, out._getvalue())
+
+
+def _c_strides(context, builder, shape, itemsize):
+    strides = []
+    stride = context.get_constant(types.intp, itemsize)
+    for n in reversed(shape):
+        strides.append(stride)
+        stride = builder.mul(stride, n)
+    return strides[::-1]
+
+
+def _dims(context, builder, shape_type, shape):
+    values = cgutils.unpack_tuple(builder, shape, len(shape_type))
+    return [context.cast(builder, v, t, types.intp) for v, t in zip(values, shape_type)]
+
+
+@intrinsic
+def buffer(typingctx, arena, offset, shape, dtype):
+    """The C-contiguous array of `dtype` and `shape` at byte `offset` of the 1-D byte array
+    `arena` (a memory plan's arena: the plan keeps every buffer inside it and aligned)."""
+    result = types.Array(dtype.instance_type, len(shape), "C")
+
+    def codegen(context, builder, sig, args):
+        ar, off, shp, _ = args
+        dims = _dims(context, builder, sig.args[2], shp)
+        itemsize = context.get_abi_sizeof(context.get_data_type(result.dtype))
+        data = builder.gep(make_array(sig.args[0])(context, builder, ar).data, [off])
+        return _view_of(context, builder, sig.args[0], ar, result, data, dims,
+                        _c_strides(context, builder, dims, itemsize))
+    return result(arena, offset, shape, dtype), codegen
+
+
+@intrinsic
+def _reshaped_c(typingctx, a, shape):
+    """C-contiguous `a` seen with `shape` (of the same size)."""
+    result = types.Array(a.dtype, len(shape), "C")
+
+    def codegen(context, builder, sig, args):
+        ar, shp = args
+        dims = _dims(context, builder, sig.args[1], shp)
+        itemsize = context.get_abi_sizeof(context.get_data_type(result.dtype))
+        data = make_array(sig.args[0])(context, builder, ar).data
+        return _view_of(context, builder, sig.args[0], ar, result, data, dims,
+                        _c_strides(context, builder, dims, itemsize))
+    return result(a, shape), codegen
+
+
+@intrinsic(prefer_literal=True)
+def permuted(typingctx, a, axes):
+    """`np.transpose(a, axes)` for constant `axes`: the same memory, shape and strides
+    permuted."""
+    order = [t.literal_value for t in axes]
+    result = types.Array(a.dtype, a.ndim, "A")
+
+    def codegen(context, builder, sig, args):
+        ary = make_array(sig.args[0])(context, builder, args[0])
+        shape = cgutils.unpack_tuple(builder, ary.shape, a.ndim)
+        strides = cgutils.unpack_tuple(builder, ary.strides, a.ndim)
+        return _view_of(context, builder, sig.args[0], args[0], result, ary.data,
+                        [shape[d] for d in order], [strides[d] for d in order])
+    return result(a, axes), codegen
+
+
+def reshaped(a, shape):
+    """`a` with `shape`: a view when `a` is C-contiguous, else a C-contiguous copy."""
+    raise NotImplementedError("numba-only helper")
+
+
+@overload(reshaped)
+def _reshaped(a, shape):
+    if a.layout == "C":
+        return lambda a, shape: _reshaped_c(a, shape)
+    return lambda a, shape: _reshaped_c(np.ascontiguousarray(a), shape)
+
+
+def reshaped_view(a, shape):
+    """`a` with `shape`, always a view (to write into): numba's own reshape for arrays that
+    are not C-contiguous, which raises when no view has that shape."""
+    raise NotImplementedError("numba-only helper")
+
+
+@overload(reshaped_view)
+def _reshaped_view(a, shape):
+    if a.layout == "C":
+        return lambda a, shape: _reshaped_c(a, shape)
+    return lambda a, shape: a.reshape(shape)
