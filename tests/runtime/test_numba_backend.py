@@ -328,7 +328,8 @@ def test_embedding_rows_and_slices_and_their_gradients():
 
     def step(i):
         emb = gg.tensor(w, requires_grad=True)
-        loss = ((emb[i] * emb[gg.arange(3)]).sum() + (emb[1:4] ** 2).sum() + emb[::3].sum())
+        loss = ((emb[i] * emb[gg.arange(3)]).sum() + (emb[1:4] ** 2).sum() + emb[::3].sum()
+                + (emb[-4:, 1::2] ** 3).sum())
         loss.backward()
         return loss, emb.grad
     eager = [t.numpy() for t in step(gg.tensor(rows))]

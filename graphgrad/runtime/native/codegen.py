@@ -62,9 +62,12 @@ def split(schedule, layout):
     items = []
     fallbacks = []
     current = None
+    in_buffer = set()      # slots earlier segments computed into their planned buffers (which
+                           # lifetimes keep: see SegmentWriter.same_array)
     for i, ins in enumerate(schedule.instructions):
         if current is None:
             current = Segment(SegmentWriter(layout), i)
+            current.writer.in_buffer |= in_buffer
         state = current.writer.checkpoint()
         current.writer.line("# " + ins.label.split("  [")[0])
         try:
@@ -73,6 +76,7 @@ def split(schedule, layout):
             current.writer.rollback(state)
             if current.instructions:
                 items.append(current)
+                in_buffer |= current.writer.in_buffer
             current = None
             items.append(i)
             fallbacks.append((ins, str(e)))
@@ -104,8 +108,9 @@ def module_source(schedule, layout, items, header):
              "", "from graphgrad.runtime.native.conv_loops import conv2d, conv2d_input_grad, "
              "conv2d_weight_grad",
              "from graphgrad.runtime.native.float32_math import erf32, exp32, log32, tanh32",
-             "from graphgrad.runtime.native.support import CheckFailed, flat, flat_out, "
-             "gemm, log_softmax_rows, matmul_loops, softmax_rows, store, sum_in_any_order",
+             "from graphgrad.runtime.native.support import CheckFailed, copy_into, flat, "
+             "flat_out, gemm, log_softmax_rows, matmul_loops, softmax_rows, store, "
+             "sum_in_any_order",
              "from graphgrad.runtime.native.views import buffer, permuted, reshaped, "
              "reshaped_view"]
     for source, (name, ops) in layout.kernels.items():

@@ -526,10 +526,16 @@ def _index_add(w, ins):
     base, value = ins.inputs
     tb = w.layout.types[base]
     spec = ins.node.attrs["spec"]
-    region = tuple(len(range(n)[slice(*item[1:])]) for item, n in zip(spec, tb.shape)) + \
-        tuple(tb.shape[len(spec):])
+    ranges = [range(n)[slice(*item[1:])] for item, n in zip(spec, tb.shape)]
+    region = tuple(len(r) for r in ranges) + tuple(tb.shape[len(spec):])
     target = _copy_of_base(w, ins, base, value, region)
-    w.line(f"{target}[{slices}] += {w.ref(value)}")
+    # loops, not `target[slices] += value`: numba compiles a slice assignment's shape check
+    # with its error message (2-3 s the first time in a process)
+    index = w.loops(region)
+    at = [f"{r.start} + {i} * {r.step}" if r.step != 1 else f"{r.start} + {i}"
+          for r, i in zip(ranges, index)] + index[len(ranges):]
+    w.line(f"{target}[{_join(at)}] += {w.ref(value)}[{_join(index)}]")
+    w.close(len(region))
 
 
 def _copy_of_base(w, ins, base, value, region):
@@ -540,7 +546,10 @@ def _copy_of_base(w, ins, base, value, region):
     if tuple(tv.shape) != tuple(region) or tv.dtype != tb.dtype or ins.output in w.layout.into:
         raise Unsupported("index_add of a broadcast value")
     target = w.target(ins.output)
-    w.line(f"{target}[...] = {w.scalar(base) if w.is_uniform(base) else w.ref(base)}")
+    if w.is_uniform(base):
+        w.line(f"{target}[...] = {w.scalar(base)}")
+    else:
+        w.line(f"copy_into({target}, {w.ref(base)})")
     return target
 
 

@@ -84,6 +84,16 @@ def _softmax_rows(x, out):
             out[i, j] = out[i, j] / total
 
 
+def _copy_into(out, a):
+    """out[...] = a for arrays of one shape: a flat loop (numba compiles the shape check of
+    `out[...] = a` with its error message, seconds the first time in a process)."""
+    o = flat_out(out)
+    f = flat(a)
+    for k in range(o.shape[0]):
+        o[k] = f[k]
+    store(out, o)
+
+
 def flat(a):
     """`a` as a 1-D C-contiguous array (a view when `a` is C-contiguous, else a copy)."""
     raise NotImplementedError("numba-only helper")
@@ -103,7 +113,7 @@ try:
     from numba import njit
     from numba.extending import overload
 except ImportError:         # the NumPy backend never imports this module's kernels
-    matmul_loops = gemm = log_softmax_rows = softmax_rows = sum_in_any_order = None
+    matmul_loops = gemm = copy_into = log_softmax_rows = softmax_rows = sum_in_any_order = None
 else:
     from graphgrad.runtime.native.float32_math import exp_of, log_of
     from graphgrad.runtime.native.views import _reshaped_c
@@ -111,6 +121,7 @@ else:
     _compiled = njit(cache=True, error_model="numpy", nogil=True)
     matmul_loops = _compiled(_matmul_loops)
     gemm = _compiled(_gemm)
+    copy_into = _compiled(_copy_into)
     # not cached here: numba's cache would not see a change to float32_math.py. Compiled
     # into the generated modules that call them, whose cache does (their source holds a
     # digest of these helpers)
