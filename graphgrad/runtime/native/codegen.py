@@ -107,12 +107,11 @@ def module_source(schedule, layout, items, header):
     lines = [f'"""{header}"""', "import math", "", "import numpy as np", "from numba import njit",
              "", "from graphgrad.runtime.native.conv_loops import conv2d, conv2d_input_grad, "
              "conv2d_weight_grad",
-             "from graphgrad.runtime.native.float32_math import erf32, exp32, log32, tanh32",
-             "from graphgrad.runtime.native.support import CheckFailed, copy_into, flat, "
-             "flat_out, gemm, log_softmax_rows, matmul_loops, softmax_rows, store, "
-             "sum_in_any_order",
-             "from graphgrad.runtime.native.views import buffer, permuted, reshaped, "
-             "reshaped_view"]
+             "from graphgrad.runtime.native.float32_math import erf32, exp32, log32, "
+             "log_softmax_rows, softmax_rows, sum_in_any_order, tanh32",
+             "from graphgrad.runtime.native.support import CheckFailed, gemm, matmul_loops",
+             "from graphgrad.runtime.native.views import buffer, copy_into, flat, flat_out, "
+             "permuted, reshaped, reshaped_view, store"]
     for source, (name, ops) in layout.kernels.items():
         lines += ["", "", f"# {ops}", NJIT, f"def {name}{source.rstrip()}"]
     k = 0

@@ -5,9 +5,13 @@ size checks, error paths), about 50 ms of compile time per occurrence, growing w
 of the function; `np.transpose(x, axes)` costs 3-4 s the first time in a process. The views
 here are a handful of instructions each (the shapes come from the schedule, already checked),
 so a training step's module compiles in a fraction of the time.
+
+Also the flat 1-D views the generated loops run over, and copies between arrays. Every helper
+here is cached by numba beside this file (its cache checks only the file a function is
+defined in, and these call nothing outside it).
 """
 import numpy as np
-from numba import types
+from numba import njit, types
 from numba.core import cgutils
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
@@ -91,7 +95,7 @@ def reshaped(a, shape):
     raise NotImplementedError("numba-only helper")
 
 
-@overload(reshaped)
+@overload(reshaped, jit_options={"cache": True})
 def _reshaped(a, shape):
     if a.layout == "C":
         return lambda a, shape: _reshaped_c(a, shape)
@@ -104,8 +108,66 @@ def reshaped_view(a, shape):
     raise NotImplementedError("numba-only helper")
 
 
-@overload(reshaped_view)
+@overload(reshaped_view, jit_options={"cache": True})
 def _reshaped_view(a, shape):
     if a.layout == "C":
         return lambda a, shape: _reshaped_c(a, shape)
     return lambda a, shape: a.reshape(shape)
+
+
+# -- flat 1-D views for the loops ------------------------------------------------------------
+
+def _copy_into(out, a):
+    """out[...] = a for arrays of one shape: a flat loop (numba compiles the shape check of
+    `out[...] = a` with its error message, seconds the first time in a process)."""
+    o = flat_out(out)
+    f = flat(a)
+    for k in range(o.shape[0]):
+        o[k] = f[k]
+    store(out, o)
+
+
+def flat(a):
+    """`a` as a 1-D C-contiguous array (a view when `a` is C-contiguous, else a copy)."""
+    raise NotImplementedError("numba-only helper")
+
+
+def flat_out(a):
+    """A 1-D array to write `a`'s elements into: a view of `a` when it is C-contiguous, else a
+    new array that `store(a, f)` copies back."""
+    raise NotImplementedError("numba-only helper")
+
+
+def store(a, f):
+    raise NotImplementedError("numba-only helper")
+
+
+# chosen by the array's layout when numba types the generated code: flat 1-D loops
+# vectorize, and C-contiguous arrays (almost all) are never copied
+@overload(flat, jit_options={"cache": True})
+def _flat(a):
+    if a.layout == "C":
+        return lambda a: _reshaped_c(a, (a.size,))
+    return lambda a: _reshaped_c(np.ascontiguousarray(a), (a.size,))
+
+
+@overload(flat_out, jit_options={"cache": True})
+def _flat_out(a):
+    if a.layout == "C":
+        return lambda a: _reshaped_c(a, (a.size,))
+    return lambda a: np.empty(a.size, a.dtype)
+
+
+@overload(store, jit_options={"cache": True})
+def _store(a, f):
+    if a.layout == "C":
+        return lambda a, f: None
+    return lambda a, f: _copy_back(a, f)
+
+
+@njit
+def _copy_back(a, f):
+    a[...] = f.reshape(a.shape)
+
+
+copy_into = njit(cache=True, error_model="numpy", nogil=True)(_copy_into)
