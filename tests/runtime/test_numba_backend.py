@@ -647,3 +647,25 @@ def test_arguments_and_state_of_any_layout():
     np.testing.assert_allclose(w.numpy(), w0 - (xs * 0.5 + w0 * 0.1), rtol=1e-6)
     np.testing.assert_allclose(out.numpy(), (np.exp(xs) + 1.0).sum(0) + v.numpy().sum(),
                                rtol=1e-5)
+
+
+def test_segments_are_optimized_at_o2_and_kernels_at_numbas_level(monkeypatch, tmp_path):
+    """A segment's module (its kernels linked in, already optimized) is optimized at -O2,
+    kernels at numba's own level."""
+    from numba.core import codegen, config
+    from graphgrad.runtime.native import llvm_level
+    levels = {}
+
+    def record(self):
+        levels[self.name] = int(config.OPT)
+    monkeypatch.setattr(codegen.CPUCodeLibrary, "_optimize_final_module", record)
+    monkeypatch.setattr(config, "OPT", type(config.OPT)(3))
+    llvm_level.install()                        # wraps the recorder
+    monkeypatch.setenv("GRAPHGRAD_CACHE_DIR", str(tmp_path))
+    import graphgrad.runtime.native as native
+    monkeypatch.setattr(native, "_helpers_digest", lambda: "levels")    # a module of its own
+    (x,) = _arrays([(5, 3)])
+    NumbaExecutable(Schedule(run_passes(gg.trace(lambda a: (a.tanh() * 3.0).exp(),
+                                                 gg.tensor(x)), DEFAULT_PASSES)[0]))
+    assert levels.get("segment0") == 2 and levels.get("kernel0") == 3, levels
+    assert config.OPT == 3

@@ -70,9 +70,10 @@ class NumbaExecutable(Executable):
 
     def __init__(self, schedule):
         import numba
-        from graphgrad.runtime.native import cache, codegen
+        from graphgrad.runtime.native import cache, codegen, llvm_level
         from graphgrad.runtime.native.support import CheckFailed
         start = time.perf_counter()
+        llvm_level.install()
         self.schedule = schedule
         layout = codegen.Layout(schedule)
         items, self.fallbacks = codegen.split(schedule, layout)
