@@ -29,18 +29,19 @@ def _view_of(context, builder, source_type, source, result_type, data, shape, st
     return impl_ret_borrowed(context, builder, result_type, out._getvalue())
 
 
-def _c_strides(context, builder, shape, itemsize):
+def _c_view(context, builder, source_type, source, result_type, data, shape_type, shape):
+    """A C-contiguous `result_type` view of `source`'s memory from `data`, of the tuple
+    value `shape`."""
+    dims = [context.cast(builder, v, t, types.intp) for v, t in
+            zip(cgutils.unpack_tuple(builder, shape, len(shape_type)), shape_type)]
     strides = []
-    stride = context.get_constant(types.intp, itemsize)
-    for n in reversed(shape):
+    stride = context.get_constant(
+        types.intp, context.get_abi_sizeof(context.get_data_type(result_type.dtype)))
+    for n in reversed(dims):
         strides.append(stride)
         stride = builder.mul(stride, n)
-    return strides[::-1]
-
-
-def _dims(context, builder, shape_type, shape):
-    values = cgutils.unpack_tuple(builder, shape, len(shape_type))
-    return [context.cast(builder, v, t, types.intp) for v, t in zip(values, shape_type)]
+    return _view_of(context, builder, source_type, source, result_type, data, dims,
+                    strides[::-1])
 
 
 @intrinsic
@@ -51,11 +52,8 @@ def buffer(typingctx, arena, offset, shape, dtype):
 
     def codegen(context, builder, sig, args):
         ar, off, shp, _ = args
-        dims = _dims(context, builder, sig.args[2], shp)
-        itemsize = context.get_abi_sizeof(context.get_data_type(result.dtype))
         data = builder.gep(make_array(sig.args[0])(context, builder, ar).data, [off])
-        return _view_of(context, builder, sig.args[0], ar, result, data, dims,
-                        _c_strides(context, builder, dims, itemsize))
+        return _c_view(context, builder, sig.args[0], ar, result, data, sig.args[2], shp)
     return result(arena, offset, shape, dtype), codegen
 
 
@@ -66,11 +64,8 @@ def _reshaped_c(typingctx, a, shape):
 
     def codegen(context, builder, sig, args):
         ar, shp = args
-        dims = _dims(context, builder, sig.args[1], shp)
-        itemsize = context.get_abi_sizeof(context.get_data_type(result.dtype))
         data = make_array(sig.args[0])(context, builder, ar).data
-        return _view_of(context, builder, sig.args[0], ar, result, data, dims,
-                        _c_strides(context, builder, dims, itemsize))
+        return _c_view(context, builder, sig.args[0], ar, result, data, sig.args[1], shp)
     return result(a, shape), codegen
 
 
