@@ -119,7 +119,7 @@ def test_runs_compiled_like_eager_without_torch(name):
     np.testing.assert_allclose(first(compiled), first(eager), rtol=1e-5, atol=1e-6)
 
 
-# minGPT's step takes numba about 3 minutes to compile on a machine with an empty cache
+# minGPT's step takes numba about 70 s to compile on a machine with an empty cache
 @pytest.mark.parametrize("name", ["mnist_example",
                                   pytest.param("mingpt", marks=pytest.mark.slow)])
 def test_on_the_numba_backend_trains_like_eager(name):
