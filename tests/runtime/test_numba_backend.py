@@ -568,6 +568,32 @@ def test_second_process_loads_from_the_disk_cache(tmp_path):
     assert warm < cold / 2, (cold, warm)
 
 
+def test_building_does_not_import_scipy_linalg_and_leaves_its_imports_ordinary(tmp_path):
+    """numba's BLAS module is loaded on its own while a step is built (importing the package
+    `scipy.linalg` costs more than loading a cached step), then handed back: importing it or
+    its package afterwards, or during a build, works as it always does."""
+    script = textwrap.dedent("""
+        import sys, numpy as np
+        import graphgrad as gg
+        from graphgrad.runtime.native.scipy_blas import blas_loaded_alone
+        x = np.arange(12, dtype=np.float32).reshape(3, 4)
+        f = gg.compile(lambda a: (a @ a.T).relu(), backend="numba")
+        np.testing.assert_array_equal(f(gg.tensor(x)).numpy(), x @ x.T)
+        assert "scipy.linalg" not in sys.modules, "the package was imported"
+        assert "scipy.linalg.cython_blas" not in sys.modules, "the module was not handed back"
+        with blas_loaded_alone():
+            import scipy.linalg             # imported while the module is loaded alone
+        import scipy.linalg.cython_blas
+        assert scipy.linalg.cython_blas is sys.modules["scipy.linalg.cython_blas"]
+        assert "sgemm" in scipy.linalg.cython_blas.__pyx_capi__
+        np.testing.assert_allclose(scipy.linalg.inv(np.eye(2) * 2), np.eye(2) / 2)
+        print("ok")
+    """)
+    env = dict(os.environ, GRAPHGRAD_CACHE_DIR=str(tmp_path))
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "ok", run.stderr
+
+
 def test_a_changed_helper_changes_the_generated_modules_name(monkeypatch):
     """numba's cache only sees a generated module's own file: the module's source names a
     digest of the helpers it inlines, so code built with an older helper is never loaded."""
