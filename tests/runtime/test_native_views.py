@@ -72,3 +72,34 @@ def test_flat_views_and_copies_back_for_any_layout():
     out = np.zeros((4, 3), np.float32).T
     views.copy_into(out, a)
     np.testing.assert_array_equal(out, a)
+
+
+@njit
+def _loop_arg(a):
+    return views.loop_arg(a)
+
+
+def test_loop_arg_is_the_flat_view_of_a_contiguous_array_and_any_other_array_itself():
+    """Kernels get contiguous operands flat, so one kernel serves every rank it is called
+    with; a strided operand goes in as it is (the kernel copies it)."""
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    flat = _loop_arg(x)
+    assert flat.shape == (24,)
+    flat[5] = -1.0
+    assert x[0, 1, 1] == -1.0                  # a view of x
+    strided = x[:, :, ::2]
+    same = _loop_arg(strided)
+    assert same.shape == strided.shape and same.strides == strided.strides
+    same[1, 2, 1] = 9.0
+    assert x[1, 2, 2] == 9.0
+
+
+@njit
+def _new_arrays():
+    return views.new_array((3, 4), np.float32), views.new_array((5,), np.int64)
+
+
+def test_new_array_has_the_shape_and_dtype_asked_for():
+    a, b = _new_arrays()
+    assert a.shape == (3, 4) and a.dtype == np.float32 and a.flags.c_contiguous
+    assert b.shape == (5,) and b.dtype == np.int64

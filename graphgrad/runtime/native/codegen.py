@@ -111,7 +111,7 @@ def module_source(schedule, layout, items, header):
              "log_softmax_rows, softmax_rows, sum_in_any_order, tanh32",
              "from graphgrad.runtime.native.support import CheckFailed, gemm, matmul_loops",
              "from graphgrad.runtime.native.views import buffer, copy_into, flat, flat_out, "
-             "permuted, reshaped, reshaped_view, store"]
+             "loop_arg, new_array, permuted, reshaped, reshaped_view, store"]
     for source, (name, ops) in layout.kernels.items():
         lines += ["", "", f"# {ops}", NJIT, f"def {name}{source.rstrip()}"]
     k = 0

@@ -164,7 +164,11 @@ def _elementwise(w, ins, nodes, leaves):
     body.append("    " * depth + f"o[{position(strides)}] = {result}")
     body.append("store(out, o)")
     name = w.kernel(["out"] + params, body, "+".join(n.op.name for n in nodes))
-    w.line(f"{name}({', '.join([target] + args)})")
+    # arrays go in as flat views: the kernel indexes them flat anyway, and then it is
+    # compiled once for all the ranks it is called with (a 2-D weight's and a 1-D bias's update)
+    arrays = [target] + [a for p, a in zip(params, args) if p[0] == "a"]
+    call = [f"loop_arg({a})" if a in arrays else a for a in [target] + args]
+    w.line(f"{name}({', '.join(call)})")
 
 
 def _product_first(w, nodes, leaves):
@@ -181,7 +185,7 @@ def _product_first(w, nodes, leaves):
     _check_matmul(w, [leaves[v] for v in product.inputs], product.out)
     slot = max(w.layout.types) + 1          # a value of this segment alone
     w.layout.types[slot] = product.out.type
-    w.alias(slot, f"np.empty({tuple(product.out.shape)}, {dtype_name(product.out.dtype)})")
+    w.alias(slot, f"new_array({tuple(product.out.shape)}, {dtype_name(product.out.dtype)})")
     _matmul_into(w, [leaves[v] for v in product.inputs], product.out, f"v{slot}", slot)
     leaves[product.out] = slot
     return [n for n in nodes if n is not product]
@@ -356,7 +360,7 @@ def _reduce_in_lanes(w, ins, dims, init, combine, acc, target):
     lanes, part, total = extents[-1], f"p{ins.output}", f"a{ins.output}"
     source = f"f{ins.output}"
     w.line(f"{source} = flat({w.ref(x)})")
-    w.line(f"{part} = np.empty({tuple(extents[j] for j in kept) + (lanes,)}, {dtype_name(acc)})")
+    w.line(f"{part} = new_array({tuple(extents[j] for j in kept) + (lanes,)}, {dtype_name(acc)})")
     w.line(f"{part}[...] = {literal(init, acc)}")
     index = w.loops(extents)
     cell = f"{part}[{_join([index[j] for j in kept] + [index[-1]])}]"

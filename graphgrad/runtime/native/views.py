@@ -153,6 +153,19 @@ def _flat_out(a):
     return lambda a: np.empty(a.size, a.dtype)
 
 
+def loop_arg(a):
+    """`a` for a generated loop kernel: its flat view when C-contiguous, else `a` itself (the
+    kernel's own flat/flat_out/store copy it)."""
+    raise NotImplementedError("numba-only helper")
+
+
+@overload(loop_arg, jit_options={"cache": True})
+def _loop_arg(a):
+    if a.layout == "C":
+        return lambda a: _reshaped_c(a, (a.size,))
+    return lambda a: a
+
+
 @overload(store, jit_options={"cache": True})
 def _store(a, f):
     if a.layout == "C":
@@ -163,6 +176,19 @@ def _store(a, f):
 @njit
 def _copy_back(a, f):
     a[...] = f.reshape(a.shape)
+
+
+def new_array(shape, dtype):
+    """np.empty(shape, dtype), compiled once per rank and dtype and cached: numba compiles
+    `np.empty` anew in every generated function that calls it (0.1-0.15 s per process). An
+    overload, so that numba types the constant shape as integers, not as literals (one
+    compile per shape)."""
+    raise NotImplementedError("numba-only helper")
+
+
+@overload(new_array, jit_options={"cache": True})
+def _new_array(shape, dtype):
+    return lambda shape, dtype: np.empty(shape, dtype)
 
 
 copy_into = njit(cache=True, error_model="numpy", nogil=True)(_copy_into)

@@ -122,7 +122,7 @@ class SegmentWriter:
                       f"{dtype_name(t.dtype)})")
             self.in_buffer.add(slot)
         else:
-            self.line(f"v{slot} = np.empty({tuple(t.shape)}, {dtype_name(t.dtype)})")
+            self.line(f"v{slot} = new_array({tuple(t.shape)}, {dtype_name(t.dtype)})")
         self.defined.add(slot)
         return f"v{slot}"
 
