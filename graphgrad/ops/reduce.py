@@ -10,7 +10,7 @@ from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType, as_dtype, normalize_dim, normalize_dims
 from graphgrad.ops._core import defop, describe, float_operand
 from graphgrad.ops.dim_keywords import numpy_kwargs
-from graphgrad.ops.reduce_kernels import (extreme_applies, gemv_split, gemv_sum, sum_kernel,
+from graphgrad.ops.reduce_kernels import (extreme_applies, gemv_split, sum_kernel,
                                           last_axis_extreme)
 
 
@@ -39,15 +39,20 @@ def _sum_infer(x, *, dims, keepdim):
     return TensorType(_reduced_shape(tuple(x.shape), dims, keepdim), dtype)
 
 
+_EAGER_SUMS = {}        # (shape, dtype, dims, keepdim) -> the runtime's kernel for it
+
+
 def _sum_impl(x, *, dims, keepdim):
-    split = gemv_split(x.shape, x.dtype, dims)
-    if split is not None:
-        y = gemv_sum(x, split, _reduced_shape(x.shape, dims, keepdim))
-        if y is not None:
-            return y
-    dtype = None if x.dtype.kind == "f" else np.int64
-    # what np.sum calls for an ndarray, without its Python wrapper
-    return np.add.reduce(x, axis=dims, dtype=dtype, keepdims=keepdim)
+    # eager calls reuse the compiled schedules' kernel for their signature: choosing between
+    # GEMV and NumPy's reduce took longer than summing a small tensor
+    key = (x.shape, x.dtype, dims, keepdim)
+    kernel = _EAGER_SUMS.get(key)
+    if kernel is None:
+        if len(_EAGER_SUMS) >= 1024:
+            _EAGER_SUMS.clear()
+        kernel = _EAGER_SUMS[key] = sum_kernel(x.shape, x.dtype, dims,
+                                               _reduced_shape(x.shape, dims, keepdim))
+    return kernel(x)
 
 
 def _expand_back(g, x_shape, dims, keepdim):
@@ -179,10 +184,13 @@ def all_dims_if_empty(dim):
     return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
 
 
+_ALL_DIMS = [tuple(range(n)) for n in range(65)]     # NumPy's most dims
+
+
 @numpy_kwargs
 def sum(x, dim=None, keepdim=False, *, dtype=None):
     if dim is None and dtype is None:       # everything, the common case: what follows does
-        return bind(SUM, x, dims=tuple(range(x.ndim)), keepdim=bool(keepdim))
+        return bind(SUM, x, dims=_ALL_DIMS[len(x.shape)], keepdim=bool(keepdim))
     x = with_dtype(x, dtype)
     out = sum_dims(x, reduce_dims("sum", all_dims_if_empty(dim), x), keepdim)
     return with_dtype(out, dtype)

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 _MIN_SIZE = 64      # smaller: GEMV and reduce cost the same
+_MIN_TOTAL_SIZE = 2048      # the same for sums of every element (measured)
 _ONES = {}
 
 
@@ -37,6 +38,8 @@ def gemv_split(shape, dtype, dims):
     tail = math.prod(shape[nd - len(tail):])
     if lead == 1 and tail == 1:
         return None         # only size-1 axes reduced: a reshape would return a view of x
+    if mid == 1 and lead * tail < _MIN_TOTAL_SIZE:
+        return None         # a small sum of everything: the reduce is quicker
     return lead, mid, tail
 
 
@@ -56,6 +59,20 @@ def gemv_sum(x, split, out_shape, out=None):
         rows = np.matmul(x.reshape(lead, mid, tail), ones_vector(tail, x.dtype))
         y = np.matmul(ones_vector(lead, x.dtype), rows, out=target)
     return y.reshape(out_shape) if out is None else out
+
+
+def _contiguous_gemv_sum(split, dtype, out_shape):
+    """gemv_sum(x, split, out_shape) of a C-contiguous x, with its ones vector and shapes
+    bound once (an eager sum of a small tensor spent longer choosing them than summing)."""
+    lead, mid, tail = split
+    matmul = np.matmul
+    if lead == 1:
+        ones, rows = ones_vector(tail, dtype), (mid, tail)
+        return lambda x: matmul(x.reshape(rows), ones).reshape(out_shape)
+    if tail == 1:
+        ones, rows = ones_vector(lead, dtype), (lead, mid)
+        return lambda x: matmul(ones, x.reshape(rows)).reshape(out_shape)
+    return lambda x: gemv_sum(x, split, out_shape)
 
 
 _MAX_ROW = 32         # longer rows: NumPy's reduce is as fast
@@ -127,9 +144,12 @@ def sum_kernel(shape, dtype, dims, out_shape, into=False):
             return lambda out, x: reduce(x, dims, acc, out, keep)
         return lambda x: reduce(x, dims, acc, None, keep)
 
+    contiguous_sum = _contiguous_gemv_sum(split, dtype, out_shape)
+
     def gemv(x):
-        y = gemv_sum(x, split, out_shape)
-        return reduce(x, dims, acc, None, keep) if y is None else y
+        if x.flags.c_contiguous:
+            return contiguous_sum(x)
+        return reduce(x, dims, acc, None, keep)     # a reshape would copy x
     if not into:
         return gemv
 

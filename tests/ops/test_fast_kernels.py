@@ -178,7 +178,7 @@ def test_tiled_max_pool_nan_and_strided_input_match_torch():
 
 @pytest.mark.parametrize("shape, dims", [((50, 7), (0,)), ((4, 5, 30), (2,)),
                                          ((6, 3, 5, 7), (0, 2, 3)), ((6, 4, 20), (0, 1)),
-                                         ((3, 4, 5, 6), (0, 1, 2, 3)), ((40, 9), (1,))])
+                                         ((6, 8, 9, 10), (0, 1, 2, 3)), ((40, 9), (1,))])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_gemv_sums_equal_numpy(shape, dims, dtype):
     x = RNG.standard_normal(shape).astype(dtype)
@@ -197,6 +197,7 @@ def test_gemv_sums_are_not_used_for_middle_axes_ints_or_tiny_arrays():
     assert reduce_kernels.gemv_split((40, 50, 60), np.float32, (1,)) is None
     assert reduce_kernels.gemv_split((400, 5), np.int64, (0,)) is None
     assert reduce_kernels.gemv_split((4, 5), np.float64, (0,)) is None
+    assert reduce_kernels.gemv_split((16, 16), np.float32, (0, 1)) is None   # a small total
     x = RNG.standard_normal((30, 40)).astype(np.float32)
     np.testing.assert_allclose(gg.tensor(x.T).sum(0).numpy(), x.T.sum(0), rtol=1e-5, atol=1e-5)
     x[3, 2] = np.inf
