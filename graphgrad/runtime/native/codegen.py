@@ -108,8 +108,9 @@ def module_source(schedule, layout, items, header):
              "", "from graphgrad.runtime.native.conv_loops import conv2d, conv2d_input_grad, "
              "conv2d_weight_grad",
              "from graphgrad.runtime.native.float32_math import erf32, exp32, log32, "
-             "log_softmax_rows, softmax_rows, sum_in_any_order, tanh32",
-             "from graphgrad.runtime.native.support import CheckFailed, gemm, matmul_loops",
+             "log_softmax_rows, row_sums, softmax_rows, sum_in_any_order, tanh32",
+             "from graphgrad.runtime.native.support import CheckFailed, column_sums, gemm, "
+             "matmul_loops",
              "from graphgrad.runtime.native.views import buffer, copy_into, flat, flat_out, "
              "loop_arg, new_array, permuted, reshaped, reshaped_view, store"]
     for source, (name, ops) in layout.kernels.items():
