@@ -15,6 +15,7 @@ from graphgrad.runtime.native.kernels import emit
 from graphgrad.runtime.native.writer import SegmentWriter, Unsupported
 
 NJIT = '@njit(cache=True, error_model="numpy", nogil=True)'
+KERNEL_NJIT = '@njit(error_model="numpy", nogil=True)'
 
 
 class Layout:
@@ -114,7 +115,7 @@ def module_source(schedule, layout, items, header):
              "from graphgrad.runtime.native.views import buffer, copy_into, flat, flat_out, "
              "loop_arg, new_array, permuted, reshaped, reshaped_view, store"]
     for source, (name, ops) in layout.kernels.items():
-        lines += ["", "", f"# {ops}", NJIT, f"def {name}{source.rstrip()}"]
+        lines += ["", "", f"# {ops}", KERNEL_NJIT, f"def {name}{source.rstrip()}"]
     k = 0
     for item in items:
         if not isinstance(item, Segment):
