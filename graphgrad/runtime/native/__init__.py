@@ -36,7 +36,7 @@ def _helpers_digest():
     module's source (and so its file) to be compiled again."""
     digest = hashlib.sha256()
     folder = os.path.dirname(__file__)
-    for name in ("conv_loops.py", "float32_math.py", "support.py", "views.py",
+    for name in ("conv_loops.py", "float32_math.py", "llvm_level.py", "support.py", "views.py",
                  os.path.join("..", "..", "ops", "erf_kernels.py")):
         with open(os.path.join(folder, name), "rb") as f:
             digest.update(f.read())
@@ -85,7 +85,8 @@ class NumbaExecutable(Executable):
         items, self.fallbacks = codegen.split(schedule, layout)
         self.segments = [i for i in items if isinstance(i, codegen.Segment)]
         header = (f"graphgrad native kernels of {schedule.graph.name} (generated; numba "
-                  f"{numba.__version__}, numpy {np.__version__}, helpers {_helpers_digest()})")
+                  f"{numba.__version__}, numpy {np.__version__}, helpers {_helpers_digest()}, "
+                  f"vectors {llvm_level.VECTOR_WIDTH} bits)")
         self.module_source = codegen.module_source(schedule, layout, items, header)
         driver, env, self._lines = codegen.driver_source(schedule, layout, items)
         module = cache.load_module(self.module_source) if self.segments else None

@@ -7,7 +7,7 @@ writer records which of these the segment reads from outside: they become its pa
 """
 import numpy as np
 
-from graphgrad.runtime.native.scalars import dtype_name, literal
+from graphgrad.runtime.native.scalars import FLOAT32_MATH, dtype_name, literal
 
 
 class Unsupported(Exception):
@@ -46,7 +46,10 @@ class SegmentWriter:
         source = f"({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
         kernels = self.layout.kernels
         if source not in kernels:
-            kernels[source] = (f"kernel{len(kernels)}", what)
+            # a loop of exp/log/tanh/erf is compiled for the CPU's widest vectors (see
+            # llvm_level.py): its arithmetic, not memory, is what it waits for
+            wide = any(f"{fn}(" in source for fn in FLOAT32_MATH.values())
+            kernels[source] = (f"{'wide_' if wide else ''}kernel{len(kernels)}", what)
         return kernels[source][0]
 
     def line(self, text):
