@@ -139,6 +139,30 @@ def test_matmul_loops_and_blas(m, k, n):
     check_native(lambda a, b: (a @ b).double(), a, b, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore::numba.core.errors.NumbaPerformanceWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gemm_of_every_layout_equals_numpy(dtype):
+    """The generated code's BLAS call (NumPy's own CBLAS where NumPy exports it): row-major,
+    transposed and strided operands, empty products."""
+    import ctypes
+    from numba import njit
+    from graphgrad.runtime.native import support
+    exported = hasattr(ctypes.CDLL(np._core._multiarray_umath.__file__), "scipy_cblas_sgemm64_")
+    assert support.NUMPY_CBLAS == exported         # NumPy's wheels: its own OpenBLAS is used
+    run = njit(lambda a, b, out: support.gemm(a, b, out))
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((6, 9)) * 4).astype(dtype)
+    b = (rng.standard_normal((9, 4)) * 4).astype(dtype)
+    for a_ in (a, np.asfortranarray(a), np.repeat(a, 2, axis=1)[:, ::2], a[:, :0]):
+        b_all = (b, np.asfortranarray(b), np.repeat(b, 3, axis=0)[::3], b[:0])
+        for b_ in b_all:
+            if a_.shape[1] != b_.shape[0]:
+                continue
+            out = np.full((6, 4), 7, dtype)
+            run(a_, b_, out)
+            np.testing.assert_allclose(out, a_ @ b_, rtol=1e-5)
+
+
 @pytest.mark.parametrize("rows", [3, 40])
 def test_a_product_later_in_its_fused_group(rows):
     """(a + b) + x @ W as one group whose product is not its first op (a transformer's input

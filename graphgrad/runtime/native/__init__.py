@@ -77,7 +77,7 @@ class NumbaExecutable(Executable):
 
     def _build(self, schedule):
         import numba
-        from graphgrad.runtime.native import cache, codegen, llvm_level
+        from graphgrad.runtime.native import cache, codegen, llvm_level, support
         from graphgrad.runtime.native.support import CheckFailed
         llvm_level.install()
         self.schedule = schedule
@@ -86,7 +86,8 @@ class NumbaExecutable(Executable):
         self.segments = [i for i in items if isinstance(i, codegen.Segment)]
         header = (f"graphgrad native kernels of {schedule.graph.name} (generated; numba "
                   f"{numba.__version__}, numpy {np.__version__}, helpers {_helpers_digest()}, "
-                  f"vectors {llvm_level.VECTOR_WIDTH} bits)")
+                  f"vectors {llvm_level.VECTOR_WIDTH} bits, "
+                  f"BLAS {'numpy' if support.NUMPY_CBLAS else 'scipy'})")
         self.module_source = codegen.module_source(schedule, layout, items, header)
         driver, env, self._lines = codegen.driver_source(schedule, layout, items)
         module = cache.load_module(self.module_source) if self.segments else None
