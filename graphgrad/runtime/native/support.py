@@ -69,36 +69,40 @@ def _register_numpy_cblas():
     return True
 
 
-def _operand(x):
-    """(transpose flag, leading dimension) for a 2-D BLAS operand in row-major terms, or
-    (0, 0) when neither x nor x.T is row-major with unit stride (it is copied first)."""
+def _operand(x, cols):
+    """(transpose flag, leading dimension, array) for a 2-D BLAS operand in row-major terms:
+    x itself when x or x.T is row-major with unit stride, else a row-major copy."""
     size = x.itemsize
-    rows, cols = x.shape
+    rows = x.shape[0]
     if x.strides[1] == size and x.strides[0] % size == 0 and x.strides[0] // size >= max(1, cols):
-        return NO_TRANS, x.strides[0] // size
+        return NO_TRANS, x.strides[0] // size, x
     if x.strides[0] == size and x.strides[1] % size == 0 and x.strides[1] // size >= max(1, rows):
-        return TRANS, x.strides[1] // size
-    return 0, 0
+        return TRANS, x.strides[1] // size, x
+    return NO_TRANS, cols, np.ascontiguousarray(x)
 
 
-def _cblas_gemm(function, one, zero):
-    def gemm(a, b, out):
-        m, k = a.shape
-        n = b.shape[1]
-        if m == 0 or n == 0 or k == 0:
-            np.dot(a, b, out)
-            return
-        trans_a, lda = _operand(a)
-        if trans_a == 0:
-            a = np.ascontiguousarray(a)
-            trans_a, lda = NO_TRANS, k
-        trans_b, ldb = _operand(b)
-        if trans_b == 0:
-            b = np.ascontiguousarray(b)
-            trans_b, ldb = NO_TRANS, n
-        function(ROW_MAJOR, trans_a, trans_b, m, n, k, one, a.ctypes, lda, b.ctypes, ldb,
-                 zero, out.ctypes, n)
-    return gemm
+def _sgemm_numpy(a, b, out):
+    m, k = a.shape
+    n = b.shape[1]
+    if m == 0 or n == 0 or k == 0:
+        out[...] = 0
+        return
+    trans_a, lda, a = _operand(a, k)
+    trans_b, ldb, b = _operand(b, n)
+    _SGEMM(ROW_MAJOR, trans_a, trans_b, m, n, k, np.float32(1), a.ctypes, lda, b.ctypes, ldb,
+           np.float32(0), out.ctypes, n)
+
+
+def _dgemm_numpy(a, b, out):
+    m, k = a.shape
+    n = b.shape[1]
+    if m == 0 or n == 0 or k == 0:
+        out[...] = 0
+        return
+    trans_a, lda, a = _operand(a, k)
+    trans_b, ldb, b = _operand(b, n)
+    _DGEMM(ROW_MAJOR, trans_a, trans_b, m, n, k, 1.0, a.ctypes, lda, b.ctypes, ldb, 0.0,
+           out.ctypes, n)
 
 
 try:
@@ -119,20 +123,26 @@ else:
             i32, i64 = types.int32, types.int64
             return types.void(i32, i32, i32, i64, i64, i64, scalar, types.voidptr, i64,
                               types.voidptr, i64, scalar, types.voidptr, i64)
-        _sgemm = types.ExternalFunction("graphgrad_numpy_cblas_sgemm", _cblas_type(types.float32))
-        _dgemm = types.ExternalFunction("graphgrad_numpy_cblas_dgemm", _cblas_type(types.float64))
+        # called by name: cached code finds them in any process that registered them
+        _SGEMM = types.ExternalFunction("graphgrad_numpy_cblas_sgemm", _cblas_type(types.float32))
+        _DGEMM = types.ExternalFunction("graphgrad_numpy_cblas_dgemm", _cblas_type(types.float64))
+        _sgemm_numpy = _compiled(_sgemm_numpy)
+        _dgemm_numpy = _compiled(_dgemm_numpy)
+        _scipy_gemm = _compiled(_gemm)
 
         def gemm(a, b, out):
             """out = a @ b (`out` C-contiguous): NumPy's BLAS for float32 and float64, else
             np.dot."""
             raise NotImplementedError("numba-only helper")
 
-        @overload(gemm, jit_options={"cache": True, "error_model": "numpy", "nogil": True})
+        # the implementations are module globals, not closure variables: numba's cache keys a
+        # closure by its pickled variables
+        @overload(gemm, jit_options={"cache": True})
         def _gemm_of(a, b, out):
             if (a.dtype == b.dtype == out.dtype and a.ndim == b.ndim == out.ndim == 2
                     and out.layout == "C"):
                 if a.dtype == types.float32:
-                    return _cblas_gemm(_sgemm, np.float32(1), np.float32(0))
+                    return lambda a, b, out: _sgemm_numpy(a, b, out)
                 if a.dtype == types.float64:
-                    return _cblas_gemm(_dgemm, 1.0, 0.0)
-            return _gemm
+                    return lambda a, b, out: _dgemm_numpy(a, b, out)
+            return lambda a, b, out: _scipy_gemm(a, b, out)
