@@ -24,13 +24,15 @@ import os
 
 SEGMENT_LEVEL = 2
 VECTOR_WIDTH = os.environ.get("GRAPHGRAD_VECTOR_WIDTH", "512")
-# generated loops of exp/log/tanh/erf (codegen names them so) and the softmax rows' exp loops
+# in the (mangled) names of graphgrad's functions: generated loops of exp/log/tanh/erf (codegen
+# names them so) and the softmax rows' exp loops
 WIDE_FUNCTIONS = ("wide_kernel", "softmax_rows")
 
 
 def install():
     from numba.core import codegen, config
     library = getattr(codegen, "CPUCodeLibrary", None)
+    _install_vector_width(library)
     optimize = getattr(library, "_optimize_final_module", None)
     if optimize is None or getattr(optimize, "graphgrad_segment_level", False):
         return
@@ -48,7 +50,6 @@ def install():
 
     optimize_final_module.graphgrad_segment_level = True
     library._optimize_final_module = optimize_final_module
-    _install_vector_width(library)
 
 
 def _install_vector_width(library):
@@ -59,7 +60,8 @@ def _install_vector_width(library):
 
     def add_ir_module(self, ir_module):
         for fn in ir_module.functions:
-            if not fn.is_declaration and any(name in fn.name for name in WIDE_FUNCTIONS):
+            if (not fn.is_declaration and "graphgrad" in fn.name
+                    and any(name in fn.name for name in WIDE_FUNCTIONS)):
                 # set.add: llvmlite's attribute set accepts only the attributes it knows
                 set.add(fn.attributes, attribute)
         return add(self, ir_module)
