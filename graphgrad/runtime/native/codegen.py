@@ -15,6 +15,8 @@ from graphgrad.runtime.native.kernels import emit
 from graphgrad.runtime.native.writer import SegmentWriter, Unsupported
 
 NJIT = '@njit(cache=True, error_model="numpy", nogil=True)'
+# loop kernels are not cached on their own: the cached segments that call them hold their code,
+# so no other process compiles them, and writing each to the cache cost about 20 ms
 KERNEL_NJIT = '@njit(error_model="numpy", nogil=True)'
 
 

@@ -111,6 +111,7 @@ try:
     from numba.extending import overload
 except ImportError:         # the NumPy backend never imports this module's kernels
     matmul_loops = gemm = column_sums = None
+    NUMPY_CBLAS = False
 else:
     _compiled = njit(cache=True, error_model="numpy", nogil=True)
     matmul_loops = _compiled(_matmul_loops)
