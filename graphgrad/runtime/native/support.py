@@ -82,7 +82,7 @@ def _operand(x, cols):
     return NO_TRANS, cols, np.ascontiguousarray(x)
 
 
-def _sgemm_numpy(a, b, out):
+def _numpy_gemm(a, b, out):
     m, k = a.shape
     n = b.shape[1]
     if m == 0 or n == 0 or k == 0:
@@ -90,20 +90,12 @@ def _sgemm_numpy(a, b, out):
         return
     trans_a, lda, a = _operand(a, k)
     trans_b, ldb, b = _operand(b, n)
-    _SGEMM(ROW_MAJOR, trans_a, trans_b, m, n, k, np.float32(1), a.ctypes, lda, b.ctypes, ldb,
-           np.float32(0), out.ctypes, n)
+    _cblas_gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, out)
 
 
-def _dgemm_numpy(a, b, out):
-    m, k = a.shape
-    n = b.shape[1]
-    if m == 0 or n == 0 or k == 0:
-        out[...] = 0
-        return
-    trans_a, lda, a = _operand(a, k)
-    trans_b, ldb, b = _operand(b, n)
-    _DGEMM(ROW_MAJOR, trans_a, trans_b, m, n, k, 1.0, a.ctypes, lda, b.ctypes, ldb, 0.0,
-           out.ctypes, n)
+def _cblas_gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, out):
+    """NumPy's cblas_sgemm or cblas_dgemm (by out's dtype): out = op(a) @ op(b)."""
+    raise NotImplementedError("numba-only helper")
 
 
 try:
@@ -128,8 +120,19 @@ else:
         # called by name: cached code finds them in any process that registered them
         _SGEMM = types.ExternalFunction("graphgrad_numpy_cblas_sgemm", _cblas_type(types.float32))
         _DGEMM = types.ExternalFunction("graphgrad_numpy_cblas_dgemm", _cblas_type(types.float64))
-        _sgemm_numpy = _compiled(_sgemm_numpy)
-        _dgemm_numpy = _compiled(_dgemm_numpy)
+
+        # inlined into _numpy_gemm, whose cache then holds the call (no closure of its own)
+        @overload(_cblas_gemm, inline="always")
+        def _cblas_gemm_of(trans_a, trans_b, m, n, k, a, lda, b, ldb, out):
+            blas, one, zero = ((_SGEMM, np.float32(1), np.float32(0))
+                               if out.dtype == types.float32 else (_DGEMM, 1.0, 0.0))
+
+            def call(trans_a, trans_b, m, n, k, a, lda, b, ldb, out):
+                blas(ROW_MAJOR, trans_a, trans_b, m, n, k, one, a.ctypes, lda, b.ctypes, ldb,
+                     zero, out.ctypes, n)
+            return call
+
+        _numpy_gemm = _compiled(_numpy_gemm)
         _scipy_gemm = _compiled(_gemm)
 
         def gemm(a, b, out):
@@ -143,8 +146,6 @@ else:
         def _gemm_of(a, b, out):
             if (a.dtype == b.dtype == out.dtype and a.ndim == b.ndim == out.ndim == 2
                     and out.layout == "C"):
-                if a.dtype == types.float32:
-                    return lambda a, b, out: _sgemm_numpy(a, b, out)
-                if a.dtype == types.float64:
-                    return lambda a, b, out: _dgemm_numpy(a, b, out)
+                if a.dtype in (types.float32, types.float64):
+                    return lambda a, b, out: _numpy_gemm(a, b, out)
             return lambda a, b, out: _scipy_gemm(a, b, out)
