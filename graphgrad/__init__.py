@@ -7,6 +7,7 @@ import numpy as _np
 
 from graphgrad import ir, passes, runtime  # noqa: F401
 from graphgrad.config import config
+from graphgrad import malloc as _malloc
 from graphgrad.modes import (detect_anomaly, enable_grad, inference_mode,  # noqa: F401
                              is_grad_enabled, is_inference_mode_enabled, no_grad,
                              set_detect_anomaly, set_grad_enabled)
@@ -29,6 +30,7 @@ from graphgrad.errors import DeviceError, DTypeError  # noqa: E402,F401
 from graphgrad import backends, cuda  # noqa: E402,F401
 
 __version__ = "0.1.0"
+_malloc.tune(config.malloc)
 
 float32 = _np.dtype(_np.float32)
 float64 = _np.dtype(_np.float64)

@@ -16,6 +16,8 @@ class Config:
         self.verify_passes = environ.get("GRAPHGRAD_VERIFY", "") not in ("", "0")
         # runtime of compiled functions: "numpy" (default) or "numba" (extra graphgrad[fast])
         self.backend = environ.get("GRAPHGRAD_BACKEND", "numpy")
+        # "tuned" (glibc's malloc keeps large blocks, see malloc.py) or "system"
+        self.malloc = environ.get("GRAPHGRAD_MALLOC", "tuned")
         # dtype of Python floats and float factories (gg.set_default_dtype changes it)
         self.default_dtype = np.dtype(np.float32)
 

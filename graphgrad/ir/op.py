@@ -3,7 +3,8 @@
 - `infer(*inputs, **attrs) -> TensorType`: the shape/dtype rule. Inputs are anything with `.shape`
   and `.dtype` (NumPy arrays in eager mode, IR values while tracing), so the checks, and the
   errors, are the same in both modes.
-- `impl(*arrays, **attrs) -> ndarray`: the NumPy kernel.
+- `impl(*arrays, **attrs) -> ndarray`: the NumPy kernel. A NumPy ufunc, or a function that
+  stands for one (`impl.ufunc`, see `Op.ufunc`), is called inline by compiled schedules.
 - `vjp(g, *inputs, out, **attrs) -> tuple`: the gradient rule, written with graphgrad op
   functions only, so it computes numbers eagerly and emits graph nodes while tracing. One entry
   per input, None where there is no gradient.
@@ -32,6 +33,8 @@ as matmul + bias + activation).
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Optional
+
+import numpy as np
 
 REGISTRY = {}
 
@@ -62,6 +65,14 @@ class Op:
     @property
     def differentiable(self):
         return self.vjp is not None
+
+    @property
+    def ufunc(self):
+        """The NumPy ufunc `impl` is, or stands for, else None: compiled schedules call it
+        inline. An eager kernel that only takes a faster route for some shapes (the kernel
+        factories give compiled code its own) names its ufunc as `impl.ufunc`."""
+        impl = self.impl
+        return impl if isinstance(impl, np.ufunc) else getattr(impl, "ufunc", None)
 
     def make_kernel(self, in_types, attrs):
         """A callable(*arrays) for the runtime with the attributes already bound."""

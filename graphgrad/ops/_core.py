@@ -13,9 +13,11 @@ from graphgrad.tensor import Tensor
 
 def defop(name, infer, impl, vjp=None, **flags):
     """Register a primitive and return its Op record (bind it with `bind(OP, *tensors, **attrs)`).
-    A NumPy ufunc kernel also gets an `out=` form, which may run in place."""
-    if isinstance(impl, np.ufunc) and "out_impl" not in flags:
-        flags["out_impl"] = _ufunc_out(impl)
+    A NumPy ufunc kernel (or one standing for a ufunc, see `Op.ufunc`) also gets an `out=`
+    form, which may run in place."""
+    ufunc = impl if isinstance(impl, np.ufunc) else getattr(impl, "ufunc", None)
+    if ufunc is not None and "out_impl" not in flags:
+        flags["out_impl"] = _ufunc_out(ufunc)
         flags.setdefault("inplace", True)
     return register(Op(name=name, infer=infer, impl=impl, vjp=vjp, **flags))
 

@@ -1,4 +1,6 @@
 """matmul: batched and broadcasting over leading dims; 1-D operands handled by reshapes."""
+import math
+
 import numpy as np
 
 from graphgrad.dispatch import bind
@@ -48,10 +50,22 @@ def _weight_grad(g, a, b):
     return unbroadcast(bind(MATMUL, _swap_last(a), g), b.shape)
 
 
+def _matmul_impl(a, b):
+    """The eager kernel: (..., K) @ (K, N), a linear layer over a batch of sequences, is one
+    2-D product over all leading dims. NumPy runs a stacked product as one GEMM per batch
+    entry: (16, 32, 64) @ (64, 64) took 92 µs that way, 3-4x the single product."""
+    if a.ndim > 2 and b.ndim == 2:
+        lead = a.shape[:-1]
+        return np.matmul(a.reshape(math.prod(lead), a.shape[-1]), b).reshape(lead + b.shape[1:])
+    return np.matmul(a, b)
+
+
+_matmul_impl.ufunc = np.matmul      # what compiled schedules call (see Op.ufunc)
+
+
 def _rows_kernel(into):
-    """For the compiled runtime: (..., K) @ (K, N) as one 2-D product over all leading dims
-    (NumPy runs a stacked product as one GEMM per batch entry, twice as slow here); None
-    (the plain ufunc) otherwise."""
+    """For the compiled runtime: (..., K) @ (K, N) as one 2-D product over all leading dims,
+    as `_matmul_impl`, with the shapes worked out once; None (the plain ufunc) otherwise."""
     def make(in_types):
         a, b = in_types
         if len(a.shape) < 3 or len(b.shape) != 2:
@@ -69,7 +83,7 @@ def _rows_kernel(into):
     return make
 
 
-MATMUL = defop("matmul", _matmul_infer, np.matmul, _matmul_vjp, inplace=False, fusion_head=True,
+MATMUL = defop("matmul", _matmul_infer, _matmul_impl, _matmul_vjp, inplace=False, fusion_head=True,
                vjp_needs=True, kernel=_rows_kernel(False), out_kernel=_rows_kernel(True))
 
 

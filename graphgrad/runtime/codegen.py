@@ -9,8 +9,8 @@ def call_expr(op, attrs, in_types, args, out, env, key):
 
     `env` receives the objects the expression refers to; `key` makes their names unique.
     """
-    impl = op.impl
-    if isinstance(impl, np.ufunc) and not attrs:
+    impl = op.ufunc
+    if impl is not None and not attrs:
         # a ufunc is called inline, unless the op has a kernel of its own for these types
         factory = op.kernel if out is None else op.out_kernel
         special = factory(in_types) if factory is not None else None

@@ -375,3 +375,21 @@ def test_sequence_matmul_weight_gradient_by_finite_differences():
     x = gg.tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True)
     w = gg.tensor(RNG.standard_normal((4, 5)), requires_grad=True)
     assert gg.testing.gradcheck(lambda a, b: ((a @ b) ** 2).sum(), (x, w))
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [
+    ((3, 5, 4), (4, 6)), ((2, 3, 5, 4), (4, 6)), ((0, 5, 4), (4, 6)), ((3, 5, 0), (0, 6)),
+    ((1, 5, 4), (2, 4, 6)), ((5, 4), (4, 6))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_eager_matmul_runs_leading_dims_as_one_product(a_shape, b_shape, dtype):
+    from graphgrad.ops.linalg import MATMUL
+    a = (RNG.standard_normal(a_shape) * 4).astype(dtype)
+    b = (RNG.standard_normal(b_shape) * 4).astype(dtype)
+    strided = np.swapaxes(np.swapaxes(a, 0, -2).copy(), 0, -2) if a.ndim > 2 else a
+    for x in (a, strided):
+        got = MATMUL.impl(x, b)
+        assert got.shape == np.matmul(x, b).shape and got.dtype == dtype
+        np.testing.assert_allclose(got, np.matmul(x, b), rtol=1e-5 if dtype == np.float32
+                                   else 1e-12)
+    # compiled schedules still call NumPy's ufunc inline
+    assert MATMUL.ufunc is np.matmul and MATMUL.out_impl is not None
