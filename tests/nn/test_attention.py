@@ -155,6 +155,30 @@ def test_scaled_dot_product_attention_gives_zero_on_fully_masked_rows(dtype):
     assert np.all(grads[0][0].numpy()[:, 1] == 0)
 
 
+@pytest.mark.parametrize("dead_row", [False, True], ids=["causal", "fully-masked-row"])
+def test_masked_attention_eager_compiled_and_torch_agree(dead_row):
+    # eagerly a softmax without fully masked rows skips the masking `where`s; compiled code
+    # keeps them (a static graph cannot ask the data)
+    q, w = rand(2, 3, 4, seed=3), rand(2, 3, 4, seed=4)
+    mask = np.tril(np.ones((3, 3), bool))
+    mask[1] = not dead_row
+
+    def step(t, m, lib=gg):
+        out = lib.nn.functional.scaled_dot_product_attention(t, t, t, attn_mask=m)
+        (out * lib.tensor(w)).sum().backward()
+        return out
+
+    results = []
+    for run in (step, gg.compile(step)):
+        t = gg.tensor(q, requires_grad=True)
+        results.append((run(t, gg.tensor(mask)).numpy(), t.grad.numpy()))
+    t = torch.tensor(q, requires_grad=True)
+    want = (step(t, torch.tensor(mask), torch).detach().numpy(), t.grad.numpy())
+    for got in results:
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-12, atol=1e-14)
+
+
 def test_float64_inputs_with_unbatched_key_padding():
     mha, ref = mha_pair(F64, add_zero_attn=True)
     x = rand(L, E)
