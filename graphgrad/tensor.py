@@ -557,6 +557,8 @@ class Tensor:
 
     @property
     def T(self):
+        if len(self.shape) == 2:                      # the common case, quickly
+            return bind(_OPS.PERMUTE, self, perm=(1, 0))
         return ops.permute(self, tuple(reversed(range(self.ndim))))
 
     @property
@@ -652,4 +654,5 @@ class _OPS:
     """The primitives the operators bind directly."""
     from graphgrad.ops.elementwise import ADD, EQ, GE, GT, LE, LT, MUL, NE, NEG, SUB
     from graphgrad.ops.linalg import MATMUL
+    from graphgrad.ops.movement import PERMUTE
 from graphgrad import devices as _device  # noqa: E402

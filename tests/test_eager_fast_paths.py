@@ -132,3 +132,41 @@ def test_where_broadcasts_operands_of_any_shape():
     out = gg.where(gg.tensor([True, False, True]), 0.0, gg.ones(2, 3))
     np.testing.assert_array_equal(out.numpy(), [[0, 1, 0], [0, 1, 0]])
 
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (5,), ()])
+def test_reductions_over_one_int_dim_equal_the_tuple_form(shape):
+    x = gg.tensor(np.random.default_rng(1).standard_normal(shape))
+    for dim in range(-len(shape), len(shape)):
+        for keepdim in (False, True):
+            for fn in (gg.sum, gg.mean):
+                got, want = fn(x, dim, keepdim), fn(x, (dim,), keepdim)
+                assert got.shape == want.shape
+                np.testing.assert_array_equal(got.numpy(), want.numpy())
+    for fn in (gg.sum, gg.mean):
+        with pytest.raises(OutOfRangeError, match="out of range"):
+            fn(x, len(shape) + 1)
+    assert gg.ones(()).sum(0).shape == gg.ones(()).mean(-1).shape == ()
+
+
+def test_int_index_and_T_equal_the_general_forms():
+    a = np.arange(12.0).reshape(3, 4)
+    x = gg.tensor(a, requires_grad=True)
+    for i in range(-3, 3):
+        np.testing.assert_array_equal(x[i].numpy(), a[i])
+        np.testing.assert_array_equal(x[i].numpy(), x[(i,)].numpy())
+    with pytest.raises(OutOfRangeError, match=r"index 3 is out of bounds .* shape \(3, 4\)"):
+        x[3]
+    with pytest.raises(OutOfRangeError, match="too many indices"):
+        gg.tensor(1.0)[0]
+    np.testing.assert_array_equal(x.T.numpy(), a.T)
+    assert x.T.shape == x.permute(1, 0).shape and gg.ones(3).T.shape == (3,)
+    (x[1] * 2 + x.T[:, 0]).sum().backward()          # views of x: gradients flow back
+    want = np.zeros((3, 4))
+    want[1] = 2
+    want[0] += 1
+    np.testing.assert_array_equal(x.grad.numpy(), want)
+    y = gg.zeros(2, 3)
+    y[1][2] = 5.0                                     # writes through the view, as in torch
+    y.T[0, 1] = 7.0
+    np.testing.assert_array_equal(y.numpy(), [[0, 0, 0], [7, 0, 5]])

@@ -63,7 +63,7 @@ def linear(x, weight, bias=None):
     if x.shape[-1] != weight.shape[-1]:
         raise _ShapeError(f"linear: input {_describe(x)} has {x.shape[-1]} features, the weight "
                          f"{_describe(weight)} expects {weight.shape[-1]}")
-    w_t = ops.permute(weight, (1, 0))
+    w_t = weight.T if weight.ndim == 2 else ops.permute(weight, (1, 0))
     # Tensor's @ binds the primitive directly for the common >= 2-D operands of one dtype
     out = x @ w_t if isinstance(x, _Tensor) else ops.matmul(x, w_t)
     if bias is not None:

@@ -153,11 +153,29 @@ def _as_dtype(x, dtype):
 
 def float_operand(x):
     """Integer/bool tensors become the default float (like torch.exp on an int tensor)."""
-    from graphgrad.ops.elementwise import cast
     x = as_tensor(x)
     if x.dtype.kind != "f":
+        from graphgrad.ops.elementwise import cast
         return cast(x, default_float())
     return x
+
+
+def per_signature(make_kernel, limit=1024):
+    """An eager kernel of one array that runs what compiled schedules run for its type:
+    `make_kernel((x,), **attrs)` (an op's `kernel` factory), built once per shape, dtype and
+    attrs. A factory's choices (row-wise maxima, sums as matrix-vector products) are made
+    once per schedule; made on every eager call they cost more than a small tensor's work."""
+    kernels = {}
+
+    def impl(x, **attrs):
+        key = (x.shape, x.dtype, *attrs.values())
+        kernel = kernels.get(key)
+        if kernel is None:
+            if len(kernels) >= limit:
+                kernels.clear()
+            kernel = kernels[key] = make_kernel((x,), **attrs)
+        return kernel(x)
+    return impl
 
 
 # -- gradient helpers -------------------------------------------------------------------------

@@ -53,9 +53,14 @@ def _zeros_like(x):
 
 
 def _sigmoid_impl(x):
-    # 1 / (1 + exp(-x)) overflows for very negative x; split by sign for stability
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    # 1 / (1 + exp(-x)) overflows for very negative x: with e = exp(-|x|), it is 1 / (1 + e)
+    # for x >= 0 and e / (1 + e) below, worked out in place
+    e = np.abs(x, out=np.empty(x.shape, x.dtype))
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    denominator = e + e.dtype.type(1)
+    np.copyto(e, 1, where=x >= 0)
+    return np.divide(e, denominator, out=e)
 
 
 SIGMOID = _unary("sigmoid", _sigmoid_impl, lambda g, x, *, out: (g * out * (1.0 - out),))

@@ -189,8 +189,11 @@ _ALL_DIMS = [tuple(range(n)) for n in range(65)]     # NumPy's most dims
 
 @numpy_kwargs
 def sum(x, dim=None, keepdim=False, *, dtype=None):
-    if dim is None and dtype is None:       # everything, the common case: what follows does
-        return bind(SUM, x, dims=_ALL_DIMS[len(x.shape)], keepdim=bool(keepdim))
+    if dtype is None:                       # the common cases: what follows does the same
+        if dim is None:
+            return bind(SUM, x, dims=_ALL_DIMS[len(x.shape)], keepdim=bool(keepdim))
+        if type(dim) is int and -len(x.shape) <= dim < len(x.shape):
+            return bind(SUM, x, dims=(dim % len(x.shape),), keepdim=bool(keepdim))
     x = with_dtype(x, dtype)
     out = sum_dims(x, reduce_dims("sum", all_dims_if_empty(dim), x), keepdim)
     return with_dtype(out, dtype)
@@ -213,7 +216,10 @@ def count_of(x, dims):
 @numpy_kwargs
 def mean(x, dim=None, keepdim=False, *, dtype=None):
     x = float_input("mean", x, dtype)
-    dims = reduce_dims("mean", all_dims_if_empty(dim), x)
+    if type(dim) is int and -x.ndim <= dim < x.ndim:     # the common case, quickly
+        dims = (dim % x.ndim,)
+    else:
+        dims = reduce_dims("mean", all_dims_if_empty(dim), x)
     count = count_of(x, dims)
     return sum_dims(x, dims, keepdim) * (1.0 / count if count else float("nan"))
 

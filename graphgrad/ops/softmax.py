@@ -8,7 +8,7 @@ import numpy as np
 from graphgrad.dispatch import bind
 from graphgrad.errors import DTypeError
 from graphgrad.ir.types import TensorType, normalize_dim
-from graphgrad.ops._core import defop, describe, float_operand
+from graphgrad.ops._core import defop, describe, float_operand, per_signature
 from graphgrad.ops.elementwise import exp
 from graphgrad.ops.reduce import sum_dims
 from graphgrad.ops.reduce_kernels import (amax_keepdims, ones_vector, row_extreme,
@@ -21,14 +21,6 @@ def _infer(name):
             raise DTypeError(f"{name}: expects a floating-point tensor, got {describe(x)}")
         return TensorType(tuple(x.shape), x.dtype)
     return infer
-
-
-def _log_softmax_impl(x, *, dims):
-    return _log_softmax_out(np.empty_like(x), x, dims=dims)   # the kernel compiled code runs
-
-
-def _softmax_impl(x, *, dims):
-    return _softmax_out(np.empty_like(x), x, dims=dims)
 
 
 def _log_softmax_vjp(g, x, *, out, dims):
@@ -94,10 +86,12 @@ def _rows(log, rows, n, dtype, generic):
     return kernel
 
 
-LOG_SOFTMAX = defop("log_softmax", _infer("log_softmax"), _log_softmax_impl, _log_softmax_vjp,
+LOG_SOFTMAX = defop("log_softmax", _infer("log_softmax"), per_signature(_rows_kernel(True, False)),
+                    _log_softmax_vjp,
                     out_impl=_log_softmax_out, inplace=True, kernel=_rows_kernel(True, False),
                     out_kernel=_rows_kernel(True, True))
-SOFTMAX = defop("softmax", _infer("softmax"), _softmax_impl, _softmax_vjp,
+SOFTMAX = defop("softmax", _infer("softmax"), per_signature(_rows_kernel(False, False)),
+                _softmax_vjp,
                 out_impl=_softmax_out, inplace=True, kernel=_rows_kernel(False, False),
                 out_kernel=_rows_kernel(False, True))
 

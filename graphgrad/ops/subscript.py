@@ -26,8 +26,20 @@ def out_of_range(name, error, shape):
     return OutOfRangeError(f"{name}: {error} (tensor of shape {shape})")
 
 
+_INDEXES = {}        # (ndim, spec) -> numpy_index, for specs without index tensors
+
+
 def _getitem_impl(x, *idx, spec):
-    basic, advanced = numpy_index(x.ndim, spec, idx)
+    if idx:
+        basic, advanced = numpy_index(x.ndim, spec, idx)
+    else:                               # ints, slices, None, ... and bools: worked out once
+        key = (x.ndim, spec)
+        index = _INDEXES.get(key)
+        if index is None:
+            if len(_INDEXES) >= 1024:
+                _INDEXES.clear()
+            index = _INDEXES[key] = numpy_index(x.ndim, spec, idx)
+        basic, advanced = index
     y = _read(x, basic, "getitem")
     if advanced is None:
         return y
@@ -133,6 +145,8 @@ SETITEM = defop("setitem", _write_infer("setitem"), _setitem_impl, _setitem_vjp)
 # -- op functions -----------------------------------------------------------------------------
 
 def getitem(x, index):
+    if type(index) is int:                    # x[i], the common case, quickly
+        return bind(GETITEM, x, spec=(("i", index),))
     spec, tensors = parse_index(x, index)
     if not tensors and all(s == FULL for s in spec):
         return x

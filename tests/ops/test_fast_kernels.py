@@ -393,3 +393,23 @@ def test_eager_matmul_runs_leading_dims_as_one_product(a_shape, b_shape, dtype):
                                    else 1e-12)
     # compiled schedules still call NumPy's ufunc inline
     assert MATMUL.ufunc is np.matmul and MATMUL.out_impl is not None
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_eager_softmax_runs_the_compiled_kernel_of_its_shape(log, dtype):
+    sm = importlib.import_module("graphgrad.ops.softmax")
+    generic = sm._log_softmax_out if log else sm._softmax_out
+    fn = F.log_softmax if log else F.softmax
+    x = (RNG.standard_normal((6, 5, 7)) * 3).astype(dtype)
+    x[1, 2] = -np.inf
+    x[2, 0, 3] = np.nan
+    x[3, 1] = [np.inf] + [0.0] * 6
+    for a in (x, x.transpose(2, 0, 1), x[:, ::2]):             # contiguous and strided
+        for dim in range(-a.ndim, a.ndim):
+            got = fn(gg.tensor(a), dim).numpy()
+            with np.errstate(invalid="ignore"):
+                want = generic(np.empty_like(a), a, dims=(dim % a.ndim,))
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, rtol=1e-6 if dtype != np.float16 else 1e-3,
+                                       atol=1e-7 if dtype != np.float16 else 1e-3)
