@@ -7,6 +7,7 @@ from graphgrad.dispatch import bind
 from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType, broadcast_shapes
 from graphgrad.ops._core import defop, describe, operands, unbroadcast
+from graphgrad.ops.movement import PERMUTE, reshape
 
 
 def _matmul_infer(a, b):
@@ -29,8 +30,8 @@ def _matmul_infer(a, b):
 
 
 def _swap_last(x):
-    from graphgrad.ops.movement import transpose
-    return transpose(x, -1, -2)
+    n = len(x.shape)                  # >= 2: the primitive's operands and gradients
+    return bind(PERMUTE, x, perm=(*range(n - 2), n - 1, n - 2))
 
 
 def _matmul_vjp(g, a, b, *, out, needs=(True, True)):
@@ -44,9 +45,9 @@ def _weight_grad(g, a, b):
         # x (..., K) @ W (K, N), as in a linear layer over a batch of sequences: the batch
         # dims are rows of one product (K, rows) @ (rows, N), not a product per batch entry
         # summed afterwards
-        from graphgrad.ops.movement import reshape
-        rows = reshape(a, (-1, a.shape[-1]))
-        return bind(MATMUL, _swap_last(rows), reshape(g, (-1, g.shape[-1])))
+        rows = math.prod(a.shape[:-1])
+        return bind(MATMUL, _swap_last(reshape(a, (rows, a.shape[-1]))),
+                    reshape(g, (rows, g.shape[-1])))
     return unbroadcast(bind(MATMUL, _swap_last(a), g), b.shape)
 
 
@@ -89,7 +90,6 @@ MATMUL = defop("matmul", _matmul_infer, _matmul_impl, _matmul_vjp, inplace=False
 
 def matmul(a, b):
     """torch.matmul semantics: 1-D operands are promoted to matrices and the dim is removed."""
-    from graphgrad.ops.movement import reshape
     a, b = operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both operands need at least 1 dim, got {describe(a)} @ "

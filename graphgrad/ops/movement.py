@@ -26,7 +26,7 @@ def resolve_shape(name, size, shape):
     unknown = [i for i, d in enumerate(shape) if d == -1]
     if len(unknown) > 1 or any(d < -1 for d in shape):
         raise ShapeError(f"{name}: invalid shape {shape}")
-    known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+    known = math.prod([d for d in shape if d != -1])
     if unknown:
         if known == 0 or size % known:
             raise ShapeError(f"{name}: shape {shape} is invalid for {size} elements")

@@ -10,8 +10,11 @@ from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType, as_dtype, normalize_dim, normalize_dims
 from graphgrad.ops._core import defop, describe, float_operand
 from graphgrad.ops.dim_keywords import numpy_kwargs
+from graphgrad.ops.elementwise import cast, maximum, minimum
+from graphgrad.ops.movement import broadcast_to, reshape
 from graphgrad.ops.reduce_kernels import (extreme_applies, gemv_split, sum_kernel,
                                           last_axis_extreme)
+from graphgrad.tensor import Tensor
 
 
 def _reduced_shape(shape, dims, keepdim):
@@ -57,7 +60,6 @@ def _sum_impl(x, *, dims, keepdim):
 
 def _expand_back(g, x_shape, dims, keepdim):
     """Gradient of a reduction: reinsert the reduced axes, broadcast back to the input shape."""
-    from graphgrad.ops.movement import broadcast_to, reshape
     if not keepdim:
         g = reshape(g, _reduced_shape(x_shape, dims, True))
     return broadcast_to(g, x_shape)
@@ -108,8 +110,6 @@ def _extreme_infer(name):
 
 def _extreme_vjp(g, x, *, out, dims, keepdim):
     # the gradient is shared evenly between tied extrema, as in torch.amax / torch.amin
-    from graphgrad.ops.elementwise import cast
-    from graphgrad.ops.movement import reshape
     if not keepdim:
         out = reshape(out, _reduced_shape(tuple(x.shape), dims, True))
     mask = cast(x == out, x.dtype)
@@ -175,7 +175,6 @@ def with_dtype(x, dtype):
     """`x` cast to `dtype` first (the `dtype=` argument of torch's reductions)."""
     if dtype is None:
         return x
-    from graphgrad.ops.elementwise import cast
     return cast(x, as_dtype(dtype))
 
 
@@ -264,9 +263,7 @@ def max(x, dim=None, keepdim=False):
     """`max(x)` is the overall maximum (its gradient shared by ties); `max(x, dim)` returns
     (values, indices) like torch, the gradient going to the index; `max(a, b)` with a tensor
     `b` is the elementwise maximum."""
-    from graphgrad.tensor import Tensor
     if isinstance(dim, Tensor):
-        from graphgrad.ops.elementwise import maximum
         return maximum(x, dim)
     if dim is None:
         return amax(x)
@@ -275,9 +272,7 @@ def max(x, dim=None, keepdim=False):
 
 @numpy_kwargs
 def min(x, dim=None, keepdim=False):
-    from graphgrad.tensor import Tensor
     if isinstance(dim, Tensor):
-        from graphgrad.ops.elementwise import minimum
         return minimum(x, dim)
     if dim is None:
         return amin(x)
@@ -287,7 +282,6 @@ def min(x, dim=None, keepdim=False):
 def _values_at_indices(result, op, x, dim, keepdim):
     """(values, indices) of max/min along `dim`: the values are gathered at the indices, so
     the gradient flows to the chosen element only, as in torch."""
-    from graphgrad.ops.movement import reshape
     from graphgrad.ops.scan import take_along_dim
     indices = _indices(op, x, dim, True)
     if x.ndim == 0:
@@ -315,7 +309,6 @@ def _single_dim(name, dim):
 def logsumexp(x, dim=None, keepdim=False):
     """log(sum(exp(x))) computed stably: the max is subtracted first (as a constant)."""
     from graphgrad.ops.elementwise import abs, exp, log, where
-    from graphgrad.ops.movement import reshape
     x = float_operand(x)
     dims = reduce_dims("logsumexp", all_dims_if_empty(dim), x)
     if 0 in x.shape:
@@ -331,19 +324,17 @@ def logsumexp(x, dim=None, keepdim=False):
 def _logical_result(x, out):
     # torch keeps uint8 for uint8 inputs (a legacy rule); every other dtype gives bool
     if x.dtype == np.uint8:
-        from graphgrad.ops.elementwise import cast
-        return cast(out, np.uint8)
+            return cast(out, np.uint8)
     return out
 
 
 @numpy_kwargs
 def any(x, dim=None, keepdim=False):
-    from graphgrad.ops.elementwise import cast
     return _logical_result(x, sum(cast(x, np.bool_), dim, keepdim) > 0)
 
 
 @numpy_kwargs
 def all(x, dim=None, keepdim=False):
-    from graphgrad.ops.elementwise import cast, logical_not
+    from graphgrad.ops.elementwise import logical_not
     hits = sum(cast(logical_not(cast(x, np.bool_)), np.int64), dim, keepdim) == 0
     return _logical_result(x, hits)

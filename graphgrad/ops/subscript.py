@@ -7,6 +7,7 @@ from graphgrad.dispatch import bind
 from graphgrad.errors import DTypeError, OutOfRangeError, ShapeError
 from graphgrad.ir.types import TensorType
 from graphgrad.ops._core import defop, describe, unbroadcast
+from graphgrad.ops.creation import zeros
 from graphgrad.ops.index_kernels import add_rows
 from graphgrad.ops.index_spec import (FULL, as_tuple, dims_used, check_index_tensors,
                                       index_shape, numpy_index, parse_index)
@@ -61,7 +62,6 @@ def _read(x, basic, name):
 
 
 def _getitem_vjp(g, x, *idx, out, spec):
-    from graphgrad.ops.creation import zeros
     base = zeros(x.shape, dtype=x.dtype)
     return (bind(INDEX_ADD, base, g, *idx, spec=spec),) + (None,) * len(idx)
 
@@ -134,7 +134,6 @@ def _setitem_impl(base, value, *idx, spec):
 
 
 def _setitem_vjp(g, base, value, *idx, out, spec):
-    from graphgrad.ops.creation import zeros
     g_base = bind(SETITEM, g, zeros((), dtype=g.dtype), *idx, spec=spec)
     g_value = unbroadcast(bind(GETITEM, g, *idx, spec=spec), value.shape)
     return (g_base, g_value) + (None,) * len(idx)
