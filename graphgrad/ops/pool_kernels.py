@@ -56,14 +56,19 @@ def max_backward_out(out, g, x, view, kernel):
     if any(o * k != n for o, k, n in zip(g.shape[2:], kernel, x.shape[2:])):
         out.fill(0)                                 # rows and columns no window covers
     dx = tiles(out, g.shape[2:], kernel=kernel, stride=kernel, padding=())
+    taps = list(itertools.product(*(range(k) for k in kernel)))
+    hits = [np.equal(_tap(view, offsets), best) for offsets in taps]
+    # every window holds its maximum at least once; as many hits as windows means no ties,
+    # and each hit is the window's first maximum (the usual case: no ordering passes)
+    ties = sum(np.count_nonzero(hit) for hit in hits) != best.size
     taken = None
-    for offsets in itertools.product(*(range(k) for k in kernel)):
-        hit = _tap(view, offsets) == best
-        if taken is None:
-            taken = hit
-        else:
-            np.greater(hit, taken, out=hit)         # a maximum no earlier tap had
-            taken |= hit
+    for offsets, hit in zip(taps, hits):
+        if ties:
+            if taken is None:
+                taken = hit
+            else:
+                np.greater(hit, taken, out=hit)     # a maximum no earlier tap had
+                taken |= hit
         picked(_tap(dx, offsets), g, hit)
     return True
 

@@ -143,8 +143,11 @@ def _pool_general(fn, *args, monkeypatch, **attrs):
 
 @pytest.mark.parametrize("shape, kernel", [((2, 3, 8, 6), (2, 2)), ((2, 2, 9, 7), (3, 2)),
                                            ((1, 2, 4, 6, 6), (2, 3, 2))])
-def test_tiled_max_pool_equals_the_general_kernel_with_ties(shape, kernel, monkeypatch):
-    x = np.maximum(RNG.standard_normal(shape), 0).round(1)     # many tied maxima
+@pytest.mark.parametrize("ties", [True, False], ids=["ties", "distinct"])
+def test_tiled_max_pool_equals_the_general_kernel_with_ties(shape, kernel, ties, monkeypatch):
+    x = RNG.standard_normal(shape)
+    if ties:
+        x = np.maximum(x, 0).round(1)                           # many tied maxima
     attrs = dict(kernel=kernel, stride=kernel, padding=(0,) * len(kernel),
                  dilation=(1,) * len(kernel), ceil_mode=False)
     out_size = tuple(n // k for n, k in zip(shape[2:], kernel))
