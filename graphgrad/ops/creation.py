@@ -156,6 +156,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     """torch.arange: int64 when start, end and step are all ints, else float32."""
     from graphgrad.ops.ranges import arange_values
     _check_device(device, "arange")
+    if end is None and type(start) is int and start >= 0 and step == 1 and dtype is None:
+        return tensor(np.arange(start, dtype=np.int64), requires_grad=requires_grad)  # arange(n)
     if end is None:
         start, end = 0, start
     if dtype is None:
