@@ -5,10 +5,9 @@ Every eager op returns a new NumPy array. By default glibc serves an allocation 
 the heap when more than 128 KiB at its top are free. Its heuristic raises both limits as
 large blocks are freed, yet an eager training step keeps freeing and reallocating blocks of
 many sizes, and memory that went back to the system costs a page fault per 4 KiB when it is
-used again. An eager transformer step (`python -m graphgrad bench --workloads transformer`)
-took 1,680 page faults and 1.7-2 ms of system time out of 12 ms this way; PyTorch's eager
-step of the same model takes about one. Compiled steps allocate their buffers once and are
-not affected.
+used again. An eager step of the benchmark's transformer workload took 1,680 page faults
+and 1.7-2.4 ms of system time (of 11-14 ms) this way; PyTorch's eager step of the same model
+takes about one. Compiled steps allocate their buffers once and are not affected.
 
 `tune()` starts glibc at the limits its heuristic grows to on 64-bit systems: allocations up
 to 32 MiB come from the heap, and up to 64 MiB of free memory stays there to be reused, so

@@ -54,7 +54,8 @@ def _weight_grad(g, a, b):
 def _matmul_impl(a, b):
     """The eager kernel: (..., K) @ (K, N), a linear layer over a batch of sequences, is one
     2-D product over all leading dims. NumPy runs a stacked product as one GEMM per batch
-    entry: (16, 32, 64) @ (64, 64) took 92 µs that way, 3-4x the single product."""
+    entry: in an eager transformer step, (16, 32, 64) @ (64, 64) took 92 µs that way and
+    53 µs as one product."""
     if a.ndim > 2 and b.ndim == 2:
         lead = a.shape[:-1]
         return np.matmul(a.reshape(math.prod(lead), a.shape[-1]), b).reshape(lead + b.shape[1:])

@@ -324,7 +324,7 @@ def logsumexp(x, dim=None, keepdim=False):
 def _logical_result(x, out):
     # torch keeps uint8 for uint8 inputs (a legacy rule); every other dtype gives bool
     if x.dtype == np.uint8:
-            return cast(out, np.uint8)
+        return cast(out, np.uint8)
     return out
 
 

@@ -86,14 +86,14 @@ def _rows(log, rows, n, dtype, generic):
     return kernel
 
 
-LOG_SOFTMAX = defop("log_softmax", _infer("log_softmax"), per_signature(_rows_kernel(True, False)),
-                    _log_softmax_vjp,
+# eager calls run the compiled kernel of their shape too (per_signature)
+LOG_SOFTMAX = defop("log_softmax", _infer("log_softmax"),
+                    per_signature(_rows_kernel(True, False)), _log_softmax_vjp,
                     out_impl=_log_softmax_out, inplace=True, kernel=_rows_kernel(True, False),
                     out_kernel=_rows_kernel(True, True))
 SOFTMAX = defop("softmax", _infer("softmax"), per_signature(_rows_kernel(False, False)),
-                _softmax_vjp,
-                out_impl=_softmax_out, inplace=True, kernel=_rows_kernel(False, False),
-                out_kernel=_rows_kernel(False, True))
+                _softmax_vjp, out_impl=_softmax_out, inplace=True,
+                kernel=_rows_kernel(False, False), out_kernel=_rows_kernel(False, True))
 
 
 def _dims(name, x, dim):
