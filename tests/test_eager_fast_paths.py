@@ -170,3 +170,49 @@ def test_int_index_and_T_equal_the_general_forms():
     y[1][2] = 5.0                                     # writes through the view, as in torch
     y.T[0, 1] = 7.0
     np.testing.assert_array_equal(y.numpy(), [[0, 0, 0], [7, 0, 5]])
+
+
+def _adam_run(opt_class, dtype, anomaly, steps=4, **kw):
+    """Parameters, state and version counts after `steps` Adam(W) steps (anomaly mode takes
+    the general path, op by op)."""
+    rng = np.random.default_rng(5)
+    w = gg.tensor(rng.standard_normal((3, 4)).astype(dtype), requires_grad=True)
+    b = gg.tensor(rng.standard_normal(4).astype(dtype), requires_grad=True)
+    x = gg.tensor(rng.standard_normal((5, 3)).astype(dtype))
+    opt = opt_class([w, b], **kw)
+    versions = []
+    for i in range(steps):
+        opt.zero_grad()
+        ((x @ w + b) ** 2).sum().backward()
+        opt.param_groups[0]["lr"] = kw.get("lr", 1e-3) * (1 + i)     # as a scheduler would
+        if anomaly:
+            with gg.detect_anomaly():
+                opt.step()
+        else:
+            opt.step()
+        versions.append((w._version, b._version) + tuple(
+            t._version for p in (w, b) for t in opt.state[p].values()))
+    state = [t.numpy().copy() for p in (w, b) for t in opt.state[p].values()]
+    return [w.numpy().copy(), b.numpy().copy()] + state, versions
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("opt_class, kw", [
+    ("Adam", {}), ("Adam", dict(lr=0.1, weight_decay=0.1)), ("Adam", dict(maximize=True)),
+    ("Adam", dict(betas=(0.3, 0.5), eps=1e-3)), ("AdamW", {}),
+    ("AdamW", dict(lr=0.05, weight_decay=0.3, maximize=True)), ("Adam", dict(amsgrad=True)),
+    ("Adam", dict(weight_decay=0.1, decoupled_weight_decay=True))])
+def test_adam_step_on_arrays_is_bitwise_the_general_step(dtype, opt_class, kw, monkeypatch):
+    opt_class = getattr(gg.optim, opt_class)
+    taken = []
+    quick = gg.optim.Adam._eager_update
+    monkeypatch.setattr(gg.optim.Adam, "_eager_update",
+                        lambda *a: taken.append(quick(*a)) or taken[-1])
+    fast = _adam_run(opt_class, dtype, False, **kw)
+    assert taken == ([] if kw.get("amsgrad") else [True] * 8)   # AMSGrad: the general path
+    general = _adam_run(opt_class, dtype, True, **kw)
+    assert len(fast[0]) == len(general[0])
+    for a, b in zip(fast[0], general[0]):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    assert fast[1] == general[1]

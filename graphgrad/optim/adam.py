@@ -3,9 +3,14 @@ correction is computed in the graph and a compiled step never bakes it in)."""
 import numpy as np
 
 from graphgrad import ops
+from graphgrad.modes import active_recorder, anomaly_enabled
 from graphgrad.optim._common import (ScalarStateMixin, as_dtype, check, check_betas,
                                      check_impl_flags, check_lr, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
+from graphgrad.optim.sgd import bump
+
+_NUMBER = (int, float)
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Adam(ScalarStateMixin, Optimizer):
@@ -34,9 +39,15 @@ class Adam(ScalarStateMixin, Optimizer):
         weight_decay = self._hyper(group, "weight_decay")
         amsgrad = self._hyper(group, "amsgrad")
         maximize = self._hyper(group, "maximize")
+        decoupled = self._hyper(group, "decoupled_weight_decay") if weight_decay else False
+        # eagerly (no trace, no anomaly checks per op) the common update runs as NumPy ufuncs
+        eager = active_recorder() is None and not anomaly_enabled() and not amsgrad
         for p in group["params"]:
             g = p.grad
             if g is None:
+                continue
+            if eager and self._eager_update(p, g, group, eps, weight_decay, decoupled,
+                                            maximize):
                 continue
             if maximize:
                 g = -g
@@ -51,7 +62,7 @@ class Adam(ScalarStateMixin, Optimizer):
             exp_avg_sq = self._state_tensor(p, "exp_avg_sq")
             step.add_(1.0)
             if weight_decay:
-                if self._hyper(group, "decoupled_weight_decay"):
+                if decoupled:
                     p.mul_(as_dtype(1.0 - lr * weight_decay, p.dtype))
                 else:
                     g = g + p * weight_decay
@@ -71,6 +82,61 @@ class Adam(ScalarStateMixin, Optimizer):
                 second = max_sq
             denom = ops.sqrt(second) / bias_correction2_sqrt + eps
             p.sub_(step_size * exp_avg / denom)
+
+    def _eager_update(self, p, g, group, eps, weight_decay, decoupled, maximize):
+        """The update above on the arrays, with the same ufuncs on the same dtypes in the same
+        order (so the same values, bit for bit) and the same version bumps, without a Tensor
+        per intermediate: a quarter of the time. False (nothing done) for what it does not
+        cover (AMSGrad, other dtypes, tensor hyperparameters), which takes the general path."""
+        data, gd = p._data, g._data
+        lr = dict.__getitem__(group, "lr")
+        betas = dict.__getitem__(group, "betas")
+        if type(data) is not np.ndarray or type(gd) is not np.ndarray or \
+                data.dtype not in _FLOATS or gd.dtype != data.dtype or \
+                gd.shape != data.shape or not data.flags.writeable or \
+                not all(type(v) in _NUMBER for v in (lr, eps, weight_decay, *betas)):
+            return False
+        step = scalar_state(self, p, "step")
+        exp_avg, exp_avg_sq = (self._state_tensor(p, name) for name in ("exp_avg", "exp_avg_sq"))
+        sd, m, v = step._data, exp_avg._data, exp_avg_sq._data
+        if any(type(a) is not np.ndarray or not a.flags.writeable for a in (sd, m, v)) or \
+                sd.shape or sd.dtype != np.float32 or \
+                any(a.dtype != data.dtype or a.shape != data.shape for a in (m, v)):
+            return False
+        dtype, f64 = data.dtype, np.dtype(np.float64)
+        beta1, beta2 = betas
+        np.copyto(sd, np.add(sd, np.asarray(1.0, np.float32)))          # step.add_(1.0)
+        bump(step)
+        if maximize:
+            gd = np.negative(gd)
+        if weight_decay:
+            if decoupled:
+                np.copyto(data, np.multiply(data, np.asarray(1.0 - lr * weight_decay, dtype)))
+                bump(p)
+            else:
+                gd = np.add(gd, np.multiply(data, np.asarray(weight_decay, dtype)))
+        w = np.asarray(1.0 - beta1, dtype)                              # exp_avg.lerp_(g, w)
+        diff = np.subtract(gd, m)
+        if np.abs(w) < 0.5:
+            np.copyto(m, np.add(m, np.multiply(w, diff)))
+        else:
+            np.copyto(m, np.subtract(gd, np.multiply(diff, np.subtract(1, w))))
+        bump(exp_avg)
+        np.copyto(v, np.multiply(v, np.asarray(beta2, dtype)))        # .mul_(beta2)
+        bump(exp_avg_sq)
+        scaled = np.multiply(gd, np.asarray(1.0 - beta2, dtype))        # .addcmul_(g, g, ...)
+        np.copyto(v, np.add(v, np.multiply(scaled, gd)))
+        bump(exp_avg_sq)
+        step64 = sd.astype(f64)
+        one = np.asarray(1.0, f64)
+        correction1 = np.subtract(one, np.power(np.asarray(beta1, f64), step64))
+        correction2_sqrt = np.sqrt(np.subtract(one, np.power(np.asarray(beta2, f64), step64)))
+        step_size = np.divide(np.asarray(lr, f64), correction1).astype(dtype)
+        denom = np.add(np.divide(np.sqrt(v), correction2_sqrt.astype(dtype)),
+                       np.asarray(eps, dtype))
+        np.copyto(data, np.subtract(data, np.divide(np.multiply(step_size, m), denom)))
+        bump(p)
+        return True
 
 
 class AdamW(Adam):

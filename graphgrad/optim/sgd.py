@@ -96,14 +96,14 @@ class SGD(Optimizer):
             new = np.multiply(bd, m)
             np.add(new, gd, out=new)
             np.copyto(bd, new)
-            _bump(buf)
+            bump(buf)
             gd = np.add(gd, np.multiply(bd, m)) if nesterov else bd
         np.subtract(data, np.multiply(gd, np.asarray(lr, dtype)), out=data)
-        _bump(p)
+        bump(p)
         return True
 
 
-def _bump(t):
+def bump(t):
     """An in-place write's version bump (as `Tensor._write`)."""
     cell = t._vc
     if cell is not None:
