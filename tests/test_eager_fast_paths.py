@@ -172,9 +172,9 @@ def test_int_index_and_T_equal_the_general_forms():
     np.testing.assert_array_equal(y.numpy(), [[0, 0, 0], [7, 0, 5]])
 
 
-def _adam_run(opt_class, dtype, anomaly, steps=4, **kw):
-    """Parameters, state and version counts after `steps` Adam(W) steps (anomaly mode takes
-    the general path, op by op)."""
+def _optimizer_run(opt_class, dtype, anomaly, steps=4, **kw):
+    """Parameters, state and version counts after `steps` steps (anomaly mode takes the
+    general path, op by op)."""
     rng = np.random.default_rng(5)
     w = gg.tensor(rng.standard_normal((3, 4)).astype(dtype), requires_grad=True)
     b = gg.tensor(rng.standard_normal(4).astype(dtype), requires_grad=True)
@@ -192,7 +192,7 @@ def _adam_run(opt_class, dtype, anomaly, steps=4, **kw):
             opt.step()
         versions.append((w._version, b._version) + tuple(
             t._version for p in (w, b) for t in opt.state[p].values()))
-    state = [t.numpy().copy() for p in (w, b) for t in opt.state[p].values()]
+    state = [(name, t.numpy().copy()) for p in (w, b) for name, t in opt.state[p].items()]
     return [w.numpy().copy(), b.numpy().copy()] + state, versions
 
 
@@ -201,18 +201,29 @@ def _adam_run(opt_class, dtype, anomaly, steps=4, **kw):
     ("Adam", {}), ("Adam", dict(lr=0.1, weight_decay=0.1)), ("Adam", dict(maximize=True)),
     ("Adam", dict(betas=(0.3, 0.5), eps=1e-3)), ("AdamW", {}),
     ("AdamW", dict(lr=0.05, weight_decay=0.3, maximize=True)), ("Adam", dict(amsgrad=True)),
-    ("Adam", dict(weight_decay=0.1, decoupled_weight_decay=True))])
-def test_adam_step_on_arrays_is_bitwise_the_general_step(dtype, opt_class, kw, monkeypatch):
+    ("Adam", dict(weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RMSprop", {}), ("RMSprop", dict(alpha=0.9, eps=1e-3, weight_decay=0.1, maximize=True)),
+    ("RMSprop", dict(momentum=0.9)), ("RMSprop", dict(centered=True)),
+    ("Adagrad", {}), ("Adagrad", dict(weight_decay=0.1, initial_accumulator_value=0.5,
+                                      maximize=True)),
+    ("Adagrad", dict(lr_decay=0.01))])
+def test_optimizer_step_on_arrays_is_bitwise_the_general_step(dtype, opt_class, kw,
+                                                              monkeypatch):
     opt_class = getattr(gg.optim, opt_class)
+    owner = next(c for c in opt_class.__mro__ if "_eager_update" in vars(c))
     taken = []
-    quick = gg.optim.Adam._eager_update
-    monkeypatch.setattr(gg.optim.Adam, "_eager_update",
-                        lambda *a: taken.append(quick(*a)) or taken[-1])
-    fast = _adam_run(opt_class, dtype, False, **kw)
-    assert taken == ([] if kw.get("amsgrad") else [True] * 8)   # AMSGrad: the general path
-    general = _adam_run(opt_class, dtype, True, **kw)
+    quick = owner._eager_update
+    monkeypatch.setattr(owner, "_eager_update", lambda *a: taken.append(quick(*a)) or taken[-1])
+    fast = _optimizer_run(opt_class, dtype, False, **kw)
+    general_path = kw.get("amsgrad") or kw.get("centered") or kw.get("lr_decay")
+    assert taken == ([] if general_path else [True] * 8)     # 4 steps of 2 parameters
+    monkeypatch.undo()
+    general = _optimizer_run(opt_class, dtype, True, **kw)
     assert len(fast[0]) == len(general[0])
     for a, b in zip(fast[0], general[0]):
+        if isinstance(a, tuple):                              # (state name, values)
+            assert a[0] == b[0]
+            a, b = a[1], b[1]
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
     assert fast[1] == general[1]

@@ -50,6 +50,47 @@ def scalar_state(opt, p, name, value=0.0):
     return opt._state_tensor(p, name, init=lambda p: ops.full((), value, dtype=SCALAR_DTYPE))
 
 
+# -- eager updates on the arrays ---------------------------------------------------------------
+# Eagerly (no trace, no anomaly checks per op) SGD, Adam(W), RMSprop and Adagrad run their update
+# on the NumPy arrays, with the same ufuncs on the same dtypes in the same order as their general
+# op-by-op update, so the values are the same to the bit (tests compare the two), and with the
+# same version bumps, without a Tensor per intermediate.
+
+NUMBER = (int, float)
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def eager_arrays(p, g, numbers, step=None, states=()):
+    """(param, grad, step counter, [states]) arrays when an update can run on them: plain
+    writeable float32 or float64 arrays, the states of p's shape and dtype, the step counter
+    (when given) a 0-d float32 array, and Python-number hyperparameters. None otherwise
+    (the general path then runs)."""
+    data, gd = p._data, g._data
+    if type(data) is not np.ndarray or type(gd) is not np.ndarray or \
+            data.dtype not in _FLOATS or gd.dtype != data.dtype or gd.shape != data.shape or \
+            not data.flags.writeable or not all(type(v) in NUMBER for v in numbers):
+        return None
+    arrays = [t._data for t in states]
+    for a in arrays:
+        if type(a) is not np.ndarray or not a.flags.writeable or a.shape != data.shape or \
+                a.dtype != data.dtype:
+            return None
+    counter = None
+    if step is not None:
+        counter = step._data
+        if type(counter) is not np.ndarray or not counter.flags.writeable or counter.shape \
+                or counter.dtype != SCALAR_DTYPE:
+            return None
+    return data, gd, counter, arrays
+
+
+def bump(t):
+    """An in-place write's version bump (as `Tensor._write`)."""
+    cell = t._vc
+    if cell is not None:
+        cell[0] += 1
+
+
 def lerp(start, end, weight):
     """torch.lerp's rounding: start + w (end - start) for |w| < 0.5, else end - (end - start)
     (1 - w). A traced weight takes the first form."""

@@ -3,8 +3,9 @@ from construction, as in torch."""
 import numpy as np
 
 from graphgrad import ops
-from graphgrad.optim._common import (ScalarStateMixin, check, check_impl_flags, check_lr,
-                                     scalar_state)
+from graphgrad.modes import active_recorder, anomaly_enabled
+from graphgrad.optim._common import (ScalarStateMixin, bump, check, check_impl_flags, check_lr,
+                                     eager_arrays, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -44,9 +45,12 @@ class Adagrad(ScalarStateMixin, Optimizer):
         eps = self._hyper(group, "eps")
         weight_decay = self._hyper(group, "weight_decay")
         maximize = self._hyper(group, "maximize")
+        eager = active_recorder() is None and not anomaly_enabled() and not lr_decay
         for p in group["params"]:
             g = p.grad
             if g is None:
+                continue
+            if eager and self._eager_update(p, g, group, eps, weight_decay, maximize):
                 continue
             step, state_sum = self._init_state(group, p)
             step.add_(1.0)
@@ -63,3 +67,26 @@ class Adagrad(ScalarStateMixin, Optimizer):
             state_sum.copy_(state_sum + g * g)
             std = ops.sqrt(state_sum) + eps
             p.sub_(clr * g / std)
+
+    def _eager_update(self, p, g, group, eps, weight_decay, maximize):
+        """The update above on the arrays (see _common.eager_arrays), without lr_decay. False
+        (nothing done) for what it does not cover, which takes the general path."""
+        lr = dict.__getitem__(group, "lr")
+        step, state_sum = self._init_state(group, p)
+        arrays = eager_arrays(p, g, (lr, eps, weight_decay), step, (state_sum,))
+        if arrays is None:
+            return False
+        data, gd, sd, (total,) = arrays
+        dtype = data.dtype
+        np.copyto(sd, np.add(sd, np.asarray(1.0, np.float32)))          # step.add_(1.0)
+        bump(step)
+        if maximize:
+            gd = np.negative(gd)
+        if weight_decay:
+            gd = np.add(gd, np.multiply(np.asarray(weight_decay, dtype), data))
+        np.copyto(total, np.add(total, np.multiply(gd, gd)))
+        bump(state_sum)
+        std = np.add(np.sqrt(total), np.asarray(eps, dtype))
+        np.copyto(data, np.subtract(data, np.divide(np.multiply(np.asarray(lr, dtype), gd), std)))
+        bump(p)
+        return True

@@ -4,13 +4,9 @@ import numpy as np
 
 from graphgrad import ops
 from graphgrad.modes import active_recorder, anomaly_enabled
-from graphgrad.optim._common import (ScalarStateMixin, as_dtype, check, check_betas,
-                                     check_impl_flags, check_lr, scalar_state)
+from graphgrad.optim._common import (ScalarStateMixin, as_dtype, bump, check, check_betas,
+                                     check_impl_flags, check_lr, eager_arrays, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
-from graphgrad.optim.sgd import bump
-
-_NUMBER = (int, float)
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Adam(ScalarStateMixin, Optimizer):
@@ -84,25 +80,16 @@ class Adam(ScalarStateMixin, Optimizer):
             p.sub_(step_size * exp_avg / denom)
 
     def _eager_update(self, p, g, group, eps, weight_decay, decoupled, maximize):
-        """The update above on the arrays, with the same ufuncs on the same dtypes in the same
-        order (so the same values, bit for bit) and the same version bumps, without a Tensor
-        per intermediate: a quarter of the time. False (nothing done) for what it does not
-        cover (AMSGrad, other dtypes, tensor hyperparameters), which takes the general path."""
-        data, gd = p._data, g._data
+        """The update above on the arrays (see _common.eager_arrays): a quarter of the time.
+        False (nothing done) for what it does not cover, which takes the general path."""
         lr = dict.__getitem__(group, "lr")
         betas = dict.__getitem__(group, "betas")
-        if type(data) is not np.ndarray or type(gd) is not np.ndarray or \
-                data.dtype not in _FLOATS or gd.dtype != data.dtype or \
-                gd.shape != data.shape or not data.flags.writeable or \
-                not all(type(v) in _NUMBER for v in (lr, eps, weight_decay, *betas)):
-            return False
         step = scalar_state(self, p, "step")
         exp_avg, exp_avg_sq = (self._state_tensor(p, name) for name in ("exp_avg", "exp_avg_sq"))
-        sd, m, v = step._data, exp_avg._data, exp_avg_sq._data
-        if any(type(a) is not np.ndarray or not a.flags.writeable for a in (sd, m, v)) or \
-                sd.shape or sd.dtype != np.float32 or \
-                any(a.dtype != data.dtype or a.shape != data.shape for a in (m, v)):
+        arrays = eager_arrays(p, g, (lr, eps, weight_decay, *betas), step, (exp_avg, exp_avg_sq))
+        if arrays is None:
             return False
+        data, gd, sd, (m, v) = arrays
         dtype, f64 = data.dtype, np.dtype(np.float64)
         beta1, beta2 = betas
         np.copyto(sd, np.add(sd, np.asarray(1.0, np.float32)))          # step.add_(1.0)

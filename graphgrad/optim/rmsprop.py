@@ -1,8 +1,11 @@
 """RMSprop (Hinton's lecture 6e), torch.optim.RMSprop's update: `centered` normalizes by the
 variance estimate, `momentum` keeps a buffer of the normalized steps."""
+import numpy as np
+
 from graphgrad import ops
-from graphgrad.optim._common import (ScalarStateMixin, check, check_impl_flags, check_lr, lerp,
-                                     scalar_state)
+from graphgrad.modes import active_recorder, anomaly_enabled
+from graphgrad.optim._common import (ScalarStateMixin, bump, check, check_impl_flags, check_lr,
+                                     eager_arrays, lerp, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -30,9 +33,13 @@ class RMSprop(ScalarStateMixin, Optimizer):
         centered = self._hyper(group, "centered")
         use_momentum = self._enabled(group, "momentum")
         maximize = self._hyper(group, "maximize")
+        eager = active_recorder() is None and not anomaly_enabled() and not centered
         for p in group["params"]:
             g = p.grad
             if g is None:
+                continue
+            if eager and self._eager_update(p, g, group, alpha, eps, weight_decay, use_momentum,
+                                            maximize):
                 continue
             step = scalar_state(self, p, "step")
             square_avg = self._state_tensor(p, "square_avg")
@@ -58,3 +65,38 @@ class RMSprop(ScalarStateMixin, Optimizer):
                 p.sub_(lr * buf)
             else:
                 p.sub_(lr * g / avg)
+
+    def _eager_update(self, p, g, group, alpha, eps, weight_decay, use_momentum, maximize):
+        """The update above on the arrays (see _common.eager_arrays), not centered. False
+        (nothing done) for what it does not cover, which takes the general path."""
+        lr, momentum = dict.__getitem__(group, "lr"), dict.__getitem__(group, "momentum")
+        step = scalar_state(self, p, "step")
+        square_avg = self._state_tensor(p, "square_avg")
+        states = (square_avg, self._state_tensor(p, "momentum_buffer")) if use_momentum else \
+            (square_avg,)
+        arrays = eager_arrays(p, g, (lr, alpha, eps, weight_decay, momentum), step, states)
+        if arrays is None:
+            return False
+        data, gd, sd, (sa, *buf) = arrays
+        dtype = data.dtype
+        if maximize:
+            gd = np.negative(gd)
+        np.copyto(sd, np.add(sd, np.asarray(1.0, np.float32)))          # step.add_(1.0)
+        bump(step)
+        if weight_decay:
+            gd = np.add(gd, np.multiply(np.asarray(weight_decay, dtype), data))
+        new = np.add(np.multiply(sa, np.asarray(alpha, dtype)),
+                     np.multiply(np.multiply(np.asarray(1.0 - alpha, dtype), gd), gd))
+        np.copyto(sa, new)
+        bump(square_avg)
+        avg = np.add(np.sqrt(sa), np.asarray(eps, dtype))
+        lr = np.asarray(lr, dtype)
+        if use_momentum:
+            np.copyto(buf[0], np.add(np.multiply(buf[0], np.asarray(momentum, dtype)),
+                                     np.divide(gd, avg)))
+            bump(states[1])
+            np.copyto(data, np.subtract(data, np.multiply(lr, buf[0])))
+        else:
+            np.copyto(data, np.subtract(data, np.divide(np.multiply(lr, gd), avg)))
+        bump(p)
+        return True

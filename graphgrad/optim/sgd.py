@@ -3,10 +3,9 @@ import numpy as np
 
 from graphgrad import ops
 from graphgrad.modes import active_recorder, anomaly_enabled
-from graphgrad.optim._common import check, check_impl_flags, check_lr
+from graphgrad.optim._common import NUMBER as _NUMBER
+from graphgrad.optim._common import bump, check, check_impl_flags, check_lr
 from graphgrad.optim.optimizer import Optimizer
-
-_NUMBER = (int, float)
 
 
 class SGD(Optimizer):
@@ -101,10 +100,3 @@ class SGD(Optimizer):
         np.subtract(data, np.multiply(gd, np.asarray(lr, dtype)), out=data)
         bump(p)
         return True
-
-
-def bump(t):
-    """An in-place write's version bump (as `Tensor._write`)."""
-    cell = t._vc
-    if cell is not None:
-        cell[0] += 1
