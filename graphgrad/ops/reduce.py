@@ -191,8 +191,9 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is None:                       # the common cases: what follows does the same
         if dim is None:
             return bind(SUM, x, dims=_ALL_DIMS[len(x.shape)], keepdim=bool(keepdim))
-        if type(dim) is int and -len(x.shape) <= dim < len(x.shape):
-            return bind(SUM, x, dims=(dim % len(x.shape),), keepdim=bool(keepdim))
+        d = dim[0] if type(dim) is tuple and len(dim) == 1 else dim     # d or (d,)
+        if type(d) is int and -len(x.shape) <= d < len(x.shape):
+            return bind(SUM, x, dims=(d % len(x.shape),), keepdim=bool(keepdim))
     x = with_dtype(x, dtype)
     out = sum_dims(x, reduce_dims("sum", all_dims_if_empty(dim), x), keepdim)
     return with_dtype(out, dtype)
@@ -215,8 +216,9 @@ def count_of(x, dims):
 @numpy_kwargs
 def mean(x, dim=None, keepdim=False, *, dtype=None):
     x = float_input("mean", x, dtype)
-    if type(dim) is int and -x.ndim <= dim < x.ndim:     # the common case, quickly
-        dims = (dim % x.ndim,)
+    d = dim[0] if type(dim) is tuple and len(dim) == 1 else dim     # d or (d,), quickly
+    if type(d) is int and -x.ndim <= d < x.ndim:
+        dims = (d % x.ndim,)
     else:
         dims = reduce_dims("mean", all_dims_if_empty(dim), x)
     count = count_of(x, dims)
