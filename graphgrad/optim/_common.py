@@ -91,6 +91,44 @@ def bump(t):
         cell[0] += 1
 
 
+def count_step(step, counter):
+    """`step.add_(1.0)` on the 0-d float32 counter array."""
+    np.copyto(counter, np.add(counter, np.asarray(1.0, SCALAR_DTYPE)))
+    bump(step)
+
+
+def decayed(p, data, gd, lr, weight_decay, decoupled):
+    """Adam-style weight decay: `p.mul_(1 - lr * weight_decay)` when decoupled (the gradient
+    is returned as it is), else the gradient `g + weight_decay * p`."""
+    if decoupled:
+        np.copyto(data, np.multiply(data, np.asarray(1.0 - lr * weight_decay, data.dtype)))
+        bump(p)
+        return gd
+    return np.add(gd, np.multiply(data, np.asarray(weight_decay, data.dtype)))
+
+
+def adam_moments(exp_avg, m, exp_avg_sq, v, gd, beta1, beta2):
+    """`exp_avg.lerp_(g, 1 - beta1)` and `exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 -
+    beta2)`; m and v are the states' arrays."""
+    lerp_into(exp_avg, m, gd, 1.0 - beta1)
+    np.copyto(v, np.multiply(v, np.asarray(beta2, v.dtype)))
+    bump(exp_avg_sq)
+    np.copyto(v, np.add(v, np.multiply(np.multiply(gd, np.asarray(1.0 - beta2, v.dtype)), gd)))
+    bump(exp_avg_sq)
+
+
+def lerp_into(state, start, end, weight):
+    """`state.lerp_(end, weight)` with a Python-number weight, as the lerp op computes it
+    (torch's two roundings); `start` is state's array."""
+    w = np.asarray(weight, start.dtype)
+    diff = np.subtract(end, start)
+    if np.abs(w) < 0.5:
+        np.copyto(start, np.add(start, np.multiply(w, diff)))
+    else:
+        np.copyto(start, np.subtract(end, np.multiply(diff, np.subtract(1, w))))
+    bump(state)
+
+
 def lerp(start, end, weight):
     """torch.lerp's rounding: start + w (end - start) for |w| < 0.5, else end - (end - start)
     (1 - w). A traced weight takes the first form."""

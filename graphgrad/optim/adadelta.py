@@ -1,7 +1,10 @@
 """Adadelta (Zeiler 2012), torch.optim.Adadelta's update."""
+import numpy as np
+
 from graphgrad import ops
-from graphgrad.optim._common import (ScalarStateMixin, check, check_impl_flags, check_lr,
-                                     scalar_state)
+from graphgrad.modes import active_recorder, anomaly_enabled
+from graphgrad.optim._common import (ScalarStateMixin, bump, check, check_impl_flags, check_lr,
+                                     count_step, eager_arrays, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -24,9 +27,12 @@ class Adadelta(ScalarStateMixin, Optimizer):
         eps = self._hyper(group, "eps")
         weight_decay = self._hyper(group, "weight_decay")
         maximize = self._hyper(group, "maximize")
+        eager = active_recorder() is None and not anomaly_enabled()
         for p in group["params"]:
             g = p.grad
             if g is None:
+                continue
+            if eager and self._eager_update(p, g, group, rho, eps, weight_decay, maximize):
                 continue
             step = scalar_state(self, p, "step")
             square_avg = self._state_tensor(p, "square_avg")
@@ -41,3 +47,32 @@ class Adadelta(ScalarStateMixin, Optimizer):
             delta = ops.sqrt(acc_delta + eps) / std * g
             acc_delta.copy_(acc_delta * rho + (1.0 - rho) * delta * delta)
             p.sub_(self._lr(group, p.dtype) * delta)
+
+    def _eager_update(self, p, g, group, rho, eps, weight_decay, maximize):
+        """The update above on the arrays (see _common.eager_arrays). False (nothing done) for
+        what it does not cover, which takes the general path."""
+        lr = dict.__getitem__(group, "lr")
+        step = scalar_state(self, p, "step")
+        square_avg, acc_delta = (self._state_tensor(p, name)
+                                 for name in ("square_avg", "acc_delta"))
+        arrays = eager_arrays(p, g, (lr, rho, eps, weight_decay), step, (square_avg, acc_delta))
+        if arrays is None:
+            return False
+        data, gd, sd, (sa, acc) = arrays
+        dtype = data.dtype
+        count_step(step, sd)
+        if maximize:
+            gd = np.negative(gd)
+        if weight_decay:
+            gd = np.add(gd, np.multiply(np.asarray(weight_decay, dtype), data))
+        rho_, keep, eps_ = (np.asarray(v, dtype) for v in (rho, 1.0 - rho, eps))
+        np.copyto(sa, np.add(np.multiply(sa, rho_), np.multiply(np.multiply(keep, gd), gd)))
+        bump(square_avg)
+        std = np.sqrt(np.add(sa, eps_))
+        delta = np.multiply(np.divide(np.sqrt(np.add(acc, eps_)), std), gd)
+        np.copyto(acc, np.add(np.multiply(acc, rho_), np.multiply(np.multiply(keep, delta),
+                                                                   delta)))
+        bump(acc_delta)
+        np.copyto(data, np.subtract(data, np.multiply(np.asarray(lr, dtype), delta)))
+        bump(p)
+        return True

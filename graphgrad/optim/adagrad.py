@@ -5,7 +5,7 @@ import numpy as np
 from graphgrad import ops
 from graphgrad.modes import active_recorder, anomaly_enabled
 from graphgrad.optim._common import (ScalarStateMixin, bump, check, check_impl_flags, check_lr,
-                                     eager_arrays, scalar_state)
+                                     count_step, eager_arrays, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -78,8 +78,7 @@ class Adagrad(ScalarStateMixin, Optimizer):
             return False
         data, gd, sd, (total,) = arrays
         dtype = data.dtype
-        np.copyto(sd, np.add(sd, np.asarray(1.0, np.float32)))          # step.add_(1.0)
-        bump(step)
+        count_step(step, sd)
         if maximize:
             gd = np.negative(gd)
         if weight_decay:

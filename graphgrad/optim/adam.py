@@ -4,8 +4,9 @@ import numpy as np
 
 from graphgrad import ops
 from graphgrad.modes import active_recorder, anomaly_enabled
-from graphgrad.optim._common import (ScalarStateMixin, as_dtype, bump, check, check_betas,
-                                     check_impl_flags, check_lr, eager_arrays, scalar_state)
+from graphgrad.optim._common import (ScalarStateMixin, adam_moments, as_dtype, bump, check,
+                                     check_betas, check_impl_flags, check_lr, count_step,
+                                     decayed, eager_arrays, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -92,28 +93,12 @@ class Adam(ScalarStateMixin, Optimizer):
         data, gd, sd, (m, v) = arrays
         dtype, f64 = data.dtype, np.dtype(np.float64)
         beta1, beta2 = betas
-        np.copyto(sd, np.add(sd, np.asarray(1.0, np.float32)))          # step.add_(1.0)
-        bump(step)
+        count_step(step, sd)
         if maximize:
             gd = np.negative(gd)
         if weight_decay:
-            if decoupled:
-                np.copyto(data, np.multiply(data, np.asarray(1.0 - lr * weight_decay, dtype)))
-                bump(p)
-            else:
-                gd = np.add(gd, np.multiply(data, np.asarray(weight_decay, dtype)))
-        w = np.asarray(1.0 - beta1, dtype)                              # exp_avg.lerp_(g, w)
-        diff = np.subtract(gd, m)
-        if np.abs(w) < 0.5:
-            np.copyto(m, np.add(m, np.multiply(w, diff)))
-        else:
-            np.copyto(m, np.subtract(gd, np.multiply(diff, np.subtract(1, w))))
-        bump(exp_avg)
-        np.copyto(v, np.multiply(v, np.asarray(beta2, dtype)))        # .mul_(beta2)
-        bump(exp_avg_sq)
-        scaled = np.multiply(gd, np.asarray(1.0 - beta2, dtype))        # .addcmul_(g, g, ...)
-        np.copyto(v, np.add(v, np.multiply(scaled, gd)))
-        bump(exp_avg_sq)
+            gd = decayed(p, data, gd, lr, weight_decay, decoupled)
+        adam_moments(exp_avg, m, exp_avg_sq, v, gd, beta1, beta2)
         step64 = sd.astype(f64)
         one = np.asarray(1.0, f64)
         correction1 = np.subtract(one, np.power(np.asarray(beta1, f64), step64))

@@ -3,8 +3,10 @@ norm in place of the second moment."""
 import numpy as np
 
 from graphgrad import ops
-from graphgrad.optim._common import (ScalarStateMixin, as_dtype, check, check_betas,
-                                     check_impl_flags, check_lr, scalar_state)
+from graphgrad.modes import active_recorder, anomaly_enabled
+from graphgrad.optim._common import (ScalarStateMixin, as_dtype, bump, check, check_betas,
+                                     check_impl_flags, check_lr, count_step, eager_arrays,
+                                     lerp_into, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -26,9 +28,12 @@ class Adamax(ScalarStateMixin, Optimizer):
         eps = self._hyper(group, "eps")
         weight_decay = self._hyper(group, "weight_decay")
         maximize = self._hyper(group, "maximize")
+        eager = active_recorder() is None and not anomaly_enabled()
         for p in group["params"]:
             g = p.grad
             if g is None:
+                continue
+            if eager and self._eager_update(p, g, group, eps, weight_decay, maximize):
                 continue
             if maximize:
                 g = -g
@@ -46,3 +51,31 @@ class Adamax(ScalarStateMixin, Optimizer):
             bias_correction = 1.0 - ops.pow(beta1, step.astype(np.float64))
             clr = (lr / bias_correction).astype(p.dtype)
             p.sub_(clr * exp_avg / exp_inf)
+
+    def _eager_update(self, p, g, group, eps, weight_decay, maximize):
+        """The update above on the arrays (see _common.eager_arrays). False (nothing done) for
+        what it does not cover, which takes the general path."""
+        lr, betas = dict.__getitem__(group, "lr"), dict.__getitem__(group, "betas")
+        step = scalar_state(self, p, "step")
+        exp_avg, exp_inf = (self._state_tensor(p, name) for name in ("exp_avg", "exp_inf"))
+        arrays = eager_arrays(p, g, (lr, eps, weight_decay, *betas), step, (exp_avg, exp_inf))
+        if arrays is None:
+            return False
+        data, gd, sd, (m, u) = arrays
+        dtype, f64 = data.dtype, np.dtype(np.float64)
+        beta1, beta2 = betas
+        if maximize:
+            gd = np.negative(gd)
+        count_step(step, sd)
+        if weight_decay:
+            gd = np.add(gd, np.multiply(np.asarray(weight_decay, dtype), data))
+        lerp_into(exp_avg, m, gd, 1.0 - beta1)
+        np.copyto(u, np.maximum(np.multiply(u, np.asarray(beta2, dtype)),
+                                np.add(np.abs(gd), np.asarray(eps, dtype))))
+        bump(exp_inf)
+        correction = np.subtract(np.asarray(1.0, f64),
+                                 np.power(np.asarray(beta1, f64), sd.astype(f64)))
+        clr = np.divide(np.asarray(lr, f64), correction).astype(dtype)
+        np.copyto(data, np.subtract(data, np.divide(np.multiply(clr, m), u)))
+        bump(p)
+        return True

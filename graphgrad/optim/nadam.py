@@ -4,8 +4,10 @@ rounded at every step as in torch."""
 import numpy as np
 
 from graphgrad import ops
-from graphgrad.optim._common import (SCALAR_DTYPE, ScalarStateMixin, as_dtype, check,
-                                     check_betas, check_impl_flags, check_lr, scalar_state)
+from graphgrad.modes import active_recorder, anomaly_enabled
+from graphgrad.optim._common import (SCALAR_DTYPE, ScalarStateMixin, adam_moments, as_dtype,
+                                     bump, check, check_betas, check_impl_flags, check_lr,
+                                     count_step, decayed, eager_arrays, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -33,9 +35,14 @@ class NAdam(ScalarStateMixin, Optimizer):
         weight_decay = self._hyper(group, "weight_decay")
         momentum_decay = self._hyper(group, "momentum_decay")
         maximize = self._hyper(group, "maximize")
+        decoupled = self._hyper(group, "decoupled_weight_decay") if weight_decay else False
+        eager = active_recorder() is None and not anomaly_enabled()
         for p in group["params"]:
             g = p.grad
             if g is None:
+                continue
+            if eager and self._eager_update(p, g, group, eps, weight_decay, decoupled,
+                                            momentum_decay, maximize):
                 continue
             if maximize:
                 g = -g
@@ -51,7 +58,7 @@ class NAdam(ScalarStateMixin, Optimizer):
             t = step.astype(np.float64)
             bias_correction2 = 1.0 - ops.pow(beta2, t)
             if weight_decay:
-                if self._hyper(group, "decoupled_weight_decay"):
+                if decoupled:
                     p.mul_(as_dtype(1.0 - lr * weight_decay, p.dtype))
                 else:
                     g = g + weight_decay * p
@@ -68,3 +75,53 @@ class NAdam(ScalarStateMixin, Optimizer):
             avg_step = (lr * mu_next / (1.0 - product_next)).astype(p.dtype)
             p.sub_(grad_step * g / denom)
             p.sub_(avg_step * exp_avg / denom)
+
+    def _eager_update(self, p, g, group, eps, weight_decay, decoupled, momentum_decay,
+                      maximize):
+        """The update above on the arrays (see _common.eager_arrays), its float64 scalars
+        computed as the 0-d ops above compute them. False (nothing done) for what it does not
+        cover, which takes the general path."""
+        lr, betas = dict.__getitem__(group, "lr"), dict.__getitem__(group, "betas")
+        step = scalar_state(self, p, "step")
+        mu_product = scalar_state(self, p, "mu_product", 1.0)
+        exp_avg, exp_avg_sq = (self._state_tensor(p, name) for name in ("exp_avg", "exp_avg_sq"))
+        arrays = eager_arrays(p, g, (lr, eps, weight_decay, momentum_decay, *betas), step,
+                              (exp_avg, exp_avg_sq))
+        product_array = mu_product._data
+        if arrays is None or type(product_array) is not np.ndarray or product_array.shape or \
+                product_array.dtype != SCALAR_DTYPE or not product_array.flags.writeable:
+            return False
+        data, gd, sd, (m, v) = arrays
+        dtype, f64 = data.dtype, np.dtype(np.float64)
+        beta1, beta2 = betas
+
+        def c(x):
+            return np.asarray(x, f64)
+
+        def momentum_at(t):                     # beta1 * (1 - 0.5 * 0.96 ** (t * decay))
+            warm = np.multiply(c(0.5), np.power(c(0.96), np.multiply(t, c(momentum_decay))))
+            return np.multiply(c(beta1), np.subtract(c(1.0), warm))
+
+        if maximize:
+            gd = np.negative(gd)
+        count_step(step, sd)
+        t = sd.astype(f64)
+        correction2 = np.subtract(c(1.0), np.power(c(beta2), t))
+        if weight_decay:
+            gd = decayed(p, data, gd, lr, weight_decay, decoupled)
+        mu, mu_next = momentum_at(t), momentum_at(np.add(t, c(1.0)))
+        np.copyto(product_array, np.multiply(product_array, mu.astype(SCALAR_DTYPE)))
+        bump(mu_product)
+        product = product_array.astype(f64)
+        product_next = np.multiply(product, mu_next)
+        adam_moments(exp_avg, m, exp_avg_sq, v, gd, beta1, beta2)
+        denom = np.add(np.sqrt(np.divide(v, correction2.astype(dtype))), np.asarray(eps, dtype))
+        grad_step = np.divide(np.multiply(c(lr), np.subtract(c(1.0), mu)),
+                              np.subtract(c(1.0), product)).astype(dtype)
+        avg_step = np.divide(np.multiply(c(lr), mu_next),
+                             np.subtract(c(1.0), product_next)).astype(dtype)
+        np.copyto(data, np.subtract(data, np.divide(np.multiply(grad_step, gd), denom)))
+        bump(p)
+        np.copyto(data, np.subtract(data, np.divide(np.multiply(avg_step, m), denom)))
+        bump(p)
+        return True

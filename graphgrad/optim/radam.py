@@ -4,8 +4,10 @@ step count, a state tensor, so it is a `where` in the graph."""
 import numpy as np
 
 from graphgrad import ops
-from graphgrad.optim._common import (ScalarStateMixin, as_dtype, check, check_betas,
-                                     check_impl_flags, check_lr, scalar_state)
+from graphgrad.modes import active_recorder, anomaly_enabled
+from graphgrad.optim._common import (ScalarStateMixin, adam_moments, as_dtype, bump, check,
+                                     check_betas, check_impl_flags, check_lr, count_step,
+                                     decayed, eager_arrays, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -30,9 +32,14 @@ class RAdam(ScalarStateMixin, Optimizer):
         eps = self._hyper(group, "eps")
         weight_decay = self._hyper(group, "weight_decay")
         maximize = self._hyper(group, "maximize")
+        decoupled = self._hyper(group, "decoupled_weight_decay") if weight_decay else False
+        eager = active_recorder() is None and not anomaly_enabled()
         for p in group["params"]:
             g = p.grad
             if g is None:
+                continue
+            if eager and self._eager_update(p, g, group, eps, weight_decay, decoupled,
+                                            maximize):
                 continue
             if maximize:
                 g = -g
@@ -45,7 +52,7 @@ class RAdam(ScalarStateMixin, Optimizer):
             step.add_(1.0)
             t = step.astype(np.float64)
             if weight_decay:
-                if self._hyper(group, "decoupled_weight_decay"):
+                if decoupled:
                     p.mul_(as_dtype(1.0 - lr * weight_decay, p.dtype))
                 else:
                     g = g + weight_decay * p
@@ -63,6 +70,50 @@ class RAdam(ScalarStateMixin, Optimizer):
             p.sub_(ops.where(rectify, unadapted * adaptive * _rect(rectify, rho_t, rho_inf)
                              .astype(p.dtype), unadapted))
 
+
+    def _eager_update(self, p, g, group, eps, weight_decay, decoupled, maximize):
+        """The update above on the arrays (see _common.eager_arrays), its float64 scalars
+        computed as the 0-d ops above compute them. False (nothing done) for what it does not
+        cover, which takes the general path."""
+        lr, betas = dict.__getitem__(group, "lr"), dict.__getitem__(group, "betas")
+        step = scalar_state(self, p, "step")
+        exp_avg, exp_avg_sq = (self._state_tensor(p, name) for name in ("exp_avg", "exp_avg_sq"))
+        arrays = eager_arrays(p, g, (lr, eps, weight_decay, *betas), step, (exp_avg, exp_avg_sq))
+        if arrays is None:
+            return False
+        data, gd, sd, (m, v) = arrays
+        dtype, f64 = data.dtype, np.dtype(np.float64)
+        beta1, beta2 = betas
+
+        def c(x):
+            return np.asarray(x, f64)
+
+        if maximize:
+            gd = np.negative(gd)
+        count_step(step, sd)
+        t = sd.astype(f64)
+        if weight_decay:
+            gd = decayed(p, data, gd, lr, weight_decay, decoupled)
+        adam_moments(exp_avg, m, exp_avg_sq, v, gd, beta1, beta2)
+        correction1 = np.subtract(c(1.0), np.power(c(beta1), t))
+        correction2 = np.subtract(c(1.0), np.power(c(beta2), t))
+        corrected = np.divide(m, correction1.astype(dtype))
+        rho_inf = 2.0 / (1.0 - beta2) - 1.0
+        rho_t = np.subtract(c(rho_inf), np.divide(
+            np.multiply(np.multiply(c(2.0), t), np.power(c(beta2), t)), correction2))
+        unadapted = np.multiply(corrected, np.asarray(lr, dtype))
+        update = unadapted
+        if rho_t > 5.0:                         # the where above, its condition a scalar
+            adaptive = np.divide(np.sqrt(correction2).astype(dtype),
+                                 np.add(np.sqrt(v), np.asarray(eps, dtype)))
+            num = np.multiply(np.multiply(np.subtract(rho_t, c(4.0)), np.subtract(rho_t, c(2.0))),
+                              c(rho_inf))
+            den = np.multiply(c((rho_inf - 4.0) * (rho_inf - 2.0)), rho_t)
+            rect = np.sqrt(np.divide(num, den))
+            update = np.multiply(np.multiply(unadapted, adaptive), rect.astype(dtype))
+        np.copyto(data, np.subtract(data, update))
+        bump(p)
+        return True
 
 def _rect(rectify, rho_t, rho_inf):
     """sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)) where

@@ -5,7 +5,7 @@ import numpy as np
 from graphgrad import ops
 from graphgrad.modes import active_recorder, anomaly_enabled
 from graphgrad.optim._common import (ScalarStateMixin, bump, check, check_impl_flags, check_lr,
-                                     eager_arrays, lerp, scalar_state)
+                                     count_step, eager_arrays, lerp, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -81,8 +81,7 @@ class RMSprop(ScalarStateMixin, Optimizer):
         dtype = data.dtype
         if maximize:
             gd = np.negative(gd)
-        np.copyto(sd, np.add(sd, np.asarray(1.0, np.float32)))          # step.add_(1.0)
-        bump(step)
+        count_step(step, sd)
         if weight_decay:
             gd = np.add(gd, np.multiply(np.asarray(weight_decay, dtype), data))
         new = np.add(np.multiply(sa, np.asarray(alpha, dtype)),
