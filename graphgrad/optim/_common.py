@@ -51,10 +51,10 @@ def scalar_state(opt, p, name, value=0.0):
 
 
 # -- eager updates on the arrays ---------------------------------------------------------------
-# Eagerly (no trace, no anomaly checks per op) SGD, Adam(W), RMSprop and Adagrad run their update
-# on the NumPy arrays, with the same ufuncs on the same dtypes in the same order as their general
-# op-by-op update, so the values are the same to the bit (tests compare the two), and with the
-# same version bumps, without a Tensor per intermediate.
+# Eagerly (no trace, no anomaly checks per op) every optimizer runs its update on the NumPy
+# arrays, with the same ufuncs on the same dtypes in the same order as its general op-by-op
+# update, so the values are the same to the bit (tests compare the two), and with the same
+# version bumps, without a Tensor per intermediate.
 
 NUMBER = (int, float)
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
