@@ -70,7 +70,6 @@ class RAdam(ScalarStateMixin, Optimizer):
             p.sub_(ops.where(rectify, unadapted * adaptive * _rect(rectify, rho_t, rho_inf)
                              .astype(p.dtype), unadapted))
 
-
     def _eager_update(self, p, g, group, eps, weight_decay, decoupled, maximize):
         """The update above on the arrays (see _common.eager_arrays), its float64 scalars
         computed as the 0-d ops above compute them. False (nothing done) for what it does not
@@ -114,6 +113,7 @@ class RAdam(ScalarStateMixin, Optimizer):
         np.copyto(data, np.subtract(data, update))
         bump(p)
         return True
+
 
 def _rect(rectify, rho_t, rho_inf):
     """sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)) where
