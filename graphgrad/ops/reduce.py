@@ -8,7 +8,7 @@ import numpy as np
 from graphgrad.dispatch import bind
 from graphgrad.errors import DTypeError, ShapeError
 from graphgrad.ir.types import TensorType, as_dtype, normalize_dim, normalize_dims
-from graphgrad.ops._core import defop, describe, float_operand
+from graphgrad.ops._core import defop, describe, float_operand, per_signature
 from graphgrad.ops.dim_keywords import numpy_kwargs
 from graphgrad.ops.elementwise import cast, maximum, minimum
 from graphgrad.ops.movement import broadcast_to, reshape
@@ -40,22 +40,6 @@ def _sum_infer(x, *, dims, keepdim):
     _check_dims("sum", x, dims)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.int64)
     return TensorType(_reduced_shape(tuple(x.shape), dims, keepdim), dtype)
-
-
-_EAGER_SUMS = {}        # (shape, dtype, dims, keepdim) -> the runtime's kernel for it
-
-
-def _sum_impl(x, *, dims, keepdim):
-    # eager calls reuse the compiled schedules' kernel for their signature: choosing between
-    # GEMV and NumPy's reduce took longer than summing a small tensor
-    key = (x.shape, x.dtype, dims, keepdim)
-    kernel = _EAGER_SUMS.get(key)
-    if kernel is None:
-        if len(_EAGER_SUMS) >= 1024:
-            _EAGER_SUMS.clear()
-        kernel = _EAGER_SUMS[key] = sum_kernel(x.shape, x.dtype, dims,
-                                               _reduced_shape(x.shape, dims, keepdim))
-    return kernel(x)
 
 
 def _expand_back(g, x_shape, dims, keepdim):
@@ -94,8 +78,10 @@ def _sum_kernel(into):
     return make
 
 
-SUM = defop("sum", _sum_infer, _sum_impl, _sum_vjp, out_impl=_sum_out, expr=_reduce_expr("add"),
-            kernel=_sum_kernel(False), out_kernel=_sum_kernel(True))
+# eager calls run the compiled schedules' kernel for their signature (per_signature): choosing
+# between GEMV and NumPy's reduce on every call took longer than summing a small tensor
+SUM = defop("sum", _sum_infer, per_signature(_sum_kernel(False)), _sum_vjp, out_impl=_sum_out,
+            expr=_reduce_expr("add"), kernel=_sum_kernel(False), out_kernel=_sum_kernel(True))
 
 
 def _extreme_infer(name):

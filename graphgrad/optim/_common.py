@@ -91,15 +91,29 @@ def bump(t):
         cell[0] += 1
 
 
-def count_step(step, counter):
-    """`step.add_(1.0)` on the 0-d float32 counter array."""
+def eager_state(opt, p, g, numbers, names):
+    """Start an update on the arrays: p's step counter and its state tensors `names` (created,
+    where new, as the general update creates them), checked by eager_arrays, then the step
+    counted (`step.add_(1.0)`). (states, param, grad, counter, state arrays), or None (nothing
+    done) when the general path must run."""
+    step = scalar_state(opt, p, "step")
+    states = [opt._state_tensor(p, name) for name in names]
+    arrays = eager_arrays(p, g, numbers, step, states)
+    if arrays is None:
+        return None
+    data, gd, counter, state_arrays = arrays
     np.copyto(counter, np.add(counter, np.asarray(1.0, SCALAR_DTYPE)))
     bump(step)
+    return states, data, gd, counter, state_arrays
 
 
-def decayed(p, data, gd, lr, weight_decay, decoupled):
-    """Adam-style weight decay: `p.mul_(1 - lr * weight_decay)` when decoupled (the gradient
-    is returned as it is), else the gradient `g + weight_decay * p`."""
+def eager_grad(p, data, gd, maximize, weight_decay, decoupled=False, lr=None):
+    """The gradient as the update uses it: negated when maximizing, then `g + weight_decay * p`;
+    decoupled (AdamW's), `p.mul_(1 - lr * weight_decay)` instead, the gradient kept."""
+    if maximize:
+        gd = np.negative(gd)
+    if not weight_decay:
+        return gd
     if decoupled:
         np.copyto(data, np.multiply(data, np.asarray(1.0 - lr * weight_decay, data.dtype)))
         bump(p)

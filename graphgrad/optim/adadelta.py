@@ -4,7 +4,7 @@ import numpy as np
 from graphgrad import ops
 from graphgrad.modes import active_recorder, anomaly_enabled
 from graphgrad.optim._common import (ScalarStateMixin, bump, check, check_impl_flags, check_lr,
-                                     count_step, eager_arrays, scalar_state)
+                                     eager_grad, eager_state, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -49,22 +49,16 @@ class Adadelta(ScalarStateMixin, Optimizer):
             p.sub_(self._lr(group, p.dtype) * delta)
 
     def _eager_update(self, p, g, group, rho, eps, weight_decay, maximize):
-        """The update above on the arrays (see _common.eager_arrays). False (nothing done) for
+        """The update above on the arrays (see _common.eager_state). False (nothing done) for
         what it does not cover, which takes the general path."""
         lr = dict.__getitem__(group, "lr")
-        step = scalar_state(self, p, "step")
-        square_avg, acc_delta = (self._state_tensor(p, name)
-                                 for name in ("square_avg", "acc_delta"))
-        arrays = eager_arrays(p, g, (lr, rho, eps, weight_decay), step, (square_avg, acc_delta))
-        if arrays is None:
+        started = eager_state(self, p, g, (lr, rho, eps, weight_decay),
+                              ("square_avg", "acc_delta"))
+        if started is None:
             return False
-        data, gd, sd, (sa, acc) = arrays
+        (square_avg, acc_delta), data, gd, _, (sa, acc) = started
         dtype = data.dtype
-        count_step(step, sd)
-        if maximize:
-            gd = np.negative(gd)
-        if weight_decay:
-            gd = np.add(gd, np.multiply(np.asarray(weight_decay, dtype), data))
+        gd = eager_grad(p, data, gd, maximize, weight_decay)
         rho_, keep, eps_ = (np.asarray(v, dtype) for v in (rho, 1.0 - rho, eps))
         np.copyto(sa, np.add(np.multiply(sa, rho_), np.multiply(np.multiply(keep, gd), gd)))
         bump(square_avg)

@@ -5,7 +5,7 @@ import numpy as np
 from graphgrad import ops
 from graphgrad.modes import active_recorder, anomaly_enabled
 from graphgrad.optim._common import (ScalarStateMixin, bump, check, check_impl_flags, check_lr,
-                                     count_step, eager_arrays, scalar_state)
+                                     eager_grad, eager_state, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -69,20 +69,16 @@ class Adagrad(ScalarStateMixin, Optimizer):
             p.sub_(clr * g / std)
 
     def _eager_update(self, p, g, group, eps, weight_decay, maximize):
-        """The update above on the arrays (see _common.eager_arrays), without lr_decay. False
+        """The update above on the arrays (see _common.eager_state), without lr_decay. False
         (nothing done) for what it does not cover, which takes the general path."""
         lr = dict.__getitem__(group, "lr")
-        step, state_sum = self._init_state(group, p)
-        arrays = eager_arrays(p, g, (lr, eps, weight_decay), step, (state_sum,))
-        if arrays is None:
+        self._init_state(group, p)          # made at construction: found here
+        started = eager_state(self, p, g, (lr, eps, weight_decay), ("sum",))
+        if started is None:
             return False
-        data, gd, sd, (total,) = arrays
+        (state_sum,), data, gd, _, (total,) = started
         dtype = data.dtype
-        count_step(step, sd)
-        if maximize:
-            gd = np.negative(gd)
-        if weight_decay:
-            gd = np.add(gd, np.multiply(np.asarray(weight_decay, dtype), data))
+        gd = eager_grad(p, data, gd, maximize, weight_decay)
         np.copyto(total, np.add(total, np.multiply(gd, gd)))
         bump(state_sum)
         std = np.add(np.sqrt(total), np.asarray(eps, dtype))

@@ -5,8 +5,8 @@ import numpy as np
 from graphgrad import ops
 from graphgrad.modes import active_recorder, anomaly_enabled
 from graphgrad.optim._common import (ScalarStateMixin, adam_moments, as_dtype, bump, check,
-                                     check_betas, check_impl_flags, check_lr, count_step,
-                                     decayed, eager_arrays, scalar_state)
+                                     check_betas, check_impl_flags, check_lr, eager_grad,
+                                     eager_state, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -81,23 +81,18 @@ class Adam(ScalarStateMixin, Optimizer):
             p.sub_(step_size * exp_avg / denom)
 
     def _eager_update(self, p, g, group, eps, weight_decay, decoupled, maximize):
-        """The update above on the arrays (see _common.eager_arrays): a quarter of the time.
+        """The update above on the arrays (see _common.eager_state): a quarter of the time.
         False (nothing done) for what it does not cover, which takes the general path."""
         lr = dict.__getitem__(group, "lr")
         betas = dict.__getitem__(group, "betas")
-        step = scalar_state(self, p, "step")
-        exp_avg, exp_avg_sq = (self._state_tensor(p, name) for name in ("exp_avg", "exp_avg_sq"))
-        arrays = eager_arrays(p, g, (lr, eps, weight_decay, *betas), step, (exp_avg, exp_avg_sq))
-        if arrays is None:
+        started = eager_state(self, p, g, (lr, eps, weight_decay, *betas),
+                              ("exp_avg", "exp_avg_sq"))
+        if started is None:
             return False
-        data, gd, sd, (m, v) = arrays
+        (exp_avg, exp_avg_sq), data, gd, sd, (m, v) = started
         dtype, f64 = data.dtype, np.dtype(np.float64)
         beta1, beta2 = betas
-        count_step(step, sd)
-        if maximize:
-            gd = np.negative(gd)
-        if weight_decay:
-            gd = decayed(p, data, gd, lr, weight_decay, decoupled)
+        gd = eager_grad(p, data, gd, maximize, weight_decay, decoupled, lr)
         adam_moments(exp_avg, m, exp_avg_sq, v, gd, beta1, beta2)
         step64 = sd.astype(f64)
         one = np.asarray(1.0, f64)

@@ -5,7 +5,7 @@ import numpy as np
 from graphgrad import ops
 from graphgrad.modes import active_recorder, anomaly_enabled
 from graphgrad.optim._common import (ScalarStateMixin, as_dtype, bump, check, check_betas,
-                                     check_impl_flags, check_lr, count_step, eager_arrays,
+                                     check_impl_flags, check_lr, eager_grad, eager_state,
                                      lerp_into, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
@@ -53,22 +53,16 @@ class Adamax(ScalarStateMixin, Optimizer):
             p.sub_(clr * exp_avg / exp_inf)
 
     def _eager_update(self, p, g, group, eps, weight_decay, maximize):
-        """The update above on the arrays (see _common.eager_arrays). False (nothing done) for
+        """The update above on the arrays (see _common.eager_state). False (nothing done) for
         what it does not cover, which takes the general path."""
         lr, betas = dict.__getitem__(group, "lr"), dict.__getitem__(group, "betas")
-        step = scalar_state(self, p, "step")
-        exp_avg, exp_inf = (self._state_tensor(p, name) for name in ("exp_avg", "exp_inf"))
-        arrays = eager_arrays(p, g, (lr, eps, weight_decay, *betas), step, (exp_avg, exp_inf))
-        if arrays is None:
+        started = eager_state(self, p, g, (lr, eps, weight_decay, *betas), ("exp_avg", "exp_inf"))
+        if started is None:
             return False
-        data, gd, sd, (m, u) = arrays
+        (exp_avg, exp_inf), data, gd, sd, (m, u) = started
         dtype, f64 = data.dtype, np.dtype(np.float64)
         beta1, beta2 = betas
-        if maximize:
-            gd = np.negative(gd)
-        count_step(step, sd)
-        if weight_decay:
-            gd = np.add(gd, np.multiply(np.asarray(weight_decay, dtype), data))
+        gd = eager_grad(p, data, gd, maximize, weight_decay)
         lerp_into(exp_avg, m, gd, 1.0 - beta1)
         np.copyto(u, np.maximum(np.multiply(u, np.asarray(beta2, dtype)),
                                 np.add(np.abs(gd), np.asarray(eps, dtype))))

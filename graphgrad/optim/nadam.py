@@ -7,7 +7,7 @@ from graphgrad import ops
 from graphgrad.modes import active_recorder, anomaly_enabled
 from graphgrad.optim._common import (SCALAR_DTYPE, ScalarStateMixin, adam_moments, as_dtype,
                                      bump, check, check_betas, check_impl_flags, check_lr,
-                                     count_step, decayed, eager_arrays, scalar_state)
+                                     eager_grad, eager_state, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -78,20 +78,21 @@ class NAdam(ScalarStateMixin, Optimizer):
 
     def _eager_update(self, p, g, group, eps, weight_decay, decoupled, momentum_decay,
                       maximize):
-        """The update above on the arrays (see _common.eager_arrays), its float64 scalars
+        """The update above on the arrays (see _common.eager_state), its float64 scalars
         computed as the 0-d ops above compute them. False (nothing done) for what it does not
         cover, which takes the general path."""
         lr, betas = dict.__getitem__(group, "lr"), dict.__getitem__(group, "betas")
-        step = scalar_state(self, p, "step")
+        scalar_state(self, p, "step")                   # the general update's state order
         mu_product = scalar_state(self, p, "mu_product", 1.0)
-        exp_avg, exp_avg_sq = (self._state_tensor(p, name) for name in ("exp_avg", "exp_avg_sq"))
-        arrays = eager_arrays(p, g, (lr, eps, weight_decay, momentum_decay, *betas), step,
-                              (exp_avg, exp_avg_sq))
         product_array = mu_product._data
-        if arrays is None or type(product_array) is not np.ndarray or product_array.shape or \
+        if type(product_array) is not np.ndarray or product_array.shape or \
                 product_array.dtype != SCALAR_DTYPE or not product_array.flags.writeable:
             return False
-        data, gd, sd, (m, v) = arrays
+        started = eager_state(self, p, g, (lr, eps, weight_decay, momentum_decay, *betas),
+                              ("exp_avg", "exp_avg_sq"))
+        if started is None:
+            return False
+        (exp_avg, exp_avg_sq), data, gd, sd, (m, v) = started
         dtype, f64 = data.dtype, np.dtype(np.float64)
         beta1, beta2 = betas
 
@@ -102,13 +103,9 @@ class NAdam(ScalarStateMixin, Optimizer):
             warm = np.multiply(c(0.5), np.power(c(0.96), np.multiply(t, c(momentum_decay))))
             return np.multiply(c(beta1), np.subtract(c(1.0), warm))
 
-        if maximize:
-            gd = np.negative(gd)
-        count_step(step, sd)
         t = sd.astype(f64)
         correction2 = np.subtract(c(1.0), np.power(c(beta2), t))
-        if weight_decay:
-            gd = decayed(p, data, gd, lr, weight_decay, decoupled)
+        gd = eager_grad(p, data, gd, maximize, weight_decay, decoupled, lr)
         mu, mu_next = momentum_at(t), momentum_at(np.add(t, c(1.0)))
         np.copyto(product_array, np.multiply(product_array, mu.astype(SCALAR_DTYPE)))
         bump(mu_product)

@@ -5,7 +5,7 @@ import numpy as np
 from graphgrad import ops
 from graphgrad.modes import active_recorder, anomaly_enabled
 from graphgrad.optim._common import (ScalarStateMixin, bump, check, check_impl_flags, check_lr,
-                                     count_step, eager_arrays, lerp, scalar_state)
+                                     eager_grad, eager_state, lerp, scalar_state)
 from graphgrad.optim.optimizer import Optimizer
 
 
@@ -67,27 +67,20 @@ class RMSprop(ScalarStateMixin, Optimizer):
                 p.sub_(lr * g / avg)
 
     def _eager_update(self, p, g, group, alpha, eps, weight_decay, use_momentum, maximize):
-        """The update above on the arrays (see _common.eager_arrays), not centered. False
+        """The update above on the arrays (see _common.eager_state), not centered. False
         (nothing done) for what it does not cover, which takes the general path."""
         lr, momentum = dict.__getitem__(group, "lr"), dict.__getitem__(group, "momentum")
-        step = scalar_state(self, p, "step")
-        square_avg = self._state_tensor(p, "square_avg")
-        states = (square_avg, self._state_tensor(p, "momentum_buffer")) if use_momentum else \
-            (square_avg,)
-        arrays = eager_arrays(p, g, (lr, alpha, eps, weight_decay, momentum), step, states)
-        if arrays is None:
+        names = ("square_avg", "momentum_buffer") if use_momentum else ("square_avg",)
+        started = eager_state(self, p, g, (lr, alpha, eps, weight_decay, momentum), names)
+        if started is None:
             return False
-        data, gd, sd, (sa, *buf) = arrays
+        states, data, gd, _, (sa, *buf) = started
         dtype = data.dtype
-        if maximize:
-            gd = np.negative(gd)
-        count_step(step, sd)
-        if weight_decay:
-            gd = np.add(gd, np.multiply(np.asarray(weight_decay, dtype), data))
+        gd = eager_grad(p, data, gd, maximize, weight_decay)
         new = np.add(np.multiply(sa, np.asarray(alpha, dtype)),
                      np.multiply(np.multiply(np.asarray(1.0 - alpha, dtype), gd), gd))
         np.copyto(sa, new)
-        bump(square_avg)
+        bump(states[0])
         avg = np.add(np.sqrt(sa), np.asarray(eps, dtype))
         lr = np.asarray(lr, dtype)
         if use_momentum:
