@@ -235,3 +235,35 @@ def test_optimizer_step_on_arrays_is_bitwise_the_general_step(dtype, opt_class, 
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
     assert fast[1] == general[1]
+
+
+def test_quick_paths_compiled_equal_eager_and_torch():
+    # sum/mean over one dim (int or 1-tuple), x[i], 2-D .T, arange(n), softmax rows,
+    # sigmoid and (B, T, K) @ (K, N): compiled, traced through the same quick paths, equals
+    # eager, values and gradients, and both equal torch
+    rng = np.random.default_rng(11)
+    xs, ws = rng.standard_normal((3, 4, 5)), rng.standard_normal((5, 6))
+
+    def loss(x, w, lib=gg, F=gg.nn.functional):
+        return ((x.sum(1) ** 2).sum() + x.sum((2,)).mean() + (x.mean(-1).sum() *
+                x.mean((0,))).sum() + (x[1] @ w).sum() + ((x @ w) * lib.arange(6)).sum()
+                + (F.softmax(x, dim=1) * F.log_softmax(x, dim=-1)).sum()
+                + lib.sigmoid(w.T).sum())
+
+    results = []
+    for run in (loss, gg.compile(loss)):
+        x, w = gg.tensor(xs, requires_grad=True), gg.tensor(ws, requires_grad=True)
+        out = run(x, w)
+        out.backward()
+        results.append((out.numpy(), x.grad.numpy(), w.grad.numpy()))
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    try:
+        import torch
+    except ImportError:
+        return
+    x, w = torch.tensor(xs, requires_grad=True), torch.tensor(ws, requires_grad=True)
+    out = loss(x, w, torch, torch.nn.functional)
+    out.backward()
+    for got, want in zip(results[0], (out.detach(), x.grad, w.grad)):
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-10, atol=1e-12)
